@@ -1,0 +1,198 @@
+// The contracts of the five stages (plus listing and reporting). A stage is a plain async
+// function `(request, deps) => result`: requests and results are small JSON-serialisable
+// objects that pass store keys and digests, never bytes, so the same objects travel between
+// Step Functions states and between the CLI's in-process calls. Dependencies (store,
+// credentials, logger, progress) are injected; no AWS event type appears here.
+import type { Store } from '../store/store.js';
+
+/** Where the catalog comes from: an App Registry org, or a directory of manifests (offline). */
+export interface AppRegistrySource {
+  endpoint: string;
+  org: string;
+  /** Name of the secret holding the App Registry token (AWS); never the token itself. */
+  authTokenSecret?: string;
+}
+
+/** A build as requested through `POST /builds`, `catalog-build pipeline` or the CLI flags. */
+export interface BuildRequest {
+  buildId: string;
+  appRegistry?: AppRegistrySource;
+  /** Local/offline builds only: a manifests directory (CLI `--manifest-dir` without an org). */
+  manifestDir?: string;
+  /** Base image reference, `scratch`, or `oci:<dir>[:tag]`. Absent: build the DB only. */
+  from?: string;
+  /** Destination reference (`host/repo:tag`, `oci:<dir>[:tag]`, `file://…`). Absent: no push. */
+  to?: string;
+  /** Unanchored regular expression on `os/arch[/variant]`; default `linux/amd64`. */
+  filterByOs?: string;
+  insecure?: boolean;
+  /** Name of the secret holding a docker config.json for the registries (AWS). */
+  registryAuthSecret?: string;
+  maxPerRegistry?: number;
+  /** Seconds since the epoch for layer mtimes and config `created` (reproducible builds). */
+  sourceDateEpoch?: number;
+  webhook?: { url: string; hmacSecret?: string };
+}
+
+/** One package of an App Registry org, as listed: repository name, default release, digest. */
+export interface PackageRef {
+  /** Repository name (the part after `<org>/`). */
+  name: string;
+  release: string;
+  /** sha256 hex of the release blob, when the listing/show call told us. */
+  digest?: string;
+}
+
+export interface ListPackagesRequest {
+  buildId: string;
+  appRegistry: AppRegistrySource;
+}
+export interface ListPackagesResult {
+  buildId: string;
+  packages: PackageRef[];
+}
+
+export interface FetchPackageRequest {
+  buildId: string;
+  appRegistry: AppRegistrySource;
+  package: PackageRef;
+}
+export interface FetchedPackage {
+  name: string;
+  release: string;
+  digest: string;
+  /** Store key of the verified blob (`blobs/sha256/<hex>`). */
+  key: string;
+  size: number;
+  /** False when the blob was already in the store (nothing downloaded). */
+  downloaded: boolean;
+  /** Non-fatal decoding problems found while checking the blob. */
+  warnings?: string[];
+}
+export type FetchPackageResult = FetchedPackage;
+
+export interface BuildIndexRequest {
+  buildId: string;
+  /** Blobs fetched from an App Registry (decoded in memory, as oc unpacked them on disk). */
+  packages?: FetchedPackage[];
+  /** Or a local manifests directory (offline CLI builds). */
+  manifestDir?: string;
+  sourceDateEpoch?: number;
+}
+export interface IndexCounts {
+  package: number;
+  channel: number;
+  channel_entry: number;
+  operatorbundle: number;
+  api: number;
+  api_provider: number;
+  api_requirer: number;
+  related_image: number;
+}
+export interface BuildIndexResult {
+  buildId: string;
+  dbKey: string;
+  dbDigest: string;
+  dbSize: number;
+  counts: IndexCounts;
+  warningsKey: string;
+  warningCount: number;
+}
+
+export interface AssembleImageRequest {
+  buildId: string;
+  dbKey: string;
+  from: string;
+  filterByOs?: string;
+  insecure?: boolean;
+  registryAuthSecret?: string;
+  sourceDateEpoch?: number;
+}
+export interface PlatformImage {
+  platform: string;
+  manifestDigest: string;
+  configDigest: string;
+  layerDigest: string;
+}
+export interface AssembleImageResult {
+  buildId: string;
+  /** Store key of the image plan (`builds/<id>/image.json`): manifests, index, blob sources. */
+  imageKey: string;
+  /** Digest the tag will point at (an index when several platforms were kept). */
+  digest: string;
+  mediaType: string;
+  platforms: PlatformImage[];
+}
+
+export interface PushImageRequest {
+  buildId: string;
+  imageKey: string;
+  to: string;
+  insecure?: boolean;
+  registryAuthSecret?: string;
+  maxPerRegistry?: number;
+}
+export interface BlobCounters {
+  uploaded: number;
+  mounted: number;
+  present: number;
+  bytesUploaded: number;
+  bytesMounted: number;
+  bytesPresent: number;
+}
+export interface PushImageResult {
+  buildId: string;
+  ref: string;
+  digest: string;
+  blobs: BlobCounters;
+}
+
+export type StageName = 'list-packages' | 'fetch-package' | 'build-index' | 'assemble-image' | 'push-image' | 'report';
+
+export interface ReportRequest {
+  buildId: string;
+  outcome: 'succeeded' | 'failed';
+  /** The failing stage and error, when outcome is failed (the state machine's Catch output). */
+  failure?: { stage: StageName | string; name: string; message: string };
+  webhook?: { url: string; hmacSecret?: string };
+}
+export interface ReportResult {
+  buildId: string;
+  outcome: 'succeeded' | 'failed';
+  reportKey: string;
+  reportMdKey: string;
+}
+
+/** What a stage prints about its progress; the CLI draws it, Lambda logs it. */
+export type ProgressEvent =
+  | { kind: 'download'; package: string; bytes: number; total?: number; done: boolean; cached?: boolean }
+  | { kind: 'upload'; what: string; bytes: number; total?: number; done: boolean }
+  | { kind: 'info'; message: string };
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Credentials resolved by the caller (CLI flags, or a handler reading Secrets Manager). */
+export interface Credentials {
+  appRegistryToken?: string;
+  /** Parsed docker config.json / containers auth.json to use before the default keychain. */
+  registryAuthFile?: string;
+  registryAuthConfig?: unknown;
+}
+
+export interface StageDeps {
+  store: Store;
+  log: Logger;
+  credentials?: Credentials;
+  progress?: (event: ProgressEvent) => void;
+  /** For reproducible timestamps in tests; defaults to the real clock. */
+  now?: () => Date;
+  /** Aborts long work (Lambda deadline, Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

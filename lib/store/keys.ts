@@ -1,0 +1,33 @@
+// The store's key layout (DESIGN §3), in one place so S3 and the local directory agree.
+// Content-addressed blobs are shared by every build; everything else lives under its build.
+
+const HEX64 = /^[a-f0-9]{64}$/;
+
+/** "sha256:<hex>" or "<hex>" → "blobs/sha256/<hex>". */
+export function blobKey(digest: string): string {
+  const hex = digest.startsWith('sha256:') ? digest.slice(7) : digest;
+  if (!HEX64.test(hex)) throw new TypeError(`not a sha256 digest: ${digest}`);
+  return `blobs/sha256/${hex}`;
+}
+
+export const buildKeys = (buildId: string) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(buildId)) throw new TypeError(`not a build id: ${buildId}`);
+  const base = `builds/${buildId}`;
+  return {
+    request: `${base}/request.json`,
+    packages: `${base}/packages.json`,
+    db: `${base}/bundles.db`,
+    warnings: `${base}/warnings.json`,
+    image: `${base}/image.json`,
+    reportJson: `${base}/report.json`,
+    reportMd: `${base}/report.md`,
+    /** Per-stage results the report stage gathers (small JSON). */
+    stage: (stage: string) => `${base}/stages/${stage}.json`,
+  };
+};
+
+/** Last seen releases and digests of an org, for the upstream watcher. */
+export function snapshotKey(endpoint: string, org: string): string {
+  const host = new URL(endpoint).host.replace(/[^A-Za-z0-9.-]/g, '_');
+  return `upstream/${host}/${org}/snapshot.json`;
+}

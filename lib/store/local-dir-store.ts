@@ -1,0 +1,119 @@
+// The store as a local directory: the CLI's embedded default, needing no cloud account.
+// Writes go to a temporary file in the same directory and are renamed into place, so a
+// reader never sees half an object and a crash leaves no truncated blob behind.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StoreError } from '../errors.js';
+import { assertValidKey, type ObjectInfo, type PutOptions, type Store, StoreNotFoundError } from './store.js';
+
+export class LocalDirStore implements Store {
+  readonly location: string;
+  constructor(private readonly root: string) {
+    this.location = `dir:${root}`;
+  }
+
+  private file(key: string): string {
+    assertValidKey(key);
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  private async commit(key: string, write: (tmp: string) => Promise<void>, options?: PutOptions): Promise<boolean> {
+    const target = this.file(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    try {
+      await write(tmp);
+      if (options?.ifNoneMatch) {
+        // link() fails with EEXIST instead of replacing: an atomic "create if absent".
+        try {
+          await link(tmp, target);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw err;
+        }
+        return true;
+      }
+      await rename(tmp, target);
+      return true;
+    } catch (cause) {
+      throw new StoreError(`writing ${key} to ${this.location}: ${(cause as Error).message}`, { cause });
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean> {
+    return this.commit(key, (tmp) => writeFile(tmp, body), options);
+  }
+
+  putStream(key: string, body: Readable, options?: PutOptions): Promise<boolean> {
+    return this.commit(key, (tmp) => pipeline(body, createWriteStream(tmp)), options);
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      return await readFile(this.file(key));
+    } catch (err) {
+      throw this.readError(key, err);
+    }
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    const file = this.file(key);
+    try {
+      await stat(file);
+    } catch (err) {
+      throw this.readError(key, err);
+    }
+    return createReadStream(file);
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await stat(this.file(key));
+      return s.isFile() ? { key, size: s.size } : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw this.readError(key, err);
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const key = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(path.join(dir, e.name), key);
+        else if (e.isFile() && !e.name.includes('.tmp-') && key.startsWith(prefix)) {
+          out.push({ key, size: (await stat(path.join(dir, e.name))).size });
+        }
+      }
+    };
+    await walk(this.root, '');
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    await unlink(this.file(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw this.readError(key, err);
+    });
+  }
+
+  private readError(key: string, err: unknown): StoreError {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return new StoreNotFoundError(`reading ${key} from ${this.location}: no such object`);
+    }
+    return new StoreError(`reading ${key} from ${this.location}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,71 @@
+// The store every stage reads and writes: an S3 bucket in AWS, a local directory for the CLI.
+// One interface, identical key layout (see keys.ts), so the same stage code runs in both.
+// Keys are '/'-separated relative paths; implementations reject anything else (no '..',
+// no leading '/'), which keeps a hostile key from escaping a local directory.
+import type { Readable } from 'node:stream';
+import { StoreError } from '../errors.js';
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Write only when the key does not exist yet; returns false (and writes nothing) if it does. */
+  ifNoneMatch?: boolean;
+}
+
+export interface Store {
+  /** Human-readable location for logs and reports, e.g. "s3://bucket" or "dir:out/store". */
+  readonly location: string;
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean>;
+  putStream(key: string, body: Readable, options?: PutOptions): Promise<boolean>;
+  /** The whole object; throws StoreNotFoundError when absent. */
+  get(key: string): Promise<Uint8Array>;
+  getStream(key: string): Promise<Readable>;
+  /** Size of the object, or undefined when it does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every key under the prefix, in byte order. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  delete(key: string): Promise<void>;
+}
+
+export class StoreNotFoundError extends StoreError {
+  override name = 'StoreNotFoundError';
+}
+
+export class StoreUnavailableError extends StoreError {
+  override name = 'StoreUnavailableError';
+}
+
+export class InvalidStoreKeyError extends StoreError {
+  override name = 'InvalidStoreKeyError';
+}
+
+/** Throws InvalidStoreKeyError unless `key` is a plain relative '/'-separated path. */
+export function assertValidKey(key: string): void {
+  const parts = key.split('/');
+  if (
+    key.length === 0 ||
+    key.length > 1024 ||
+    key.includes('\0') ||
+    key.includes('\\') ||
+    parts.some((p) => p === '' || p === '.' || p === '..')
+  ) {
+    throw new InvalidStoreKeyError(`using store key ${JSON.stringify(key)}: not a relative path`);
+  }
+}
+
+export async function getJson<T>(store: Store, key: string): Promise<T> {
+  const bytes = await store.get(key);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch (cause) {
+    throw new StoreError(`reading ${key}: not valid JSON`, { cause });
+  }
+}
+
+export function putJson(store: Store, key: string, value: unknown, options?: PutOptions): Promise<boolean> {
+  return store.put(key, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json', ...options });
+}
