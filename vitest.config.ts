@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     setupFiles: ['test/support/setup.ts'],
+    // s3rver pages lists with a DES cipher, which OpenSSL 3 only offers with the legacy provider.
+    execArgv: ['--openssl-legacy-provider'],
   },
 });
