@@ -1,0 +1,162 @@
+// The build request as it enters the system (POST /builds body, `catalog-build pipeline
+// --request`, the watcher): validated here once, by hand (the shape is small and the error
+// messages matter more than a schema library), then stored as builds/<id>/request.json.
+// Secrets travel by *name* only; a field that looks like an inline secret is refused, so a
+// token can never reach the execution state, the store or a log line.
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+import { buildKeys } from '../store/keys.js';
+import { putJson, type Store } from '../store/store.js';
+import type { BuildRequest } from './types.js';
+
+export class InvalidBuildRequestError extends UsageError {
+  override name = 'InvalidBuildRequestError';
+}
+
+const TOP_LEVEL = new Set([
+  'buildId',
+  'appRegistry',
+  'manifestDir',
+  'from',
+  'to',
+  'filterByOs',
+  'insecure',
+  'registryAuthSecret',
+  'maxPerRegistry',
+  'sourceDateEpoch',
+  'webhook',
+]);
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@:-]{1,512}$/;
+
+/** A fresh, sortable build id: UTC time plus randomness, valid as a store path segment. */
+export function newBuildId(now: Date = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Checks an untrusted value as a BuildRequest and returns a clean copy (unknown fields
+ * refused, a buildId assigned when missing). Every problem is listed in one error.
+ */
+export function validateBuildRequest(input: unknown, options: { now?: Date } = {}): BuildRequest {
+  const problems: string[] = [];
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidBuildRequestError('validating build request: not a JSON object');
+  }
+  const raw = input as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!TOP_LEVEL.has(key))
+      problems.push(
+        `unknown field "${key}"${/token|password|secret|auth/i.test(key) ? ' (secrets are passed by name: appRegistry.authTokenSecret, registryAuthSecret, webhook.hmacSecret)' : ''}`,
+      );
+  }
+  const str = (v: unknown, field: string, re?: RegExp): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length === 0)
+      problems.push(`${field} must be a non-empty string`);
+    else if (re && !re.test(v)) problems.push(`${field} is not valid`);
+    else return v;
+    return undefined;
+  };
+  const url = (v: unknown, field: string): string | undefined => {
+    const s = str(v, field);
+    if (s === undefined) return undefined;
+    try {
+      const u = new URL(s);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:')
+        problems.push(`${field} must be an http(s) URL`);
+      if (u.username || u.password)
+        problems.push(`${field} must not carry credentials (${redactUrl(s)})`);
+    } catch {
+      problems.push(`${field} is not a URL`);
+    }
+    return s;
+  };
+  const out: BuildRequest = { buildId: '' };
+  const buildId = str(raw.buildId, 'buildId', /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
+  out.buildId = buildId ?? newBuildId(options.now);
+
+  if (raw.appRegistry !== undefined) {
+    const a = raw.appRegistry as Record<string, unknown>;
+    if (typeof a !== 'object' || a === null) problems.push('appRegistry must be an object');
+    else {
+      for (const key of Object.keys(a)) {
+        if (!['endpoint', 'org', 'authTokenSecret'].includes(key))
+          problems.push(`unknown field "appRegistry.${key}"`);
+      }
+      const endpoint = url(a.endpoint, 'appRegistry.endpoint');
+      const org = str(a.org, 'appRegistry.org', /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+      const secret = str(a.authTokenSecret, 'appRegistry.authTokenSecret', SECRET_NAME);
+      if (endpoint && org)
+        out.appRegistry = { endpoint, org, ...(secret ? { authTokenSecret: secret } : {}) };
+    }
+  }
+  const manifestDir = str(raw.manifestDir, 'manifestDir');
+  if (manifestDir) out.manifestDir = manifestDir;
+  if (!out.appRegistry && !manifestDir && !problems.some((p) => p.startsWith('appRegistry'))) {
+    problems.push('one of appRegistry {endpoint, org} or manifestDir is required');
+  }
+  if (out.appRegistry && manifestDir) problems.push('appRegistry and manifestDir are exclusive');
+
+  const from = str(raw.from, 'from');
+  const to = str(raw.to, 'to');
+  if (to && !from) problems.push('to needs from (the base image, or "scratch")');
+  if (from) out.from = from;
+  if (to) out.to = to;
+  const filterByOs = str(raw.filterByOs, 'filterByOs');
+  if (filterByOs) {
+    try {
+      new RegExp(filterByOs);
+      out.filterByOs = filterByOs;
+    } catch {
+      problems.push('filterByOs is not a regular expression');
+    }
+  }
+  if (raw.insecure !== undefined) {
+    if (typeof raw.insecure !== 'boolean') problems.push('insecure must be true or false');
+    else out.insecure = raw.insecure;
+  }
+  const regSecret = str(raw.registryAuthSecret, 'registryAuthSecret', SECRET_NAME);
+  if (regSecret) out.registryAuthSecret = regSecret;
+  if (raw.maxPerRegistry !== undefined) {
+    if (
+      !Number.isInteger(raw.maxPerRegistry) ||
+      (raw.maxPerRegistry as number) < 1 ||
+      (raw.maxPerRegistry as number) > 64
+    ) {
+      problems.push('maxPerRegistry must be an integer from 1 to 64');
+    } else out.maxPerRegistry = raw.maxPerRegistry as number;
+  }
+  if (raw.sourceDateEpoch !== undefined) {
+    if (!Number.isInteger(raw.sourceDateEpoch) || (raw.sourceDateEpoch as number) < 0)
+      problems.push('sourceDateEpoch must be a non-negative integer');
+    else out.sourceDateEpoch = raw.sourceDateEpoch as number;
+  }
+  if (raw.webhook !== undefined) {
+    const w = raw.webhook as Record<string, unknown>;
+    if (typeof w !== 'object' || w === null) problems.push('webhook must be an object');
+    else {
+      for (const key of Object.keys(w)) {
+        if (!['url', 'hmacSecret'].includes(key)) problems.push(`unknown field "webhook.${key}"`);
+      }
+      const wurl = url(w.url, 'webhook.url');
+      const hmac = str(w.hmacSecret, 'webhook.hmacSecret', SECRET_NAME);
+      if (wurl) out.webhook = { url: wurl, ...(hmac ? { hmacSecret: hmac } : {}) };
+    }
+  }
+  if (problems.length > 0) {
+    throw new InvalidBuildRequestError(`validating build request: ${problems.join('; ')}`);
+  }
+  return out;
+}
+
+/** Stores the validated request as builds/<id>/request.json (it holds secret names only). */
+export async function saveBuildRequest(store: Store, request: BuildRequest): Promise<string> {
+  const key = buildKeys(request.buildId).request;
+  await putJson(store, key, request);
+  return key;
+}

@@ -1,0 +1,375 @@
+// The report stage: rebuilds the story of one build from the store alone (request.json, the
+// per-stage records of stage-results.ts, warnings.json) and writes builds/<id>/report.json
+// (schema in docs/REPORT.md) and report.md, whether the build succeeded or failed. It then
+// POSTs the JSON to an optional webhook, signed with HMAC-SHA256, retrying transient
+// failures; a webhook that stays down is recorded in the result, never fails the build.
+import { createHmac } from 'node:crypto';
+import { describeError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+import { buildKeys } from '../store/keys.js';
+import { getJson, putJson, type Store, StoreNotFoundError } from '../store/store.js';
+import { readItemRecords, readStageRecord, type StageRecord } from './stage-results.js';
+import type {
+  AssembleImageResult,
+  BlobCounters,
+  BuildIndexResult,
+  BuildRequest,
+  FetchedPackage,
+  IndexCounts,
+  ListPackagesResult,
+  PlatformImage,
+  PushImageResult,
+  ReportRequest,
+  ReportResult,
+  StageDeps,
+  StageName,
+} from './types.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+export const SIGNATURE_HEADER = 'x-catalog-build-signature-256';
+
+export interface BuildReport {
+  schemaVersion: number;
+  buildId: string;
+  outcome: 'succeeded' | 'failed';
+  failure: { stage: string; name: string; message: string } | null;
+  /** The request as stored: secrets appear by name only; URLs lose credentials. */
+  request: BuildRequest | null;
+  generatedAt: string;
+  packages: Array<{
+    name: string;
+    release: string;
+    digest: string;
+    size: number;
+    downloaded: boolean;
+    warnings: string[];
+  }>;
+  counts: {
+    packages: number;
+    downloaded: number;
+    cached: number;
+    bundles: number;
+    warnings: number;
+  };
+  warnings: string[];
+  index: { key: string; digest: string; size: number; counts: IndexCounts } | null;
+  image: { digest: string; mediaType: string; platforms: PlatformImage[] } | null;
+  push: { ref: string; digest: string; blobs: BlobCounters } | null;
+  bytes: { uploaded: number; mounted: number; skipped: number };
+  stages: Array<{
+    stage: StageName;
+    outcome: 'succeeded' | 'failed';
+    runs: number;
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+    error?: { name: string; message: string };
+  }>;
+}
+
+export interface ReportDeps extends StageDeps {
+  /** The webhook's HMAC key, resolved by the caller from the secret named in the request. */
+  webhookSecret?: string;
+  /** For tests: the HTTP client and the pause between webhook attempts. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ReportStageResult extends ReportResult {
+  webhook?: { url: string; delivered: boolean; status?: number; attempts: number; error?: string };
+}
+
+const STAGE_ORDER: StageName[] = [
+  'list-packages',
+  'fetch-package',
+  'build-index',
+  'assemble-image',
+  'push-image',
+];
+const WEBHOOK_ATTEMPTS = 4;
+
+export async function report(request: ReportRequest, deps: ReportDeps): Promise<ReportStageResult> {
+  const { store } = deps;
+  const keys = buildKeys(request.buildId);
+  const now = deps.now ?? (() => new Date());
+  const built = await gatherReport(store, request, now());
+  await putJson(store, keys.reportJson, built);
+  await store.put(keys.reportMd, renderReportMarkdown(built), {
+    contentType: 'text/markdown; charset=utf-8',
+  });
+  deps.log.info('build report written', {
+    buildId: request.buildId,
+    outcome: built.outcome,
+    key: keys.reportJson,
+  });
+
+  const result: ReportStageResult = {
+    buildId: request.buildId,
+    outcome: built.outcome,
+    reportKey: keys.reportJson,
+    reportMdKey: keys.reportMd,
+  };
+  const webhook = request.webhook ?? built.request?.webhook;
+  if (webhook) result.webhook = await postWebhook(webhook.url, built, deps);
+  return result;
+}
+
+async function optionalJson<T>(store: Store, key: string): Promise<T | undefined> {
+  try {
+    return await getJson<T>(store, key);
+  } catch (err) {
+    if (err instanceof StoreNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** warnings.json as written by build-index: strings, or objects carrying a message. */
+function warningTexts(value: unknown): string[] {
+  const list = Array.isArray(value)
+    ? value
+    : Array.isArray((value as { warnings?: unknown })?.warnings)
+      ? (value as { warnings: unknown[] }).warnings
+      : [];
+  return list.map((w) => {
+    if (typeof w === 'string') return w;
+    const o = w as { message?: unknown; package?: unknown };
+    if (typeof o?.message === 'string')
+      return typeof o.package === 'string' && !o.message.includes(o.package)
+        ? `${o.package}: ${o.message}`
+        : o.message;
+    return JSON.stringify(w);
+  });
+}
+
+function sanitizeRequest(request: BuildRequest | undefined): BuildRequest | null {
+  if (!request) return null;
+  const copy: BuildRequest = structuredClone(request);
+  if (copy.appRegistry) copy.appRegistry.endpoint = redactUrl(copy.appRegistry.endpoint);
+  if (copy.webhook) copy.webhook.url = redactUrl(copy.webhook.url);
+  return copy;
+}
+
+export async function gatherReport(
+  store: Store,
+  request: ReportRequest,
+  generatedAt: Date,
+): Promise<BuildReport> {
+  const keys = buildKeys(request.buildId);
+  const [stored, listing, fetches, index, image, push] = await Promise.all([
+    optionalJson<BuildRequest>(store, keys.request),
+    readStageRecord<ListPackagesResult>(store, request.buildId, 'list-packages'),
+    readItemRecords<FetchedPackage>(store, request.buildId, 'fetch-package'),
+    readStageRecord<BuildIndexResult>(store, request.buildId, 'build-index'),
+    readStageRecord<AssembleImageResult>(store, request.buildId, 'assemble-image'),
+    readStageRecord<PushImageResult>(store, request.buildId, 'push-image'),
+  ]);
+  const indexResult = index?.result;
+  const warnings = indexResult
+    ? warningTexts(await optionalJson<unknown>(store, indexResult.warningsKey))
+    : [];
+
+  // Packages in listing order; a package whose fetch failed is reported without a digest.
+  const fetched = new Map(fetches.filter((r) => r.result).map((r) => [r.result!.name, r.result!]));
+  const names = listing?.result?.packages.map((p) => p.name) ?? [...fetched.keys()];
+  const packages = names.map((name) => {
+    const f = fetched.get(name);
+    const ref = listing?.result?.packages.find((p) => p.name === name);
+    return {
+      name,
+      release: f?.release ?? ref?.release ?? '',
+      digest: f?.digest ?? (ref?.digest ? `sha256:${ref.digest.replace(/^sha256:/, '')}` : ''),
+      size: f?.size ?? 0,
+      downloaded: f?.downloaded ?? false,
+      warnings: f?.warnings ?? [],
+    };
+  });
+
+  const stageRecords: Array<[StageName, StageRecord[]]> = [
+    ['list-packages', listing ? [listing] : []],
+    ['fetch-package', fetches],
+    ['build-index', index ? [index] : []],
+    ['assemble-image', image ? [image] : []],
+    ['push-image', push ? [push] : []],
+  ];
+  const stages = stageRecords
+    .filter(([, recs]) => recs.length > 0)
+    .map(([stage, recs]) => {
+      const startedAt = recs.map((r) => r.startedAt).sort()[0]!;
+      const finishedAt = recs
+        .map((r) => r.finishedAt)
+        .sort()
+        .at(-1)!;
+      const failed = recs.find((r) => r.outcome === 'failed');
+      return {
+        stage,
+        outcome: failed ? ('failed' as const) : ('succeeded' as const),
+        runs: recs.length,
+        startedAt,
+        finishedAt,
+        durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
+        ...(failed?.error ? { error: failed.error } : {}),
+      };
+    })
+    .sort((a, b) => STAGE_ORDER.indexOf(a.stage) - STAGE_ORDER.indexOf(b.stage));
+
+  const blobs = push?.result?.blobs;
+  const outcome = request.outcome;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    buildId: request.buildId,
+    outcome,
+    failure: outcome === 'failed' ? (request.failure ?? inferFailure(stages)) : null,
+    request: sanitizeRequest(stored),
+    generatedAt: generatedAt.toISOString(),
+    packages,
+    counts: {
+      packages: packages.length,
+      downloaded: packages.filter((p) => p.downloaded).length,
+      cached: packages.filter((p) => p.digest && !p.downloaded).length,
+      bundles: indexResult?.counts.operatorbundle ?? 0,
+      warnings: warnings.length,
+    },
+    warnings,
+    index: indexResult
+      ? {
+          key: indexResult.dbKey,
+          digest: indexResult.dbDigest,
+          size: indexResult.dbSize,
+          counts: indexResult.counts,
+        }
+      : null,
+    image: image?.result
+      ? {
+          digest: image.result.digest,
+          mediaType: image.result.mediaType,
+          platforms: image.result.platforms,
+        }
+      : null,
+    push: push?.result
+      ? { ref: push.result.ref, digest: push.result.digest, blobs: push.result.blobs }
+      : null,
+    bytes: {
+      uploaded: blobs?.bytesUploaded ?? 0,
+      mounted: blobs?.bytesMounted ?? 0,
+      skipped: blobs?.bytesPresent ?? 0,
+    },
+    stages,
+  };
+}
+
+/** When the caller did not say which stage failed, the last failed record tells. */
+function inferFailure(stages: BuildReport['stages']): BuildReport['failure'] {
+  const failed = stages.filter((s) => s.outcome === 'failed').at(-1);
+  if (!failed)
+    return {
+      stage: 'unknown',
+      name: 'Error',
+      message: 'the build failed without a recorded error',
+    };
+  return {
+    stage: failed.stage,
+    name: failed.error?.name ?? 'Error',
+    message: failed.error?.message ?? '',
+  };
+}
+
+/** The report for people: what was built, where it went, what to look at. */
+export function renderReportMarkdown(r: BuildReport): string {
+  const lines: string[] = [];
+  lines.push(`# Catalog build ${r.buildId}: ${r.outcome}`, '');
+  if (r.failure)
+    lines.push(`**Failed in ${r.failure.stage}**: \`${r.failure.name}\` ${r.failure.message}`, '');
+  if (r.request?.appRegistry)
+    lines.push(
+      `- Source: App Registry ${r.request.appRegistry.endpoint} org \`${r.request.appRegistry.org}\``,
+    );
+  if (r.request?.manifestDir) lines.push(`- Source: manifests in \`${r.request.manifestDir}\``);
+  if (r.request?.from) lines.push(`- Base image: \`${r.request.from}\``);
+  lines.push(
+    `- Packages: ${r.counts.packages} (${r.counts.downloaded} downloaded, ${r.counts.cached} already in the store); bundles: ${r.counts.bundles}; warnings: ${r.counts.warnings}`,
+  );
+  if (r.index) lines.push(`- Index: \`${r.index.key}\` ${r.index.digest} (${r.index.size} bytes)`);
+  if (r.push) {
+    lines.push(`- Pushed ${r.push.digest} to \`${r.push.ref}\``);
+    lines.push(
+      `- Blobs: ${r.push.blobs.uploaded} uploaded (${r.bytes.uploaded} B), ${r.push.blobs.mounted} mounted (${r.bytes.mounted} B), ${r.push.blobs.present} already present (${r.bytes.skipped} B)`,
+    );
+  }
+  for (const p of r.image?.platforms ?? [])
+    lines.push(`  - ${p.platform}: manifest ${p.manifestDigest}`);
+  lines.push('');
+  if (r.warnings.length > 0) {
+    lines.push('## Warnings', '');
+    for (const w of r.warnings) lines.push(`- ${w.replace(/\n/g, ' ')}`);
+    lines.push('');
+  }
+  if (r.packages.length > 0) {
+    lines.push(
+      '## Packages',
+      '',
+      '| package | release | digest | fetched |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const p of r.packages)
+      lines.push(
+        `| ${p.name} | ${p.release} | ${p.digest ? p.digest.slice(0, 19) : '—'} | ${p.downloaded ? 'downloaded' : p.digest ? 'cached' : '—'} |`,
+      );
+    lines.push('');
+  }
+  lines.push(
+    '## Stages',
+    '',
+    '| stage | outcome | runs | duration (ms) |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const s of r.stages)
+    lines.push(
+      `| ${s.stage} | ${s.outcome}${s.error ? ` (${s.error.name})` : ''} | ${s.runs} | ${s.durationMs} |`,
+    );
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** `sha256=<hex>` of the body under the key, as sent in SIGNATURE_HEADER. */
+export function signWebhookBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+async function postWebhook(
+  url: string,
+  body: BuildReport,
+  deps: ReportDeps,
+): Promise<NonNullable<ReportStageResult['webhook']>> {
+  const doFetch = deps.fetch ?? fetch;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const json = JSON.stringify(body);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-catalog-build-id': body.buildId,
+  };
+  if (deps.webhookSecret) headers[SIGNATURE_HEADER] = signWebhookBody(json, deps.webhookSecret);
+  const shown = redactUrl(url);
+  let last: { status?: number; error?: string } = {};
+  let attempts = 0;
+  while (attempts < WEBHOOK_ATTEMPTS) {
+    attempts++;
+    try {
+      const res = await doFetch(url, {
+        method: 'POST',
+        headers,
+        body: json,
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return { url: shown, delivered: true, status: res.status, attempts };
+      last = { status: res.status, error: `HTTP ${res.status}` };
+      // Only throttling and server errors may pass on retry; a 4xx is the receiver's answer.
+      if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
+    } catch (err) {
+      last = { error: describeError(err).message };
+    }
+    if (attempts < WEBHOOK_ATTEMPTS) await sleep(500 * 2 ** (attempts - 1));
+  }
+  deps.log.warn('posting build report to webhook failed', { url: shown, attempts, ...last });
+  return { url: shown, delivered: false, attempts, ...last };
+}
