@@ -1,0 +1,685 @@
+// The container-registry client the push and assemble stages use: manifests (GET/HEAD/PUT,
+// every manifest media type in Accept so the registry never down-converts to schema 1), blobs
+// (HEAD, verified GET, cross-repository mount, upload — monolithic PUT, or PATCH chunks above
+// a threshold), counters of what crossed the wire, and upload progress. HTTP, auth, retries
+// and TLS live in transport.ts; this file is the Docker Registry HTTP API v2 itself.
+// References are structural (`{ registry, repository, tag?, digest? }`) so lib/image's
+// parsed references fit without this adapter importing them.
+import { createHash } from 'node:crypto';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import type { Keychain } from './keychain.js';
+import { KeyedLimiter } from './limiter.js';
+import {
+  RegistryDigestMismatchError,
+  RegistryNotFoundError,
+  RegistryProtocolError,
+} from './registry-errors.js';
+import { type RetryOptions, withRetry } from './retry.js';
+import { RegistryTransport, type RequestBody, responseHeader } from './transport.js';
+
+/** What the client needs of an image reference (lib/image/reference.ts satisfies it). */
+export interface RepositoryRef {
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** Every manifest type we read, Docker v2s2 and OCI, single and multi-platform. */
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+] as const;
+
+export interface UploadProgress {
+  registry: string;
+  repository: string;
+  digest: string;
+  /** Bytes sent so far for this blob (restarts begin again at 0). */
+  bytes: number;
+  total: number;
+}
+
+/** What crossed the wire, as the push report and metrics show it. */
+export interface RegistryCounters {
+  uploaded: number;
+  mounted: number;
+  present: number;
+  bytesUploaded: number;
+  bytesMounted: number;
+  bytesPresent: number;
+  manifests: number;
+  bytesManifests: number;
+}
+
+export interface RegistryClientOptions {
+  keychain?: Keychain;
+  /** Plain HTTP allowed and TLS unverified, for container registries only. */
+  insecure?: boolean;
+  /** Extra trusted CA certificates (PEM text), added to the system roots. */
+  caCertificates?: string[];
+  /** Concurrent operations per registry (`--max-per-registry`). Default 4. */
+  maxPerRegistry?: number;
+  userAgent?: string;
+  retry?: RetryOptions;
+  onProgress?: (progress: UploadProgress) => void;
+  /** Blobs larger than this go up in PATCH chunks. Default 64 MiB. */
+  chunkedThreshold?: number;
+  /** PATCH chunk size. Default 8 MiB. */
+  chunkSize?: number;
+}
+
+/** A blob source: bytes in memory, or a factory of fresh streams (called again on restarts). */
+export type BlobBody = Uint8Array | (() => Readable | AsyncIterable<Uint8Array>);
+
+export interface Manifest {
+  bytes: Uint8Array;
+  mediaType: string;
+  digest: string;
+}
+
+export type BlobOutcome = 'present' | 'mounted' | 'uploaded';
+
+const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
+const PROGRESS_SLICE = 1024 * 1024;
+/** Monolithic PUT up to here: one request is fastest and every registry takes it. */
+const DEFAULT_CHUNKED_THRESHOLD = 64 * 1024 * 1024;
+const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** "host/repo:tag", "host/repo@sha256:…" for messages. */
+export function formatRef(ref: RepositoryRef): string {
+  const base = `${ref.registry}/${ref.repository}`;
+  if (ref.digest) return `${base}@${ref.digest}`;
+  return ref.tag ? `${base}:${ref.tag}` : base;
+}
+
+const pullScope = (repository: string) => `repository:${repository}:pull`;
+const pushScope = (repository: string) => `repository:${repository}:pull,push`;
+
+function checkDigest(digest: string): void {
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    throw new RegistryProtocolError(`checking digest ${digest}: only sha256 digests are supported`);
+  }
+}
+
+/** Adds a query parameter to an upload Location without re-encoding what is there. */
+function withQuery(location: string, key: string, value: string): string {
+  const hashless = location.split('#')[0]!;
+  return `${hashless}${hashless.includes('?') ? '&' : '?'}${key}=${encodeURIComponent(value)}`;
+}
+
+export class RegistryClient {
+  readonly transport: RegistryTransport;
+  private readonly limiter: KeyedLimiter;
+  private readonly onProgress: ((p: UploadProgress) => void) | undefined;
+  private readonly chunkedThreshold: number;
+  private readonly chunkSize: number;
+  /** Upload sessions opened by a mount answered 202, reused by the following upload. */
+  private readonly pendingUploads = new Map<string, string>();
+  private readonly tally: RegistryCounters = {
+    uploaded: 0,
+    mounted: 0,
+    present: 0,
+    bytesUploaded: 0,
+    bytesMounted: 0,
+    bytesPresent: 0,
+    manifests: 0,
+    bytesManifests: 0,
+  };
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.transport = new RegistryTransport(options);
+    this.limiter = new KeyedLimiter(options.maxPerRegistry ?? 4);
+    this.onProgress = options.onProgress;
+    this.chunkedThreshold = options.chunkedThreshold ?? DEFAULT_CHUNKED_THRESHOLD;
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  }
+
+  /** A copy of the counters so far. */
+  get counters(): RegistryCounters {
+    return { ...this.tally };
+  }
+
+  /** Releases the connection pool. */
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  /** Checks that the registry answers the v2 API (and learns its auth scheme). */
+  async ping(registry: string): Promise<void> {
+    await this.transport.session(registry);
+  }
+
+  // ---- manifests -------------------------------------------------------------------------
+
+  /** GET by tag or digest; content is verified against the digest asked for or announced. */
+  getManifest(
+    ref: RepositoryRef,
+    accept: readonly string[] = MANIFEST_MEDIA_TYPES,
+  ): Promise<Manifest> {
+    const subject = formatRef(ref);
+    return this.limited(ref.registry, () =>
+      withRetry(
+        this.transport.policy,
+        async () => {
+          const res = await this.transport.sendOnce({
+            action: 'getting manifest',
+            subject,
+            registry: ref.registry,
+            method: 'GET',
+            url: `/v2/${ref.repository}/manifests/${this.manifestReference(ref)}`,
+            headers: { accept: accept.join(', ') },
+            scopes: [pullScope(ref.repository)],
+            expect: [200],
+            idempotent: true,
+          });
+          const bytes = await readAll(res.body, MANIFEST_SIZE_LIMIT, `getting manifest ${subject}`);
+          const digest = sha256Digest(bytes);
+          const announced = responseHeader(res.headers, 'docker-content-digest');
+          const expected = ref.digest ?? (announced?.startsWith('sha256:') ? announced : undefined);
+          if (expected && expected !== digest) {
+            throw new RegistryDigestMismatchError(
+              `getting manifest ${subject}: content has digest ${digest}, expected ${expected}`,
+              { url: res.url },
+            );
+          }
+          const mediaType = mediaTypeOf(responseHeader(res.headers, 'content-type'), bytes);
+          return { bytes, mediaType, digest };
+        },
+        (err) => this.transport.verdict(err),
+      ),
+    );
+  }
+
+  /** HEAD by tag or digest: media type, digest and size, or undefined when absent. */
+  headManifest(
+    ref: RepositoryRef,
+  ): Promise<{ mediaType: string; digest: string; size: number } | undefined> {
+    return this.limited(ref.registry, async () => {
+      try {
+        const res = await this.transport.send({
+          action: 'checking manifest',
+          subject: formatRef(ref),
+          registry: ref.registry,
+          method: 'HEAD',
+          url: `/v2/${ref.repository}/manifests/${this.manifestReference(ref)}`,
+          headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+          scopes: [pullScope(ref.repository)],
+          expect: [200],
+          idempotent: true,
+        });
+        await res.body.dump();
+        const digest = responseHeader(res.headers, 'docker-content-digest') ?? ref.digest;
+        if (!digest) {
+          throw new RegistryProtocolError(
+            `checking manifest ${formatRef(ref)}: no Docker-Content-Digest`,
+            {
+              url: res.url,
+            },
+          );
+        }
+        return {
+          mediaType: (responseHeader(res.headers, 'content-type') ?? '').split(';')[0]!.trim(),
+          digest,
+          size: Number(responseHeader(res.headers, 'content-length') ?? '0'),
+        };
+      } catch (err) {
+        if (err instanceof RegistryNotFoundError) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  /** PUT under the tag (or the digest when there is no tag); returns the content digest. */
+  putManifest(ref: RepositoryRef, bytes: Uint8Array, mediaType: string): Promise<string> {
+    const digest = sha256Digest(bytes);
+    if (ref.digest && ref.digest !== digest) {
+      throw new RegistryDigestMismatchError(
+        `pushing manifest ${formatRef(ref)}: content has digest ${digest}, reference says ${ref.digest}`,
+      );
+    }
+    const target = ref.tag ?? digest;
+    const subject = `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : `@${digest}`}`;
+    return this.limited(ref.registry, async () => {
+      const res = await this.transport.send({
+        action: 'pushing manifest',
+        subject,
+        registry: ref.registry,
+        method: 'PUT',
+        url: `/v2/${ref.repository}/manifests/${target}`,
+        headers: { 'content-type': mediaType },
+        body: () => bytes,
+        scopes: [pushScope(ref.repository)],
+        expect: [201, 200],
+        idempotent: true,
+      });
+      await res.body.dump();
+      const announced = responseHeader(res.headers, 'docker-content-digest');
+      if (announced?.startsWith('sha256:') && announced !== digest) {
+        throw new RegistryDigestMismatchError(
+          `pushing manifest ${subject}: registry stored ${announced}, we sent ${digest}`,
+          { url: res.url },
+        );
+      }
+      this.tally.manifests++;
+      this.tally.bytesManifests += bytes.length;
+      return digest;
+    });
+  }
+
+  // ---- blobs -----------------------------------------------------------------------------
+
+  /** HEAD a blob: its size when the repository has it, undefined otherwise. */
+  blobExists(registry: string, repository: string, digest: string): Promise<number | undefined> {
+    return this.limited(registry, () => this.headBlob(registry, repository, digest));
+  }
+
+  /** The whole blob in memory, verified against its digest. */
+  async getBlob(registry: string, repository: string, digest: string): Promise<Uint8Array> {
+    const stream = await this.getBlobStream(registry, repository, digest);
+    return readAll(
+      stream,
+      Number.POSITIVE_INFINITY,
+      `getting blob ${registry}/${repository}@${digest}`,
+    );
+  }
+
+  /**
+   * A stream of the blob that fails with RegistryDigestMismatchError at its end when the
+   * bytes do not hash to `digest` (consumers must not trust data before the stream ends).
+   */
+  getBlobStream(registry: string, repository: string, digest: string): Promise<Readable> {
+    checkDigest(digest);
+    const subject = `${registry}/${repository}@${digest}`;
+    return this.limited(registry, async () => {
+      const res = await this.transport.send({
+        action: 'getting blob',
+        subject,
+        registry,
+        method: 'GET',
+        url: `/v2/${repository}/blobs/${digest}`,
+        scopes: [pullScope(repository)],
+        expect: [200],
+        idempotent: true,
+      });
+      const hash = createHash('sha256');
+      const verify = new Transform({
+        transform(chunk: Buffer, _enc, cb: TransformCallback) {
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+        flush(cb: TransformCallback) {
+          const got = `sha256:${hash.digest('hex')}`;
+          if (got !== digest) {
+            cb(
+              new RegistryDigestMismatchError(
+                `getting blob ${subject}: content has digest ${got}`,
+                { url: res.url },
+              ),
+            );
+          } else cb();
+        },
+      });
+      res.body.on('error', (err) => verify.destroy(err));
+      return res.body.pipe(verify);
+    });
+  }
+
+  /**
+   * Cross-repository mount from `fromRepository` on the same registry. True when mounted
+   * (201); false when the registry opened an upload instead (202; ECR, or a blob it will not
+   * share) — the next uploadBlob of that digest continues that upload session.
+   */
+  mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    fromRepository: string,
+    size?: number,
+  ): Promise<boolean> {
+    return this.limited(registry, () =>
+      this.mount(registry, repository, digest, fromRepository, size),
+    );
+  }
+
+  /**
+   * Uploads a blob: POST then monolithic PUT ?digest=, or PATCH chunks above the threshold.
+   * A temporary failure restarts the whole upload (the body factory is called again).
+   */
+  uploadBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    body: BlobBody,
+  ): Promise<void> {
+    return this.limited(registry, () => this.upload(registry, repository, digest, size, body));
+  }
+
+  /**
+   * The push path for one blob: HEAD → mount from `mountFrom` (same registry) → upload.
+   * Updates the counters and says which happened.
+   */
+  pushBlob(
+    registry: string,
+    repository: string,
+    blob: { digest: string; size: number },
+    source: { body: BlobBody; mountFrom?: string },
+  ): Promise<BlobOutcome> {
+    return this.limited(registry, async () => {
+      const existing = await this.headBlob(registry, repository, blob.digest);
+      if (existing !== undefined) {
+        this.tally.present++;
+        this.tally.bytesPresent += existing;
+        return 'present';
+      }
+      if (source.mountFrom && source.mountFrom !== repository) {
+        if (await this.mount(registry, repository, blob.digest, source.mountFrom, blob.size))
+          return 'mounted';
+      }
+      await this.upload(registry, repository, blob.digest, blob.size, source.body);
+      return 'uploaded';
+    });
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private limited<T>(registry: string, fn: () => Promise<T>): Promise<T> {
+    return this.limiter.run(registry, fn);
+  }
+
+  private manifestReference(ref: RepositoryRef): string {
+    const r = ref.digest ?? ref.tag;
+    if (!r)
+      throw new RegistryProtocolError(
+        `getting manifest ${formatRef(ref)}: reference has no tag or digest`,
+      );
+    return r;
+  }
+
+  private async headBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+  ): Promise<number | undefined> {
+    checkDigest(digest);
+    try {
+      const res = await this.transport.send({
+        action: 'checking blob',
+        subject: `${registry}/${repository}@${digest}`,
+        registry,
+        method: 'HEAD',
+        url: `/v2/${repository}/blobs/${digest}`,
+        scopes: [pullScope(repository)],
+        expect: [200],
+        idempotent: true,
+      });
+      await res.body.dump();
+      return Number(responseHeader(res.headers, 'content-length') ?? '0');
+    } catch (err) {
+      if (err instanceof RegistryNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  private async mount(
+    registry: string,
+    repository: string,
+    digest: string,
+    fromRepository: string,
+    size?: number,
+  ): Promise<boolean> {
+    checkDigest(digest);
+    const res = await this.transport.send({
+      action: 'mounting blob',
+      subject: `${registry}/${repository}@${digest} from ${fromRepository}`,
+      registry,
+      method: 'POST',
+      url: `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepository)}`,
+      scopes: [pushScope(repository), pullScope(fromRepository)],
+      expect: [201, 202],
+      // A repeated mount request is harmless: at worst another upload session is opened.
+      idempotent: true,
+    });
+    await res.body.dump();
+    if (res.status === 201) {
+      this.tally.mounted++;
+      this.tally.bytesMounted += size ?? 0;
+      return true;
+    }
+    const location = responseHeader(res.headers, 'location');
+    if (location)
+      this.pendingUploads.set(
+        `${registry}/${repository}@${digest}`,
+        new URL(location, res.url).href,
+      );
+    return false;
+  }
+
+  private async upload(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    body: BlobBody,
+  ): Promise<void> {
+    checkDigest(digest);
+    const key = `${registry}/${repository}@${digest}`;
+    const subject = key;
+    const scopes = [pushScope(repository)];
+    await withRetry(
+      this.transport.policy,
+      async () => {
+        // A session left by a 202 mount is used once; a restart opens a fresh one.
+        let location = this.pendingUploads.get(key);
+        this.pendingUploads.delete(key);
+        if (!location) location = await this.startUpload(registry, repository, subject, scopes);
+        const source = typeof body === 'function' ? body() : body;
+        if (size > this.chunkedThreshold) {
+          await this.uploadChunked(
+            registry,
+            repository,
+            digest,
+            size,
+            source,
+            location,
+            subject,
+            scopes,
+          );
+        } else {
+          const res = await this.transport.sendOnce({
+            action: 'uploading blob',
+            subject,
+            registry,
+            method: 'PUT',
+            url: withQuery(location, 'digest', digest),
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+            body: () => this.progressBody(registry, repository, digest, size, source, 0),
+            scopes,
+            expect: [201],
+            idempotent: false,
+          });
+          await res.body.dump();
+        }
+      },
+      (err) => this.transport.verdict(err),
+    );
+    this.tally.uploaded++;
+    this.tally.bytesUploaded += size;
+  }
+
+  private async startUpload(
+    registry: string,
+    repository: string,
+    subject: string,
+    scopes: string[],
+  ): Promise<string> {
+    const res = await this.transport.sendOnce({
+      action: 'starting upload of blob',
+      subject,
+      registry,
+      method: 'POST',
+      url: `/v2/${repository}/blobs/uploads/`,
+      headers: { 'content-length': '0' },
+      scopes,
+      expect: [202],
+      idempotent: false,
+    });
+    await res.body.dump();
+    const location = responseHeader(res.headers, 'location');
+    if (!location) {
+      throw new RegistryProtocolError(`starting upload of blob ${subject}: 202 without Location`, {
+        url: res.url,
+      });
+    }
+    return new URL(location, res.url).href;
+  }
+
+  private async uploadChunked(
+    registry: string,
+    repository: string,
+    digest: string,
+    size: number,
+    source: Uint8Array | Readable | AsyncIterable<Uint8Array>,
+    firstLocation: string,
+    subject: string,
+    scopes: string[],
+  ): Promise<void> {
+    let location = firstLocation;
+    let offset = 0;
+    for await (const chunk of chunksOf(source, this.chunkSize)) {
+      const start = offset;
+      const res = await this.transport.sendOnce({
+        action: 'uploading blob',
+        subject,
+        registry,
+        method: 'PATCH',
+        url: location,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(chunk.length),
+          'content-range': `${start}-${start + chunk.length - 1}`,
+        },
+        body: () => this.progressBody(registry, repository, digest, size, chunk, start),
+        scopes,
+        expect: [202],
+        idempotent: false,
+      });
+      await res.body.dump();
+      offset += chunk.length;
+      const next = responseHeader(res.headers, 'location');
+      if (!next)
+        throw new RegistryProtocolError(`uploading blob ${subject}: 202 without Location`, {
+          url: res.url,
+        });
+      location = new URL(next, res.url).href;
+    }
+    if (offset !== size) {
+      throw new RegistryProtocolError(
+        `uploading blob ${subject}: source gave ${offset} bytes, expected ${size}`,
+      );
+    }
+    const res = await this.transport.sendOnce({
+      action: 'uploading blob',
+      subject,
+      registry,
+      method: 'PUT',
+      url: withQuery(location, 'digest', digest),
+      headers: { 'content-length': '0' },
+      scopes,
+      expect: [201],
+      idempotent: false,
+    });
+    await res.body.dump();
+  }
+
+  /** The body as an async iterable that reports progress as slices are handed to undici. */
+  private progressBody(
+    registry: string,
+    repository: string,
+    digest: string,
+    total: number,
+    source: Uint8Array | Readable | AsyncIterable<Uint8Array>,
+    startAt: number,
+  ): RequestBody {
+    const onProgress = this.onProgress;
+    if (!onProgress && !(source instanceof Uint8Array)) return source as RequestBody;
+    if (!onProgress) return source as Uint8Array;
+    return (async function* () {
+      let sent = startAt;
+      const iterable =
+        source instanceof Uint8Array
+          ? slices(source, PROGRESS_SLICE)
+          : (source as AsyncIterable<Uint8Array>);
+      for await (const chunk of iterable) {
+        yield chunk;
+        sent += chunk.length;
+        onProgress({ registry, repository, digest, bytes: sent, total });
+      }
+    })();
+  }
+}
+
+function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size)
+    yield bytes.subarray(i, Math.min(bytes.length, i + size));
+}
+
+/** Re-cuts any byte source into chunks of exactly `size` bytes (the last may be shorter). */
+async function* chunksOf(
+  source: Uint8Array | Readable | AsyncIterable<Uint8Array>,
+  size: number,
+): AsyncGenerator<Uint8Array> {
+  if (source instanceof Uint8Array) {
+    yield* slices(source, size);
+    return;
+  }
+  let buf = Buffer.alloc(0);
+  for await (const piece of source as AsyncIterable<Uint8Array>) {
+    buf = buf.length ? Buffer.concat([buf, piece]) : Buffer.from(piece);
+    while (buf.length >= size) {
+      yield buf.subarray(0, size);
+      buf = buf.subarray(size);
+    }
+  }
+  if (buf.length) yield buf;
+}
+
+async function readAll(
+  stream: AsyncIterable<unknown>,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    n += b.length;
+    if (n > limit) {
+      (stream as Readable).destroy?.();
+      throw new RegistryProtocolError(`${what}: larger than ${limit} bytes`);
+    }
+    chunks.push(b);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Content-Type without parameters, or the `mediaType` field of the JSON when it is absent. */
+function mediaTypeOf(contentType: string | undefined, bytes: Uint8Array): string {
+  const ct = contentType?.split(';')[0]?.trim();
+  if (ct && ct !== 'application/json' && ct !== 'text/plain') return ct;
+  try {
+    const mt = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { mediaType?: unknown })
+      .mediaType;
+    if (typeof mt === 'string') return mt;
+  } catch {
+    // fall through
+  }
+  return ct ?? 'application/octet-stream';
+}

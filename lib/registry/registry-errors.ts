@@ -1,0 +1,191 @@
+// The concrete errors of the container-registry adapter. Each is a RegistryError with a stable
+// `name` (Step Functions and the CLI match on it), the HTTP status, the distribution-spec
+// diagnostics (`{errors:[{code,message,detail}]}`, read under a 64 KiB cap) and the request URL
+// with credentials redacted. Which class a response becomes is decided in one place
+// (`registryErrorFromResponse`) so the retry policy and the messages agree.
+import { RegistryError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+
+/** One entry of a distribution-spec error body. */
+export interface DistributionDiagnostic {
+  code: string;
+  message?: string;
+  detail?: unknown;
+}
+
+export interface RegistryErrorDetails {
+  status?: number;
+  diagnostics?: DistributionDiagnostic[];
+  /** Redacted URL of the failing request. */
+  url?: string;
+  cause?: unknown;
+}
+
+/** Shared shape of every registry error: status, diagnostics and redacted URL. */
+export class RegistryRequestError extends RegistryError {
+  override name = 'RegistryRequestError';
+  readonly status: number | undefined;
+  readonly diagnostics: DistributionDiagnostic[];
+  readonly url: string | undefined;
+  constructor(message: string, details: RegistryErrorDetails = {}, temporary = false) {
+    super(message, { temporary, cause: details.cause });
+    this.status = details.status;
+    this.diagnostics = details.diagnostics ?? [];
+    this.url = details.url === undefined ? undefined : redactUrl(details.url);
+  }
+  /** The distribution error codes, e.g. ['MANIFEST_UNKNOWN']. */
+  get codes(): string[] {
+    return this.diagnostics.map((d) => d.code);
+  }
+}
+
+/** 401/403: missing, wrong or insufficient credentials. */
+export class RegistryAuthError extends RegistryRequestError {
+  override name = 'RegistryAuthError';
+}
+
+/** 404 or MANIFEST_UNKNOWN / BLOB_UNKNOWN / NAME_UNKNOWN. */
+export class RegistryNotFoundError extends RegistryRequestError {
+  override name = 'RegistryNotFoundError';
+}
+
+/** 429 / TOOMANYREQUESTS: retrying later may help. */
+export class RegistryRateLimitedError extends RegistryRequestError {
+  override name = 'RegistryRateLimitedError';
+  constructor(message: string, details: RegistryErrorDetails = {}) {
+    super(message, details, true);
+  }
+}
+
+/** 408, 5xx (incl. 499/522 from proxies), connection resets and timeouts. */
+export class RegistryUnavailableError extends RegistryRequestError {
+  override name = 'RegistryUnavailableError';
+  constructor(message: string, details: RegistryErrorDetails = {}) {
+    super(message, details, true);
+  }
+}
+
+/** Content whose sha256 is not the digest it was asked for or announced with. */
+export class RegistryDigestMismatchError extends RegistryRequestError {
+  override name = 'RegistryDigestMismatchError';
+}
+
+/** The TLS handshake failed: untrusted or invalid certificate (not retried). */
+export class RegistryTlsError extends RegistryRequestError {
+  override name = 'RegistryTlsError';
+}
+
+/** An answer the protocol does not allow (unexpected status, missing Location, bad JSON). */
+export class RegistryProtocolError extends RegistryRequestError {
+  override name = 'RegistryProtocolError';
+}
+
+const NOT_FOUND_CODES = new Set(['MANIFEST_UNKNOWN', 'BLOB_UNKNOWN', 'NAME_UNKNOWN']);
+const TEMPORARY_STATUSES = new Set([408, 499, 500, 502, 503, 504, 522]);
+
+/** Parses a distribution error body; anything else gives no diagnostics. */
+export function parseDiagnostics(body: string): DistributionDiagnostic[] {
+  if (!body) return [];
+  try {
+    const parsed = JSON.parse(body) as { errors?: unknown };
+    if (!Array.isArray(parsed.errors)) return [];
+    return parsed.errors
+      .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+      .map((e) => ({
+        code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
+        ...(typeof e.message === 'string' ? { message: e.message } : {}),
+        ...(e.detail === undefined ? {} : { detail: e.detail }),
+      }));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The error for a non-success response to `<action> <subject>` (e.g. "pushing manifest",
+ * "127.0.0.1:5000/ns/img:tag"). The message reads
+ * "pushing manifest 127.0.0.1:5000/ns/img:tag: 401 UNAUTHORIZED authentication required".
+ */
+export function registryErrorFromResponse(
+  action: string,
+  subject: string,
+  status: number,
+  body: string,
+  url: string,
+  method = 'GET',
+): RegistryRequestError {
+  const diagnostics = parseDiagnostics(body);
+  const codes = new Set(diagnostics.map((d) => d.code));
+  let cause: string;
+  if (diagnostics.length > 0) {
+    cause = diagnostics
+      .map((d) => [d.code, d.message].filter((s) => s && s.length > 0).join(' '))
+      .join('; ');
+  } else if (method === 'HEAD') {
+    cause = 'no body (HEAD response)';
+  } else {
+    cause = body.trim().slice(0, 200).replace(/\s+/g, ' ') || 'no error details';
+  }
+  const message = `${action} ${subject}: ${status} ${cause}`;
+  const details = { status, diagnostics, url };
+  if (status === 401 || status === 403 || codes.has('UNAUTHORIZED') || codes.has('DENIED')) {
+    return new RegistryAuthError(message, details);
+  }
+  if (status === 404 || [...codes].some((c) => NOT_FOUND_CODES.has(c))) {
+    return new RegistryNotFoundError(message, details);
+  }
+  if (status === 429 || codes.has('TOOMANYREQUESTS')) {
+    return new RegistryRateLimitedError(message, details);
+  }
+  if (TEMPORARY_STATUSES.has(status) || status >= 500 || codes.has('UNAVAILABLE')) {
+    return new RegistryUnavailableError(message, details);
+  }
+  if (codes.has('DIGEST_INVALID')) return new RegistryDigestMismatchError(message, details);
+  return new RegistryProtocolError(message, details);
+}
+
+const TLS_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+]);
+
+/** The error for a request that got no response at all (reset, refused, timeout, TLS). */
+export function registryErrorFromFailure(
+  action: string,
+  subject: string,
+  err: unknown,
+  url: string,
+): RegistryRequestError {
+  const code = errorCode(err);
+  const text = err instanceof Error ? err.message : String(err);
+  if (code && TLS_ERROR_CODES.has(code)) {
+    return new RegistryTlsError(
+      `${action} ${subject}: TLS certificate not trusted (${code}); pass a CA bundle or --insecure`,
+      { url, cause: err },
+    );
+  }
+  return new RegistryUnavailableError(
+    `${action} ${subject}: ${code ?? 'connection failed'} ${text}`.trim(),
+    {
+      url,
+      cause: err,
+    },
+  );
+}
+
+/** The `code` of a Node/undici error or of its cause, e.g. ECONNRESET. */
+export function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET' && code !== 'UND_ERR') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  const top = (err as { code?: unknown } | undefined)?.code;
+  return typeof top === 'string' ? top : undefined;
+}

@@ -1,0 +1,475 @@
+// The HTTP half of the registry client, layered as go-containerregistry's transport is:
+// ping (scheme + challenge, once per registry) → authorization (anonymous, Basic, or a Bearer
+// token per scope set, refreshed on 401) → retry (temporary statuses and resets, Retry-After)
+// → redirects (GET/HEAD only; Authorization dropped across origins). One undici Agent per
+// transport carries the TLS choices: verified by default, an optional CA bundle added to the
+// system roots, or — with `insecure` — unverified TLS and a fallback to plain HTTP.
+import { rootCertificates } from 'node:tls';
+import { Agent, type Dispatcher, request } from 'undici';
+import {
+  type Challenge,
+  challengeScopes,
+  isInsufficientScope,
+  parseChallenges,
+  pickChallenge,
+} from './challenge.js';
+import { anonymousKeychain, type Credential, type Keychain } from './keychain.js';
+import {
+  errorCode,
+  RegistryAuthError,
+  RegistryProtocolError,
+  RegistryRequestError,
+  RegistryTlsError,
+  registryErrorFromFailure,
+  registryErrorFromResponse,
+} from './registry-errors.js';
+import {
+  parseRetryAfter,
+  type RetryOptions,
+  type RetryPolicy,
+  retryPolicy,
+  withRetry,
+} from './retry.js';
+
+export interface TransportOptions {
+  keychain?: Keychain;
+  /** Plain HTTP allowed and TLS certificates not verified (container registries only). */
+  insecure?: boolean;
+  /** Extra trusted CA certificates (PEM), added to Node's root store. */
+  caCertificates?: string[];
+  userAgent?: string;
+  retry?: RetryOptions;
+}
+
+export type RequestBody = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+
+/** One HTTP exchange as the client describes it. */
+export interface RegistryCall {
+  /** For messages: "pushing manifest", "checking blob", ... */
+  action: string;
+  /** For messages: "127.0.0.1:5000/ns/img:tag". */
+  subject: string;
+  registry: string;
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** A path under the registry root ("/v2/...") or an absolute URL (upload Location). */
+  url: string;
+  headers?: Record<string, string>;
+  /** A factory so a retried call sends a fresh body. */
+  body?: () => RequestBody;
+  /** Token scopes, the most important first (push scope first). */
+  scopes: string[];
+  /** Statuses that count as success; anything else becomes a RegistryError. */
+  expect: readonly number[];
+  /** Retried on temporary failures (set for GET/HEAD/PUT manifest, and by upload restarts). */
+  idempotent: boolean;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The URL that answered (after redirects). */
+  url: string;
+}
+
+interface Session {
+  /** "https://host:port" or "http://host:port". */
+  base: string;
+  challenge: Challenge | undefined;
+}
+
+interface CachedToken {
+  scopes: Set<string>;
+  token: string;
+  expiresAt: number;
+}
+
+const ERROR_BODY_CAP = 64 * 1024;
+const MAX_REDIRECTS = 5;
+/** Refresh tokens this long before they expire, so a request never carries a dying one. */
+const TOKEN_EXPIRY_MARGIN_MS = 10_000;
+/** Docker Hub's API host differs from the name users write. */
+const API_HOSTS: Record<string, string> = {
+  'docker.io': 'registry-1.docker.io',
+  'index.docker.io': 'registry-1.docker.io',
+};
+
+/** The host the HTTP API of `registry` answers on. */
+export function apiHost(registry: string): string {
+  return API_HOSTS[registry] ?? registry;
+}
+
+/** Reads at most 64 KiB of a response body as text and releases the connection. */
+export async function readErrorBody(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      chunks.push(b);
+      n += b.length;
+      if (n >= ERROR_BODY_CAP) break;
+    }
+  } catch {
+    // A body that fails mid-way still leaves what we read.
+  }
+  if (!body.destroyed) body.destroy();
+  return Buffer.concat(chunks).subarray(0, ERROR_BODY_CAP).toString('utf8');
+}
+
+function header(headers: RegistryResponse['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export { header as responseHeader };
+
+/** Attaches the Retry-After wait to an error so the retry loop can honour it. */
+interface WithRetryAfter {
+  retryAfterMs?: number;
+}
+
+export class RegistryTransport {
+  readonly keychain: Keychain;
+  readonly insecure: boolean;
+  readonly policy: RetryPolicy;
+  private readonly agent: Agent;
+  private readonly userAgent: string;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly tokens = new Map<string, CachedToken[]>();
+
+  constructor(options: TransportOptions = {}) {
+    this.keychain = options.keychain ?? anonymousKeychain;
+    this.insecure = options.insecure ?? false;
+    this.policy = retryPolicy(options.retry);
+    this.userAgent = options.userAgent ?? 'olm-catalog-builder';
+    const ca = options.caCertificates?.length
+      ? [...rootCertificates, ...options.caCertificates]
+      : undefined;
+    this.agent = new Agent({
+      connect: { rejectUnauthorized: !this.insecure, ...(ca ? { ca } : {}) },
+      keepAliveTimeout: 10_000,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Pings the registry once (scheme and auth challenge), cached for the transport's life. */
+  session(registry: string): Promise<Session> {
+    let s = this.sessions.get(registry);
+    if (!s) {
+      s = withRetry(
+        this.policy,
+        () => this.ping(registry),
+        (err) => this.verdict(err),
+      );
+      this.sessions.set(registry, s);
+      s.catch(() => this.sessions.delete(registry));
+    }
+    return s;
+  }
+
+  private async ping(registry: string): Promise<Session> {
+    const host = apiHost(registry);
+    const schemes = this.insecure ? ['https', 'http'] : ['https'];
+    let lastError: unknown;
+    for (const scheme of schemes) {
+      const base = `${scheme}://${host}`;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(`${base}/v2/`, {
+          dispatcher: this.agent,
+          method: 'GET',
+          headers: { 'user-agent': this.userAgent },
+        });
+      } catch (err) {
+        lastError = registryErrorFromFailure('pinging', registry, err, `${base}/v2/`);
+        continue;
+      }
+      const headers = res.headers as RegistryResponse['headers'];
+      if (res.statusCode === 200) {
+        await res.body.dump();
+        return { base, challenge: undefined };
+      }
+      if (res.statusCode === 401) {
+        await res.body.dump();
+        const challenge = pickChallenge(parseChallenges(headers['www-authenticate']));
+        if (!challenge) {
+          throw new RegistryProtocolError(
+            `pinging ${registry}: 401 without a Basic or Bearer challenge`,
+            {
+              status: 401,
+              url: `${base}/v2/`,
+            },
+          );
+        }
+        return { base, challenge };
+      }
+      const text = await readErrorBody(res.body);
+      throw this.annotate(
+        registryErrorFromResponse('pinging', registry, res.statusCode, text, `${base}/v2/`),
+        headers,
+      );
+    }
+    throw lastError;
+  }
+
+  /** The Authorization header for `scopes` on `registry`, or undefined (anonymous). */
+  async authorization(
+    registry: string,
+    scopes: string[],
+    session: Session,
+    repository?: string,
+  ): Promise<string | undefined> {
+    const challenge = session.challenge;
+    if (!challenge) return undefined;
+    const cred = await this.keychain.resolve(
+      registry,
+      repository ?? repositoryOfScopes(scopes) ?? '',
+    );
+    if (challenge.scheme === 'basic') {
+      return cred?.username !== undefined && cred.password !== undefined
+        ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`
+        : undefined;
+    }
+    if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
+    const now = this.policy.now();
+    const cached = (this.tokens.get(registry) ?? []).find(
+      (t) => t.expiresAt > now && scopes.every((s) => t.scopes.has(s)),
+    );
+    if (cached) return `Bearer ${cached.token}`;
+    const fetched = await this.fetchToken(registry, challenge, scopes, cred);
+    const list = (this.tokens.get(registry) ?? []).filter((t) => t.expiresAt > now);
+    list.push(fetched);
+    this.tokens.set(registry, list);
+    return `Bearer ${fetched.token}`;
+  }
+
+  private dropTokens(registry: string, scopes: string[]): void {
+    const list = this.tokens.get(registry);
+    if (list)
+      this.tokens.set(
+        registry,
+        list.filter((t) => !scopes.every((s) => t.scopes.has(s))),
+      );
+  }
+
+  private async fetchToken(
+    registry: string,
+    challenge: Challenge,
+    scopes: string[],
+    cred: Credential | undefined,
+  ): Promise<CachedToken> {
+    const realm = challenge.params.realm;
+    if (!realm)
+      throw new RegistryProtocolError(
+        `getting token for ${registry}: Bearer challenge without realm`,
+      );
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new RegistryProtocolError(`getting token for ${registry}: invalid realm`);
+    }
+    if (url.protocol === 'http:' && !this.insecure && !isLoopback(url.hostname)) {
+      throw new RegistryProtocolError(
+        `getting token for ${registry}: realm ${url.origin} is plain HTTP (use --insecure)`,
+      );
+    }
+    const service = challenge.params.service;
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    let method: 'GET' | 'POST' = 'GET';
+    let body: string | undefined;
+    if (cred?.identityToken) {
+      // OAuth2 refresh-token grant (docker login with an identity token).
+      method = 'POST';
+      const form = new URLSearchParams();
+      form.set('grant_type', 'refresh_token');
+      form.set('refresh_token', cred.identityToken);
+      form.set('client_id', this.userAgent);
+      if (service) form.set('service', service);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      body = form.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else {
+      if (service) url.searchParams.set('service', service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      if (cred?.username !== undefined && cred.password !== undefined) {
+        headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+      }
+    }
+    const res = await withRetry(
+      this.policy,
+      async () => {
+        let r: Dispatcher.ResponseData;
+        try {
+          r = await request(url, {
+            dispatcher: this.agent,
+            method,
+            headers,
+            ...(body ? { body } : {}),
+          });
+        } catch (err) {
+          throw registryErrorFromFailure('getting token for', registry, err, url.href);
+        }
+        if (r.statusCode !== 200) {
+          const text = await readErrorBody(r.body);
+          throw this.annotate(
+            registryErrorFromResponse(
+              'getting token for',
+              registry,
+              r.statusCode,
+              text,
+              url.href,
+              method,
+            ),
+            r.headers as RegistryResponse['headers'],
+          );
+        }
+        return r;
+      },
+      (err) => this.verdict(err),
+    );
+    let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      parsed = (await res.body.json()) as typeof parsed;
+    } catch {
+      throw new RegistryProtocolError(`getting token for ${registry}: answer is not JSON`, {
+        url: url.href,
+      });
+    }
+    const token =
+      typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
+    if (typeof token !== 'string' || !token) {
+      throw new RegistryProtocolError(`getting token for ${registry}: answer has no token`, {
+        url: url.href,
+      });
+    }
+    // Tokens without expires_in are valid for 60 s per the distribution token spec.
+    const lifetime =
+      typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 60;
+    return {
+      scopes: new Set(scopes),
+      token,
+      expiresAt: this.policy.now() + Math.max(1000, lifetime * 1000 - TOKEN_EXPIRY_MARGIN_MS),
+    };
+  }
+
+  /** Sends a call with auth, redirects and (when idempotent) retries; non-`expect` → error. */
+  send(call: RegistryCall): Promise<RegistryResponse> {
+    if (!call.idempotent) return this.sendOnce(call);
+    return withRetry(
+      this.policy,
+      () => this.sendOnce(call),
+      (err) => this.verdict(err),
+    );
+  }
+
+  /** One attempt (auth refresh on 401 included, retries not). Used by upload restarts. */
+  async sendOnce(call: RegistryCall): Promise<RegistryResponse> {
+    const session = await this.session(call.registry);
+    let scopes = call.scopes;
+    for (let authAttempt = 0; ; authAttempt++) {
+      const auth = await this.authorization(call.registry, scopes, session);
+      const res = await this.exchange(call, session, auth);
+      if (res.status === 401 && authAttempt === 0 && session.challenge) {
+        const challenge = pickChallenge(parseChallenges(res.headers['www-authenticate']));
+        await res.body.dump().catch(() => undefined);
+        if (isInsufficientScope(challenge)) {
+          const extra = challengeScopes(challenge).filter((s) => !scopes.includes(s));
+          this.dropTokens(call.registry, scopes);
+          scopes = [...scopes, ...extra];
+        } else {
+          // Expired token or rotated credentials (ECR): forget both and ask again once.
+          this.dropTokens(call.registry, scopes);
+          this.keychain.invalidate?.(call.registry);
+        }
+        continue;
+      }
+      if (call.expect.includes(res.status)) return res;
+      const text = call.method === 'HEAD' ? '' : await readErrorBody(res.body);
+      if (call.method === 'HEAD') await res.body.dump().catch(() => undefined);
+      throw this.annotate(
+        registryErrorFromResponse(
+          call.action,
+          call.subject,
+          res.status,
+          text,
+          res.url,
+          call.method,
+        ),
+        res.headers,
+      );
+    }
+  }
+
+  private async exchange(
+    call: RegistryCall,
+    session: Session,
+    auth: string | undefined,
+  ): Promise<RegistryResponse> {
+    let url = new URL(call.url, `${session.base}/`);
+    const origin = url.origin;
+    const follow = call.method === 'GET' || call.method === 'HEAD';
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...call.headers };
+      if (auth && url.origin === origin) headers.authorization = auth;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, {
+          dispatcher: this.agent,
+          method: call.method,
+          headers,
+          ...(call.body ? { body: call.body() as Dispatcher.DispatchOptions['body'] } : {}),
+        });
+      } catch (err) {
+        throw registryErrorFromFailure(call.action, call.subject, err, url.href);
+      }
+      const resHeaders = res.headers as RegistryResponse['headers'];
+      const location = header(resHeaders, 'location');
+      if (
+        follow &&
+        [301, 302, 303, 307, 308].includes(res.statusCode) &&
+        location &&
+        hop < MAX_REDIRECTS
+      ) {
+        await res.body.dump().catch(() => undefined);
+        url = new URL(location, url);
+        continue;
+      }
+      return { status: res.statusCode, headers: resHeaders, body: res.body, url: url.href };
+    }
+  }
+
+  private annotate(
+    err: RegistryRequestError,
+    headers: RegistryResponse['headers'],
+  ): RegistryRequestError {
+    const ms = parseRetryAfter(header(headers, 'retry-after'), this.policy.now());
+    if (ms !== undefined) (err as RegistryRequestError & WithRetryAfter).retryAfterMs = ms;
+    return err;
+  }
+
+  /** Whether an error is worth another attempt, and how long the server asked us to wait. */
+  verdict(err: unknown): { retry: boolean; retryAfterMs?: number } {
+    if (err instanceof RegistryTlsError || err instanceof RegistryAuthError)
+      return { retry: false };
+    if (err instanceof RegistryRequestError && err.temporary) {
+      const ms = (err as RegistryRequestError & WithRetryAfter).retryAfterMs;
+      return ms === undefined ? { retry: true } : { retry: true, retryAfterMs: ms };
+    }
+    const code = errorCode(err);
+    return { retry: code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' };
+  }
+}
+
+function repositoryOfScopes(scopes: string[]): string | undefined {
+  const first = scopes[0]?.split(':');
+  return first && first[0] === 'repository' ? first.slice(1, -1).join(':') : undefined;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
