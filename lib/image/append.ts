@@ -1,0 +1,104 @@
+// Append-layer, as go-containerregistry's mutate.Append and oc's `image append` do it: the
+// layer's uncompressed digest (diffId) goes into the config's rootfs.diff_ids, the compressed
+// digest and size into the manifest. The base config is otherwise kept as it was, unknown
+// fields and key order included (it is parsed, edited in place on a copy and re-serialised),
+// so the result stays what the base's authors built; only `created`, `rootfs.diff_ids` and one
+// `history` entry change. Media types follow the base manifest's family (see media-types.ts).
+import { toRaw } from './digest.js';
+import { MalformedImageError } from './errors.js';
+import { FAMILY_TYPES, familyOf } from './media-types.js';
+import type { ConfigFile, Descriptor, HistoryEntry, Image, Manifest } from './types.js';
+
+export interface AppendedLayer {
+  digest: string;
+  size: number;
+  diffId: string;
+  /** Annotations for the layer descriptor (OCI and Docker both allow them; none by default). */
+  annotations?: Record<string, string>;
+}
+
+export interface AppendOptions {
+  /** RFC 3339 time for config `created` and the history entry (see formatCreated). */
+  created: string;
+  /** `created_by` of the history entry. */
+  createdBy?: string;
+  /** Optional `comment` of the history entry. */
+  comment?: string;
+}
+
+export const DEFAULT_CREATED_BY = 'catalog-build: add /bundles.db';
+
+/** Seconds since the epoch → RFC 3339 as Go prints it (no fraction when whole seconds). */
+export function formatCreated(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function checkBase(base: Image): void {
+  const m = base.manifest.value;
+  if (!m || typeof m !== 'object' || !m.config || !Array.isArray(m.layers)) {
+    throw new MalformedImageError(
+      `appending layer to ${base.manifest.digest}: manifest has no config or layers`,
+    );
+  }
+  const c = base.config.value;
+  if (!c || typeof c !== 'object' || !c.rootfs || !Array.isArray(c.rootfs.diff_ids)) {
+    throw new MalformedImageError(
+      `appending layer to ${base.manifest.digest}: config has no rootfs.diff_ids`,
+    );
+  }
+  if (c.rootfs.diff_ids.length !== m.layers.length) {
+    throw new MalformedImageError(
+      `appending layer to ${base.manifest.digest}: config lists ${c.rootfs.diff_ids.length} diff_ids for ${m.layers.length} layers`,
+    );
+  }
+}
+
+/** Number of history entries that stand for a layer (the rest are metadata-only steps). */
+function layerHistoryCount(history: HistoryEntry[]): number {
+  return history.filter((h) => !h.empty_layer).length;
+}
+
+/** The new image: config and manifest as exact bytes with their digests. Pure; the base is not modified. */
+export function appendLayer(base: Image, layer: AppendedLayer, options: AppendOptions): Image {
+  checkBase(base);
+  const family = familyOf(base.manifest.mediaType);
+  const types = FAMILY_TYPES[family];
+
+  const config = structuredClone(base.config.value) as ConfigFile;
+  // `created` keeps its key position when the base has one, else is added at the end.
+  config.created = options.created;
+  config.rootfs.diff_ids = [...config.rootfs.diff_ids, layer.diffId];
+  const history = config.history ? [...config.history] : [];
+  // A base whose history has fewer layer entries than layers gets padding entries first (oc did
+  // the same), so every tool that pairs history with layers still lines ours up with our layer.
+  const baseLayers = base.manifest.value.layers.length;
+  for (let i = layerHistoryCount(history); i < baseLayers; i++) {
+    history.push(base.config.value.created ? { created: base.config.value.created } : {});
+  }
+  const entry: HistoryEntry = {
+    created: options.created,
+    created_by: options.createdBy ?? DEFAULT_CREATED_BY,
+  };
+  if (options.comment) entry.comment = options.comment;
+  history.push(entry);
+  config.history = history;
+  const configRaw = toRaw(config, base.config.mediaType);
+
+  const manifest = structuredClone(base.manifest.value) as Manifest;
+  const layerDescriptor: Descriptor = {
+    mediaType: types.layer,
+    digest: layer.digest,
+    size: layer.size,
+  };
+  if (layer.annotations && Object.keys(layer.annotations).length > 0)
+    layerDescriptor.annotations = layer.annotations;
+  manifest.config = {
+    ...manifest.config,
+    mediaType: base.manifest.value.config.mediaType,
+    digest: configRaw.digest,
+    size: configRaw.bytes.length,
+  };
+  manifest.layers = [...manifest.layers, layerDescriptor];
+  const manifestRaw = toRaw(manifest, base.manifest.mediaType);
+  return { manifest: manifestRaw, config: configRaw };
+}
