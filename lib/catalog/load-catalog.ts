@@ -1,0 +1,26 @@
+// Entry point of the catalog rules: a manifests tree in, a LoadedCatalog out (bundles of
+// walk 1, packages of walk 2, and every problem). Pure and deterministic: the same tree
+// always gives the same value, in the same order.
+import type { FileTree } from './file-tree.js';
+import { loadBundles } from './load-bundles.js';
+import { loadPackages } from './load-packages.js';
+import { manifestTree } from './manifest-tree.js';
+import type { LoadedCatalog } from './model.js';
+
+export function loadCatalog(files: FileTree): LoadedCatalog {
+  const tree = manifestTree(files);
+  const walk1 = loadBundles(tree);
+  const walk2 = loadPackages(tree, walk1.bundles);
+  return {
+    bundles: walk1.bundles,
+    packages: walk2.packages,
+    problems: [...walk1.problems, ...walk2.problems],
+  };
+}
+
+/** Problems as upstream's single warning line: `error building database: <aggregate>`. */
+export function problemsWarning(catalog: LoadedCatalog): string | undefined {
+  if (catalog.problems.length === 0) return undefined;
+  const messages = catalog.problems.map((p) => p.message);
+  return `error building database: ${messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`}`;
+}

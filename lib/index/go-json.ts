@@ -1,0 +1,156 @@
+// Go encoding/json, byte for byte, for the values our YAML reader produces. The csv and bundle
+// columns of the index are compared by sha256 with what operator-registry stored, so this
+// must reproduce json.Encoder(…).Encode of a map[string]interface{} exactly:
+// keys sorted by UTF-8 bytes; HTML characters < > & escaped as \u003c \u003e \u0026;
+// U+2028/U+2029 escaped; control characters as \n \r \t or \u00XX (Go 1.19, before \b \f);
+// invalid UTF-16 as U+FFFD; integers exact (BigInt for int64 beyond 2^53); floats in Go's
+// 'f' / 'e' choice with the exponent cleaned ("1e-07" → "1e-7"); a trailing newline per value.
+
+const HEX = '0123456789abcdef';
+
+export class GoJsonError extends Error {
+  override name = 'GoJsonError';
+}
+
+function encodeString(s: string, out: string[]): void {
+  let buf = '"';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let rep: string | undefined;
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) {
+      switch (c) {
+        case 0x22:
+          rep = '\\"';
+          break;
+        case 0x5c:
+          rep = '\\\\';
+          break;
+        case 0x0a:
+          rep = '\\n';
+          break;
+        case 0x0d:
+          rep = '\\r';
+          break;
+        case 0x09:
+          rep = '\\t';
+          break;
+        default:
+          rep = `\\u00${HEX[c >> 4]}${HEX[c & 0xf]}`;
+      }
+    } else if (c === 0x2028 || c === 0x2029) {
+      rep = c === 0x2028 ? '\\u2028' : '\\u2029';
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      // A lone surrogate cannot be UTF-8: Go writes the replacement character.
+      const isPair = c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+      if (isPair) {
+        i++;
+        continue;
+      }
+      rep = '\ufffd';
+    }
+    if (rep !== undefined) {
+      buf += s.slice(last, i) + rep;
+      last = i + 1;
+    }
+  }
+  out.push(buf + s.slice(last), '"');
+}
+
+/** Go's float64 formatting in encoding/json. */
+export function formatGoFloat(f: number): string {
+  if (!Number.isFinite(f)) throw new GoJsonError(`json: unsupported value: ${f}`);
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const abs = Math.abs(f);
+  if (abs < 1e-6 || abs >= 1e21) {
+    // JavaScript's shortest exponent form is Go's after its clean-up ("1e-07" → "1e-7").
+    return f.toExponential();
+  }
+  // Shortest round-trip digits in positional notation, as strconv 'f' with precision -1.
+  return String(f);
+}
+
+function compareUtf8(a: string, b: string): number {
+  // Code-unit order equals UTF-8 byte order except around surrogates; fall back only then.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      const sx = x >= 0xd800 && x <= 0xdfff;
+      const sy = y >= 0xd800 && y <= 0xdfff;
+      if (sx !== sy && (x >= 0xe000 || y >= 0xe000)) return sx ? 1 : -1;
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+function encodeValue(value: unknown, out: string[]): void {
+  switch (typeof value) {
+    case 'string':
+      encodeString(value, out);
+      return;
+    case 'number':
+      out.push(
+        Number.isInteger(value) && Math.abs(value) < 1e21 ? String(value) : formatGoFloat(value),
+      );
+      return;
+    case 'bigint':
+      out.push(value.toString());
+      return;
+    case 'boolean':
+      out.push(value ? 'true' : 'false');
+      return;
+    case 'undefined':
+      out.push('null');
+      return;
+    case 'object': {
+      if (value === null) {
+        out.push('null');
+        return;
+      }
+      if (Array.isArray(value)) {
+        out.push('[');
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out.push(',');
+          encodeValue(value[i], out);
+        }
+        out.push(']');
+        return;
+      }
+      if (value instanceof Date) {
+        encodeString(value.toISOString(), out);
+        return;
+      }
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj).sort(compareUtf8);
+      out.push('{');
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) out.push(',');
+        const key = keys[i]!;
+        encodeString(key, out);
+        out.push(':');
+        encodeValue(obj[key], out);
+      }
+      out.push('}');
+      return;
+    }
+    default:
+      throw new GoJsonError(`json: unsupported type: ${typeof value}`);
+  }
+}
+
+/** json.Marshal(value) as a string (no trailing newline). */
+export function goJsonMarshal(value: unknown): string {
+  const out: string[] = [];
+  encodeValue(value, out);
+  return out.join('');
+}
+
+const encoder = new TextEncoder();
+
+/** json.NewEncoder(w).Encode(value): the marshalled bytes plus "\n", as UTF-8. */
+export function goJsonEncode(value: unknown): Uint8Array {
+  return encoder.encode(`${goJsonMarshal(value)}\n`);
+}
