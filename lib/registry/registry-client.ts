@@ -237,7 +237,7 @@ export class RegistryClient {
   }
 
   /** PUT under the tag (or the digest when there is no tag); returns the content digest. */
-  putManifest(ref: RepositoryRef, bytes: Uint8Array, mediaType: string): Promise<string> {
+  async putManifest(ref: RepositoryRef, bytes: Uint8Array, mediaType: string): Promise<string> {
     const digest = sha256Digest(bytes);
     if (ref.digest && ref.digest !== digest) {
       throw new RegistryDigestMismatchError(
@@ -294,7 +294,7 @@ export class RegistryClient {
    * A stream of the blob that fails with RegistryDigestMismatchError at its end when the
    * bytes do not hash to `digest` (consumers must not trust data before the stream ends).
    */
-  getBlobStream(registry: string, repository: string, digest: string): Promise<Readable> {
+  async getBlobStream(registry: string, repository: string, digest: string): Promise<Readable> {
     checkDigest(digest);
     const subject = `${registry}/${repository}@${digest}`;
     return this.limited(registry, async () => {
