@@ -1,0 +1,98 @@
+// Stage 1: list the packages of an App Registry org and resolve each one's default release
+// to a blob digest (list → show, as oc did), with bounded parallelism. Every package is
+// tried; failures are reported together in one AppRegistryPackagesFailedError, because
+// upstream fails the whole build when any package cannot be downloaded.
+import { AppRegistryClient } from '../appregistry/client.js';
+import {
+  AppRegistryPackagesFailedError,
+  AppRegistryProtocolError,
+  type PackageFailure,
+} from '../appregistry/errors.js';
+import { mapSettled } from '../appregistry/parallel.js';
+import type {
+  AppRegistrySource,
+  ListPackagesRequest,
+  ListPackagesResult,
+  PackageRef,
+  StageDeps,
+} from './types.js';
+
+export interface AppRegistryStageDeps extends StageDeps {
+  /** A client to reuse (shared connections, tests); otherwise one is made from the request. */
+  appRegistryClient?: AppRegistryClient;
+  /** Packages handled at once (default: the client's request concurrency, 8). */
+  concurrency?: number;
+}
+
+/** Runs `fn` with the injected client, or with a client of its own that is closed after. */
+export async function withAppRegistryClient<T>(
+  source: AppRegistrySource,
+  deps: AppRegistryStageDeps,
+  fn: (client: AppRegistryClient) => Promise<T>,
+): Promise<T> {
+  if (deps.appRegistryClient) return fn(deps.appRegistryClient);
+  const token = deps.credentials?.appRegistryToken;
+  const client = new AppRegistryClient({
+    endpoint: source.endpoint,
+    ...(token ? { token } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** One line per failed package, from whatever was thrown. */
+export function toFailure(pkg: string, err: unknown): PackageFailure {
+  const e = err as { name?: string; message?: string; temporary?: boolean };
+  return {
+    package: pkg,
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    temporary: e?.temporary === true,
+  };
+}
+
+export async function listPackages(
+  request: ListPackagesRequest,
+  deps: AppRegistryStageDeps,
+): Promise<ListPackagesResult> {
+  const { org } = request.appRegistry;
+  return withAppRegistryClient(request.appRegistry, deps, async (client) => {
+    const listed = await client.listPackages(org);
+    deps.log.info('listed App Registry packages', {
+      org,
+      endpoint: client.endpoint,
+      count: listed.length,
+    });
+    const settled = await mapSettled(
+      listed,
+      deps.concurrency ?? 8,
+      async (p): Promise<PackageRef> => {
+        if (!p.defaultRelease) {
+          throw new AppRegistryProtocolError(
+            `showing the default release of ${p.fullName} at ${client.endpoint}: the listing names no default release`,
+          );
+        }
+        const shown = await client.showRelease(org, p.repository, p.defaultRelease);
+        return { name: p.repository, release: shown.release, digest: shown.digest };
+      },
+    );
+    const failures: PackageFailure[] = [];
+    const packages: PackageRef[] = [];
+    settled.forEach((s, i) => {
+      if (s.ok) packages.push(s.value);
+      else failures.push(toFailure(listed[i]!.repository, s.error));
+    });
+    if (failures.length) {
+      throw new AppRegistryPackagesFailedError(
+        `listing packages of org ${org} at ${client.endpoint}`,
+        failures,
+        listed.length,
+      );
+    }
+    return { buildId: request.buildId, packages };
+  });
+}
