@@ -15,6 +15,7 @@ import {
 } from '../../../lib/registry/registry-client.js';
 import { startEcrFake } from '../../support/ecr-fake.js';
 import { type RegistryServer, startRegistry } from '../../support/registry-server.js';
+import { rejection } from './rejection.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -78,18 +79,6 @@ async function pushImage(
     );
   }
   return client.putManifest({ registry: host, repository, tag }, img.manifest, img.mediaType);
-}
-
-/** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(
-  p: Promise<unknown>,
-): Promise<Error & { status?: number; codes?: string[] }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { status?: number; codes?: string[] };
-  }
-  throw new Error('expected a rejection');
 }
 
 function skopeoRaw(ref: string, extra: string[] = []): string {
