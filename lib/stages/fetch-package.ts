@@ -22,6 +22,8 @@ export { buildPackagesJson, type PackagesJson } from '../appregistry/packages-js
 
 export interface FetchPackageDeps extends AppRegistryStageDeps {
   decodeLimits?: Partial<DecodeLimits>;
+  /** Wraps each package's fetch in fetchPackages (the CLI records one stage result per item). */
+  wrapItem?: (ref: PackageRef, run: () => Promise<FetchedPackage>) => Promise<FetchedPackage>;
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -110,8 +112,9 @@ export async function fetchPackages(
   deps: FetchPackageDeps,
 ): Promise<FetchedPackage[]> {
   return withAppRegistryClient(request.appRegistry, deps, async (client) => {
+    const one = (ref: PackageRef) => fetchWith(client, request.appRegistry, ref, deps);
     const settled = await mapSettled(request.packages, deps.concurrency ?? 8, (ref) =>
-      fetchWith(client, request.appRegistry, ref, deps),
+      deps.wrapItem ? deps.wrapItem(ref, () => one(ref)) : one(ref),
     );
     const failures: PackageFailure[] = [];
     const fetched: FetchedPackage[] = [];

@@ -1,0 +1,162 @@
+// `catalog-build [flags]`: the one-machine run of a build, flag-compatible with
+// `oc adm catalog build`. It runs the same stage functions as the Step Functions pipeline, in
+// order, against a local-directory store (the embedded default), records each stage's result
+// like the pipeline does, and always ends with the report stage, success or failure.
+// stdout carries only results ("Pushed sha256:… to <ref>"); everything else goes to stderr.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describeError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
+import { buildIndex } from '../stages/build-index.js';
+import { newBuildId } from '../stages/build-request.js';
+import { buildPackagesJson, fetchPackages } from '../stages/fetch-package.js';
+import { listPackages } from '../stages/list-packages.js';
+import { report } from '../stages/report.js';
+import { runRecorded } from '../stages/stage-results.js';
+import type { BuildIndexResult, FetchedPackage, ReportRequest, StageDeps, StageName } from '../stages/types.js';
+import { buildKeys } from '../store/keys.js';
+import { LocalDirStore } from '../store/local-dir-store.js';
+import { putJson } from '../store/store.js';
+import { BUILD_FLAGS, parseBuildOptions } from './build-options.js';
+import { CliConsole, formatBytes } from './console.js';
+import { formatFlagHelp } from './flags.js';
+import { runImageStages } from './image-steps.js';
+import { unpackPackages } from './unpack.js';
+
+export const BUILD_USAGE = `Usage: catalog-build [flags]
+
+Builds an operator-registry catalog image, like "oc adm catalog build": downloads every
+package of an App Registry namespace (or reads --manifest-dir), builds the SQLite index
+(bundles.db, schema version 7) and appends it as one layer to --from, pushed to --to.
+
+Examples:
+  # Build from a local manifests directory into a database file, offline
+  catalog-build --manifest-dir examples/manifests --to-db out/bundles.db
+
+  # The full upstream command line
+  catalog-build --appregistry-org redhat-operators --from registry.example/ns/operator-registry:v4.5 \\
+    --to registry.example/ns/redhat-operators:v1 -a ~/.docker/config.json
+
+Other commands:
+  catalog-build serve-appregistry --dir DIR --org ORG [--port N] [--token T]
+  catalog-build pipeline --request build.json [--store DIR | --s3-endpoint URL --bucket NAME]
+
+Flags:
+`;
+
+export async function buildCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { request, local } = parseBuildOptions(argv, { env, buildId: newBuildId() });
+  if (local.help) {
+    process.stdout.write(`${BUILD_USAGE}${formatFlagHelp(BUILD_FLAGS)}\n`);
+    return 0;
+  }
+  const cli = new CliConsole({ quiet: local.quiet, verbose: local.verbose });
+  const store = new LocalDirStore(local.storeDir);
+  const keys = buildKeys(request.buildId);
+  const secrets = [local.authToken];
+  const deps: StageDeps = {
+    store,
+    log: cli.log,
+    progress: cli.progress,
+    credentials: {
+      ...(local.authToken ? { appRegistryToken: local.authToken } : {}),
+      ...(local.registryConfig ? { registryAuthFile: local.registryConfig } : {}),
+    },
+  };
+  const started = Date.now();
+  let stage: StageName = 'list-packages';
+  const step = <T>(name: StageName, run: () => Promise<T>) => {
+    stage = name;
+    return runRecorded(store, request.buildId, name, run);
+  };
+
+  let outcome: ReportRequest['outcome'] = 'succeeded';
+  let failure: ReportRequest['failure'];
+  let indexed: BuildIndexResult | undefined;
+  let fetched: FetchedPackage[] = [];
+  try {
+    await putJson(store, keys.request, request);
+    if (request.appRegistry) {
+      const source = request.appRegistry;
+      cli.step(`listing packages of ${source.org} at ${source.endpoint}`);
+      const listing = await step('list-packages', () => listPackages({ buildId: request.buildId, appRegistry: source }, deps));
+      stage = 'fetch-package';
+      fetched = await fetchPackages(
+        { buildId: request.buildId, appRegistry: source, packages: listing.packages },
+        {
+          ...deps,
+          wrapItem: (ref, run) => runRecorded(store, request.buildId, 'fetch-package', run, { item: ref.name }),
+        },
+      );
+      cli.endLive();
+      await putJson(store, keys.packages, buildPackagesJson(source, fetched));
+      if (local.unpackDir) await unpackPackages(store, fetched, local.unpackDir);
+    }
+    cli.step('building the index database');
+    indexed = await step('build-index', () =>
+      buildIndex(
+        {
+          buildId: request.buildId,
+          ...(request.appRegistry ? { packages: fetched } : { manifestDir: request.manifestDir! }),
+          ...(request.sourceDateEpoch !== undefined ? { sourceDateEpoch: request.sourceDateEpoch } : {}),
+        },
+        deps,
+      ),
+    );
+    if (local.toDb) {
+      await mkdir(path.dirname(path.resolve(local.toDb)), { recursive: true });
+      await writeFile(local.toDb, await store.get(indexed.dbKey));
+    }
+    if (request.to && request.from) {
+      const pushed = await runImageStages(request, local, indexed, deps, (name) => {
+        stage = name;
+      });
+      process.stdout.write(`Pushed ${pushed.digest} to ${request.to}\n`);
+      if (local.digestFile) await writeFile(local.digestFile, `${pushed.digest}\n`);
+    }
+  } catch (err) {
+    cli.endLive();
+    outcome = 'failed';
+    failure = { stage, ...describeError(err) };
+    failure.message = redactSecrets(failure.message, secrets);
+  }
+
+  const reported = await report({ buildId: request.buildId, outcome, ...(failure ? { failure } : {}) }, deps).catch(
+    (err: unknown) => {
+      cli.log.warn(`writing the build report: ${describeError(err).message}`);
+      return undefined;
+    },
+  );
+  if (reported && local.toDb) {
+    const base = local.toDb.replace(/\.db$/, '');
+    await writeFile(`${base}.report.json`, await store.get(reported.reportKey));
+    await writeFile(`${base}.report.md`, await store.get(reported.reportMdKey));
+  }
+  cli.endLive();
+  if (failure) {
+    cli.log.error(failure.message);
+    return 1;
+  }
+  summarize(cli, { fetched, indexed, seconds: (Date.now() - started) / 1000, toDb: local.toDb, reportKey: reported?.reportMdKey, storeDir: local.storeDir });
+  return 0;
+}
+
+function summarize(
+  cli: CliConsole,
+  s: { fetched: FetchedPackage[]; indexed?: BuildIndexResult; seconds: number; toDb?: string; reportKey?: string; storeDir: string },
+): void {
+  const parts: string[] = [];
+  if (s.fetched.length > 0) {
+    const downloaded = s.fetched.filter((p) => p.downloaded);
+    const bytes = downloaded.reduce((n, p) => n + p.size, 0);
+    parts.push(`packages ${s.fetched.length} (downloaded ${downloaded.length}, ${formatBytes(bytes)}; cached ${s.fetched.length - downloaded.length})`);
+  }
+  if (s.indexed) {
+    const c = s.indexed.counts;
+    parts.push(`index: ${c.package} packages, ${c.channel} channels, ${c.operatorbundle} bundles, ${s.indexed.warningCount} warnings, ${formatBytes(s.indexed.dbSize)}`);
+  }
+  if (s.toDb) parts.push(`database: ${s.toDb}`);
+  if (s.reportKey) parts.push(`report: ${path.join(s.storeDir, ...s.reportKey.split('/'))}`);
+  parts.push(`done in ${s.seconds.toFixed(2)}s`);
+  for (const p of parts) cli.step(p);
+}

@@ -1,0 +1,49 @@
+// The image half of a CLI build: assemble (base + DB layer → manifests in the store) and push
+// (blobs, then manifests, then the tag), each recorded like a pipeline stage.
+import { assembleImage } from '../stages/assemble-image.js';
+import { pushImage } from '../stages/push-image.js';
+import { runRecorded } from '../stages/stage-results.js';
+import type { BuildIndexResult, BuildRequest, PushImageResult, StageDeps, StageName } from '../stages/types.js';
+import type { LocalSettings } from './build-options.js';
+
+export async function runImageStages(
+  request: BuildRequest,
+  local: LocalSettings,
+  indexed: BuildIndexResult,
+  deps: StageDeps,
+  onStage: (stage: StageName) => void,
+): Promise<PushImageResult> {
+  const { buildId } = request;
+  const common = {
+    buildId,
+    ...(request.insecure ? { insecure: true } : {}),
+  };
+  onStage('assemble-image');
+  deps.progress?.({ kind: 'info', message: `using ${request.from} as a base image for building` });
+  const assembled = await runRecorded(deps.store, buildId, 'assemble-image', () =>
+    assembleImage(
+      {
+        ...common,
+        dbKey: indexed.dbKey,
+        from: request.from!,
+        ...(request.filterByOs ? { filterByOs: request.filterByOs } : {}),
+        ...(request.sourceDateEpoch !== undefined ? { sourceDateEpoch: request.sourceDateEpoch } : {}),
+        ...(local.fromDir || local.dir ? { fromDir: local.fromDir ?? local.dir } : {}),
+      },
+      deps,
+    ),
+  );
+  onStage('push-image');
+  return runRecorded(deps.store, buildId, 'push-image', () =>
+    pushImage(
+      {
+        ...common,
+        imageKey: assembled.imageKey,
+        to: request.to!,
+        ...(request.maxPerRegistry ? { maxPerRegistry: request.maxPerRegistry } : {}),
+        ...(local.dir ? { dir: local.dir } : {}),
+      },
+      deps,
+    ),
+  );
+}

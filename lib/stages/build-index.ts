@@ -1,0 +1,71 @@
+// Stage: build the operator-registry index. Input is either a local manifests directory
+// (offline CLI builds) or the package blobs fetch-package left in the store (decoded in
+// memory, as oc unpacked them on disk); output is builds/<id>/bundles.db and warnings.json.
+// Load problems are warnings, never failures, exactly as upstream's permissive load; the
+// result carries counts and the DB digest so later stages and the report need no bytes.
+import { createHash } from 'node:crypto';
+import { decodePackageBlob } from '../appregistry/decode.js';
+import type { FileTree } from '../catalog/file-tree.js';
+import { loadCatalog, problemsWarning } from '../catalog/load-catalog.js';
+import type { Problem } from '../catalog/model.js';
+import { loadSqlJs } from '../index/sqljs.js';
+import { writeIndex } from '../index/write-index.js';
+import { buildKeys } from '../store/keys.js';
+import { readManifestDir } from '../store/manifest-dir.js';
+import { putJson } from '../store/store.js';
+import { readFetchedPackages } from './stage-results.js';
+import type { BuildIndexRequest, BuildIndexResult, FetchedPackage, StageDeps } from './types.js';
+
+/** What builds/<id>/warnings.json holds. */
+export interface IndexWarnings {
+  /** Upstream's single warning line (`error building database: …`), when there were problems. */
+  summary?: string;
+  /** Each load problem: the bundle, package or file it concerns, and the message. */
+  problems: Problem[];
+  /** Packages whose blob could not be decoded (they contributed nothing). */
+  decoding: string[];
+}
+
+async function treeFromPackages(packages: FetchedPackage[], deps: StageDeps) {
+  const files: FileTree[number][] = [];
+  const decoding: string[] = [];
+  for (const p of packages) {
+    const decoded = decodePackageBlob(await deps.store.get(p.key), p.name);
+    decoding.push(...decoded.warnings);
+    files.push(...decoded.files);
+  }
+  return { files, decoding };
+}
+
+export async function buildIndex(request: BuildIndexRequest, deps: StageDeps): Promise<BuildIndexResult> {
+  const keys = buildKeys(request.buildId);
+  let files: FileTree;
+  let decoding: string[] = [];
+  if (request.manifestDir !== undefined) {
+    files = await readManifestDir(request.manifestDir);
+  } else {
+    const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
+    ({ files, decoding } = await treeFromPackages(packages, deps));
+  }
+  deps.log.info('loading manifests', { files: files.length });
+  const catalog = loadCatalog(files);
+  const summary = problemsWarning(catalog);
+  if (summary) deps.log.warn(summary);
+  for (const w of decoding) deps.log.warn(w);
+
+  const migratedAt =
+    request.sourceDateEpoch !== undefined ? new Date(request.sourceDateEpoch * 1000) : (deps.now?.() ?? new Date());
+  const { bytes, counts } = writeIndex(await loadSqlJs(), catalog, { migratedAt });
+  await deps.store.put(keys.db, bytes, { contentType: 'application/vnd.sqlite3' });
+  const warnings: IndexWarnings = { ...(summary ? { summary } : {}), problems: catalog.problems, decoding };
+  await putJson(deps.store, keys.warnings, warnings);
+  return {
+    buildId: request.buildId,
+    dbKey: keys.db,
+    dbDigest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    dbSize: bytes.length,
+    counts,
+    warningsKey: keys.warnings,
+    warningCount: catalog.problems.length + decoding.length,
+  };
+}
