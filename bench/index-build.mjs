@@ -1,0 +1,56 @@
+// Benchmark: wall time and peak RSS of the index build (`catalog-build --manifest-dir DIR
+// --to-db FILE`, the whole command as a user runs it, node start-up included) on the dev
+// corpus and on a synthetic catalog of 10 renamed copies of it. Uses the built CLI (dist/),
+// GNU time for max RSS. Prints a Markdown table for docs/BENCHMARKS.md.
+// Usage: npm run build && node bench/index-build.mjs [RUNS]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const runs = Number(process.argv[2] ?? 7);
+const root = path.resolve(import.meta.dirname, '..');
+const corpus = path.resolve(root, '..', 'shared', 'corpus', 'dev', 'packages');
+if (!existsSync(corpus)) {
+  console.error(`skipped: ${corpus} is absent`);
+  process.exit(0);
+}
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-index-'));
+const synthetic = path.join(tmp, 'synthetic');
+execFileSync('node', [path.join(root, 'bench/make-synthetic-catalog.mjs'), corpus, synthetic, '10'], { stdio: 'inherit' });
+
+function measure(dir) {
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const db = path.join(tmp, `out-${i}.db`);
+    const res = spawnSync(
+      '/usr/bin/time',
+      ['-f', '%e %M', 'node', path.join(root, 'dist/lib/cli/main.js'), '--manifest-dir', dir, '--to-db', db, '--store', path.join(tmp, 'store'), '-q'],
+      { encoding: 'utf8' },
+    );
+    if (res.status !== 0) throw new Error(`build failed: ${res.stderr}`);
+    const [wall, rss] = res.stderr.trim().split('\n').pop().split(' ').map(Number);
+    samples.push({ wall, rssMb: rss / 1024, dbBytes: readFileSync(db).length });
+  }
+  samples.sort((a, b) => a.wall - b.wall);
+  const median = samples[Math.floor(samples.length / 2)];
+  return {
+    min: samples[0].wall,
+    median: median.wall,
+    max: samples.at(-1).wall,
+    rss: Math.max(...samples.map((s) => s.rssMb)),
+    db: median.dbBytes,
+  };
+}
+
+const dev = measure(corpus);
+const big = measure(synthetic);
+const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
+console.log(`machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${runs} runs each`);
+console.log('| input | wall min | wall median | wall max | peak RSS | DB bytes |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [name, r] of [['dev corpus (41 packages, 7.4 MB)', dev], ['synthetic 10x (410 packages, 74 MB)', big]]) {
+  console.log(`| ${name} | ${r.min.toFixed(2)} s | ${r.median.toFixed(2)} s | ${r.max.toFixed(2)} s | ${r.rss.toFixed(0)} MB | ${r.db.toLocaleString('en')} |`);
+}
+console.log(`scaling: 10x input took ${(big.median / dev.median).toFixed(1)}x the time`);
+rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,51 @@
+// Makes a synthetic catalog of N renamed copies of a manifests directory, for measuring how
+// the index build scales. Every CSV name and package name gets a per-copy suffix wherever it
+// appears (metadata.name, replaces, skips, currentCSV, packageName), so each copy loads as
+// distinct packages with the same graph shape instead of colliding with the original.
+// Usage: node bench/make-synthetic-catalog.mjs SRC_DIR OUT_DIR COPIES
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const [src, out, copiesArg] = process.argv.slice(2);
+if (!src || !out) {
+  console.error('usage: make-synthetic-catalog.mjs SRC_DIR OUT_DIR COPIES');
+  process.exit(2);
+}
+const copies = Number(copiesArg ?? 10);
+
+async function listFiles(dir, rel = '') {
+  const out = [];
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, r)));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+const files = await listFiles(src);
+const texts = new Map();
+for (const f of files) texts.set(f, await readFile(path.join(src, f), 'utf8'));
+
+// Names to rename: CSV metadata.name values and packageName values (first match per file).
+const names = new Set();
+for (const text of texts.values()) {
+  const isCsv = /^kind:\s*ClusterServiceVersion\s*$/m.test(text);
+  const csvName = isCsv && /^metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+name:\s*["']?([^"'\s]+)/m.exec(text);
+  if (csvName) names.add(csvName[1]);
+  const pkg = /^packageName:\s*["']?([^"'\s]+)/m.exec(text);
+  if (pkg) names.add(pkg[1]);
+}
+const ordered = [...names].sort((a, b) => b.length - a.length);
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const pattern = new RegExp(`(?<![\\w.-])(${ordered.map(escape).join('|')})(?![\\w.-])`, 'g');
+
+await rm(out, { recursive: true, force: true });
+for (let i = 0; i < copies; i++) {
+  for (const [f, text] of texts) {
+    const target = path.join(out, `copy${String(i).padStart(2, '0')}`, f);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, i === 0 ? text : text.replace(pattern, (m) => `${m}-c${i}`));
+  }
+}
+console.log(`${copies} copies of ${files.length} files (${names.size} names renamed) in ${out}`);
