@@ -24,6 +24,7 @@ import type {
   StageDeps,
   StageName,
 } from './types.js';
+import { snapshotOf, writeSnapshot } from './upstream-snapshot.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 export const SIGNATURE_HEADER = 'x-catalog-build-signature-256';
@@ -97,6 +98,17 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
   await store.put(keys.reportMd, renderReportMarkdown(built), {
     contentType: 'text/markdown; charset=utf-8',
   });
+  // The upstream watcher compares against the last build that succeeded.
+  if (built.outcome === 'succeeded' && built.request?.appRegistry) {
+    const listing = await readStageRecord<ListPackagesResult>(
+      store,
+      request.buildId,
+      'list-packages',
+    );
+    const source = (await optionalJson<BuildRequest>(store, keys.request))?.appRegistry;
+    if (listing?.result && source)
+      await writeSnapshot(store, snapshotOf(source, listing.result.packages, request.buildId));
+  }
   deps.log.info('build report written', {
     buildId: request.buildId,
     outcome: built.outcome,
@@ -123,21 +135,29 @@ async function optionalJson<T>(store: Store, key: string): Promise<T | undefined
   }
 }
 
-/** warnings.json as written by build-index: strings, or objects carrying a message. */
-function warningTexts(value: unknown): string[] {
-  const list = Array.isArray(value)
+/**
+ * warnings.json as build-index writes it ({problems: [{subject, message}], decoding: [text]}),
+ * or a plain list of texts/objects; one line per warning, naming what it concerns.
+ */
+export function warningTexts(value: unknown): string[] {
+  const v = value as { problems?: unknown; decoding?: unknown } | undefined;
+  const list: unknown[] = Array.isArray(value)
     ? value
-    : Array.isArray((value as { warnings?: unknown })?.warnings)
-      ? (value as { warnings: unknown[] }).warnings
-      : [];
+    : [
+        ...(Array.isArray(v?.problems) ? v.problems : []),
+        ...(Array.isArray(v?.decoding) ? v.decoding : []),
+      ];
   return list.map((w) => {
     if (typeof w === 'string') return w;
-    const o = w as { message?: unknown; package?: unknown };
-    if (typeof o?.message === 'string')
-      return typeof o.package === 'string' && !o.message.includes(o.package)
-        ? `${o.package}: ${o.message}`
-        : o.message;
-    return JSON.stringify(w);
+    const o = w as { message?: unknown; subject?: unknown; package?: unknown };
+    const subject =
+      typeof o?.subject === 'string'
+        ? o.subject
+        : typeof o?.package === 'string'
+          ? o.package
+          : undefined;
+    if (typeof o?.message !== 'string') return JSON.stringify(w);
+    return subject && !o.message.includes(subject) ? `${subject}: ${o.message}` : o.message;
   });
 }
 

@@ -76,10 +76,12 @@ async function seededBuild(options: { failPush?: boolean } = {}) {
       { item: name },
     );
   }
-  await putJson(store, `builds/${id}/warnings.json`, [
-    'beta: bundle beta.v2 has no CSV',
-    { package: 'alpha', message: 'skipping bad channel' },
-  ]);
+  // As build-index writes it: load problems, then blob decoding warnings.
+  await putJson(store, `builds/${id}/warnings.json`, {
+    summary: 'error building database: 2 problems',
+    problems: [{ subject: 'beta.v2', kind: 'bundle', message: 'bundle beta.v2 has no CSV' }],
+    decoding: ['alpha: skipping bad channel'],
+  });
   await runRecorded(
     store,
     id,
@@ -145,7 +147,7 @@ describe('report stage', () => {
       ['beta', '2.0.0', D2, false],
     ]);
     expect(r.counts).toEqual({ packages: 2, downloaded: 1, cached: 1, bundles: 3, warnings: 2 });
-    expect(r.warnings).toEqual(['beta: bundle beta.v2 has no CSV', 'alpha: skipping bad channel']);
+    expect(r.warnings).toEqual(['bundle beta.v2 has no CSV', 'alpha: skipping bad channel']);
     expect(r.push).toMatchObject({ ref: 'registry.example/cat:v1', digest: D2 });
     expect(r.bytes).toEqual({ uploaded: 500, mounted: 7000, skipped: 0 });
     expect(r.stages.map((s) => [s.stage, s.outcome, s.runs])).toEqual([
@@ -162,7 +164,7 @@ describe('report stage', () => {
     expect(text).not.toContain('abcd1234');
     const md = new TextDecoder().decode(await store.get(out.reportMdKey));
     expect(md).toContain('# Catalog build b1: succeeded');
-    expect(md).toContain('- beta: bundle beta.v2 has no CSV');
+    expect(md).toContain('- bundle beta.v2 has no CSV');
     expect(md).toContain('Pushed sha256:2222');
   });
 

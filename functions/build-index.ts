@@ -1,0 +1,31 @@
+// Lambda: build the SQLite index from the fetched packages (read from their stage records,
+// since the fetch Map's output is dropped) or, for local runs, from a manifests directory.
+import { buildIndex } from '../lib/stages/build-index.js';
+import { readFetchedPackages } from '../lib/stages/stage-results.js';
+import type { BuildIndexRequest } from '../lib/stages/types.js';
+import { imageOptions } from './commons/parse.js';
+import { MetricUnit } from './commons/powertools.js';
+import { requireString, stageHandler } from './commons/stage-handler.js';
+
+export const handler = stageHandler({
+  stage: 'build-index',
+  parse: (input) => {
+    const request: BuildIndexRequest = { buildId: requireString(input, 'buildId') };
+    if (input.appRegistry === undefined) request.manifestDir = requireString(input, 'manifestDir');
+    const { sourceDateEpoch } = imageOptions(input);
+    if (sourceDateEpoch !== undefined) request.sourceDateEpoch = sourceDateEpoch;
+    return request;
+  },
+  run: async (request, deps) => {
+    const packages = request.manifestDir
+      ? undefined
+      : await readFetchedPackages(deps.store, request.buildId);
+    return buildIndex(packages ? { ...request, packages } : request, deps);
+  },
+  measure: (result, add) => {
+    add('BundlesLoaded', MetricUnit.Count, result.counts.operatorbundle);
+    add('PackagesLoaded', MetricUnit.Count, result.counts.package);
+    add('LoadWarnings', MetricUnit.Count, result.warningCount);
+    add('IndexDbBytes', MetricUnit.Bytes, result.dbSize);
+  },
+});

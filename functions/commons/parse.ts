@@ -1,0 +1,39 @@
+// Reading the fields of a build request out of a stage event (the execution state carries
+// the validated request plus each stage's result under its ResultPath).
+import type { AppRegistrySource, BuildRequest } from '../../lib/stages/types.js';
+import { InvalidEventError, requireObject, requireString } from './stage-handler.js';
+
+export function parseAppRegistry(input: Record<string, unknown>): AppRegistrySource {
+  const a = requireObject(input, 'appRegistry');
+  const out: AppRegistrySource = {
+    endpoint: requireString(a, 'endpoint'),
+    org: requireString(a, 'org'),
+  };
+  if (a.authTokenSecret !== undefined) out.authTokenSecret = requireString(a, 'authTokenSecret');
+  return out;
+}
+
+/** The optional request fields the image stages use, type-checked. */
+export function imageOptions(
+  input: Record<string, unknown>,
+): Pick<
+  BuildRequest,
+  'insecure' | 'registryAuthSecret' | 'maxPerRegistry' | 'filterByOs' | 'sourceDateEpoch'
+> {
+  const out: ReturnType<typeof imageOptions> = {};
+  if (input.insecure !== undefined) {
+    if (typeof input.insecure !== 'boolean')
+      throw new InvalidEventError('validating the event: insecure must be a boolean');
+    out.insecure = input.insecure;
+  }
+  if (input.registryAuthSecret !== undefined)
+    out.registryAuthSecret = requireString(input, 'registryAuthSecret');
+  if (input.filterByOs !== undefined) out.filterByOs = requireString(input, 'filterByOs');
+  for (const field of ['maxPerRegistry', 'sourceDateEpoch'] as const) {
+    if (input[field] === undefined) continue;
+    if (!Number.isInteger(input[field]))
+      throw new InvalidEventError(`validating the event: ${field} must be an integer`);
+    out[field] = input[field] as number;
+  }
+  return out;
+}

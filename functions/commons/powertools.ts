@@ -1,0 +1,23 @@
+// One Logger and one Metrics for the whole bundle (created once per cold start, shared by
+// every handler module): JSON logs with the Lambda context and the Step Functions execution
+// as correlation id, and CloudWatch EMF metrics that cost no API call.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger as StageLogger } from '../../lib/stages/types.js';
+
+export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME ?? 'catalog-build';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CatalogBuild',
+  serviceName: SERVICE_NAME,
+});
+export { MetricUnit };
+
+/** The stages' Logger interface over powertools (fields become JSON keys). */
+export const stageLogger: StageLogger = {
+  debug: (message, fields) => logger.debug(message, fields ?? {}),
+  info: (message, fields) => logger.info(message, fields ?? {}),
+  warn: (message, fields) => logger.warn(message, fields ?? {}),
+  error: (message, fields) => logger.error(message, fields ?? {}),
+};

@@ -1,0 +1,88 @@
+// What every handler needs from its surroundings, built once per cold start from the
+// environment (BUCKET, S3_ENDPOINT, STATE_MACHINE_ARN, ...) or injected whole by the local
+// pipeline and tests (`setFunctionRuntime`). Secrets are read here, by name, from Secrets
+// Manager (cached for a few minutes), and only ever handed to a stage in its deps.
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { UsageError } from '../../lib/errors.js';
+import type { BuildRequest, Credentials } from '../../lib/stages/types.js';
+import { S3Store } from '../../lib/store/s3-store.js';
+import type { Store } from '../../lib/store/store.js';
+
+export class SecretNotFoundError extends UsageError {
+  override name = 'SecretNotFoundError';
+}
+
+export interface FunctionRuntime {
+  store: Store;
+  /** The secret's value for a name given in a request; throws SecretNotFoundError. */
+  resolveSecret(name: string): Promise<string>;
+  /** Step Functions, for the API, the watcher and the base-image trigger. */
+  sfn?: SFNClient;
+  stateMachineArn?: string;
+  /** Orgs the watcher refreshes: JSON array of {endpoint, org, authTokenSecret?}. */
+  watchTargets?: unknown;
+}
+
+let runtime: FunctionRuntime | undefined;
+
+export function setFunctionRuntime(value: FunctionRuntime | undefined): void {
+  runtime = value;
+}
+
+/** The runtime of this process, built from the Lambda environment on first use. */
+export function functionRuntime(): FunctionRuntime {
+  runtime ??= runtimeFromEnv(process.env);
+  return runtime;
+}
+
+const SECRET_TTL_MS = 5 * 60_000;
+
+export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
+  if (!env.BUCKET) throw new UsageError('configuring the function: BUCKET is not set');
+  const secrets = new SecretsManagerClient({});
+  const cache = new Map<string, { value: string; until: number }>();
+  return {
+    store: new S3Store({ bucket: env.BUCKET, endpoint: env.S3_ENDPOINT, prefix: env.STORE_PREFIX }),
+    async resolveSecret(name) {
+      const hit = cache.get(name);
+      if (hit && hit.until > Date.now()) return hit.value;
+      let value: string | undefined;
+      try {
+        value = (await secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+      } catch (cause) {
+        throw new SecretNotFoundError(`reading secret ${name}: ${(cause as Error).name}`, {
+          cause,
+        });
+      }
+      if (value === undefined)
+        throw new SecretNotFoundError(`reading secret ${name}: it has no string value`);
+      cache.set(name, { value, until: Date.now() + SECRET_TTL_MS });
+      return value;
+    },
+    sfn: new SFNClient({}),
+    stateMachineArn: env.STATE_MACHINE_ARN,
+    watchTargets: env.WATCH_TARGETS ? JSON.parse(env.WATCH_TARGETS) : [],
+  };
+}
+
+/** The credentials a request names, resolved; nothing is resolved that is not named. */
+export async function credentialsFor(
+  rt: FunctionRuntime,
+  request: Pick<BuildRequest, 'appRegistry' | 'registryAuthSecret'>,
+): Promise<Credentials> {
+  const out: Credentials = {};
+  if (request.appRegistry?.authTokenSecret)
+    out.appRegistryToken = await rt.resolveSecret(request.appRegistry.authTokenSecret);
+  if (request.registryAuthSecret) {
+    const raw = await rt.resolveSecret(request.registryAuthSecret);
+    try {
+      out.registryAuthConfig = JSON.parse(raw);
+    } catch {
+      throw new SecretNotFoundError(
+        `reading secret ${request.registryAuthSecret}: not a docker config.json`,
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+// The plumbing shared by the six stage handlers, so each handler file is only "check the
+// event, call the stage": the Step Functions envelope ({input, execution}), the logger's
+// correlation id (the execution ARN), the stage record (lib/stages/stage-results.ts), EMF
+// metrics flushed even on failure, and an AbortSignal that fires before the Lambda deadline.
+// Errors leave unchanged: Step Functions' Retry/Catch match on their `name`.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { UsageError } from '../../lib/errors.js';
+import { runRecorded } from '../../lib/stages/stage-results.js';
+import type { StageDeps, StageName } from '../../lib/stages/types.js';
+import type { LambdaContext } from './lambda-context.js';
+import { logger, MetricUnit, metrics, stageLogger } from './powertools.js';
+import { type FunctionRuntime, functionRuntime } from './runtime.js';
+
+export class InvalidEventError extends UsageError {
+  override name = 'InvalidEventError';
+}
+
+/** What every stage Task sends (infra/state-machine.asl.json: Parameters). */
+export interface StageEvent {
+  input: unknown;
+  execution?: string;
+}
+
+type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+export interface StageHandlerSpec<I extends { buildId: string }, R> {
+  stage: StageName;
+  /** Checks the input and returns the stage request (throw InvalidEventError otherwise). */
+  parse(input: Record<string, unknown>): I;
+  /** Fan-out stages: the item this run handles (its record key). */
+  item?(request: I): string;
+  run(request: I, deps: StageDeps, runtime: FunctionRuntime): Promise<R>;
+  /** What the state machine keeps of the result (default: all of it). */
+  output?(result: R): unknown;
+  /** Adds the stage's EMF metrics. */
+  measure?(result: R, add: (name: string, unit: MetricUnitValue, value: number) => void): void;
+}
+
+export function requireString(input: Record<string, unknown>, field: string): string {
+  const v = input[field];
+  if (typeof v !== 'string' || v === '')
+    throw new InvalidEventError(`validating the event: ${field} must be a non-empty string`);
+  return v;
+}
+
+export function requireObject(
+  input: Record<string, unknown>,
+  field: string,
+): Record<string, unknown> {
+  const v = input[field];
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new InvalidEventError(`validating the event: ${field} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+export function stageHandler<I extends { buildId: string }, R>(spec: StageHandlerSpec<I, R>) {
+  const handler = async (
+    event: StageEvent,
+    context: LambdaContext,
+    opts?: { signal?: AbortSignal },
+  ) => {
+    if (
+      typeof event !== 'object' ||
+      event === null ||
+      typeof event.input !== 'object' ||
+      event.input === null
+    ) {
+      throw new InvalidEventError(
+        `validating the ${spec.stage} event: expected {input: {...}, execution}`,
+      );
+    }
+    const request = spec.parse(event.input as Record<string, unknown>);
+    logger.setCorrelationId(event.execution ?? context.awsRequestId);
+    logger.appendKeys({ buildId: request.buildId, stage: spec.stage });
+    metrics.addDimension('stage', spec.stage);
+    const runtime = functionRuntime();
+    const deps: StageDeps = {
+      store: runtime.store,
+      log: stageLogger,
+      ...(opts?.signal ? { signal: opts.signal } : {}),
+    };
+    const started = Date.now();
+    const result = await runRecorded(
+      runtime.store,
+      request.buildId,
+      spec.stage,
+      () => spec.run(request, deps, runtime),
+      {
+        ...(spec.item ? { item: spec.item(request) } : {}),
+      },
+    );
+    metrics.addMetric('StageDuration', MetricUnit.Milliseconds, Date.now() - started);
+    spec.measure?.(result, (name, unit, value) => metrics.addMetric(name, unit, value));
+    return spec.output ? spec.output(result) : result;
+  };
+  return middy(handler, { timeoutEarlyInMillis: 2_000 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
