@@ -46,6 +46,11 @@ export function parseChallenges(header: string | readonly string[] | undefined):
     i++; // closing quote (or end of input)
     return v;
   };
+  const readBare = (): string => {
+    const start = i;
+    while (i < s.length && s[i] !== ',' && s[i] !== ' ' && s[i] !== '\t') i++;
+    return s.slice(start, i);
+  };
   /** True when a `name =` parameter starts at i (without moving). */
   const paramAhead = (): boolean => {
     const save = i;
@@ -67,9 +72,9 @@ export function parseChallenges(header: string | readonly string[] | undefined):
     const challenge: Challenge = { scheme: scheme.toLowerCase(), params: {} };
     out.push(challenge);
     skipWs();
-    // token68 form: the whole rest up to a comma/end, not followed by '=value'.
+    // token68 form: one token68 alone up to a comma or the end (`Negotiate abc==`).
     const t68 = TOKEN68.exec(s.slice(i));
-    if (t68 && !paramAhead()) {
+    if (t68) {
       const after = i + t68[0].length;
       let j = after;
       while (j < s.length && (s[j] === ' ' || s[j] === '\t')) j++;
@@ -85,7 +90,9 @@ export function parseChallenges(header: string | readonly string[] | undefined):
       skipWs();
       i++; // '='
       skipWs();
-      const value = s[i] === '"' ? readQuoted() : readToken();
+      // Unquoted values are tokens by the RFC; registries sometimes send URLs bare, so read
+      // up to the next comma or space instead.
+      const value = s[i] === '"' ? readQuoted() : readBare();
       challenge.params[name] = value;
       skipWs();
       if (s[i] !== ',') break;

@@ -1,0 +1,95 @@
+// The retry schedule, computed rather than slept: backoff growth, jitter bounds, the cap,
+// Retry-After in both forms, and when withRetry stops.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  parseRetryAfter,
+  retryDelay,
+  retryPolicy,
+  withRetry,
+} from '../../../lib/registry/retry.js';
+
+describe('retryDelay', () => {
+  it('grows ×3 from 1 s with no jitter at the midpoint', () => {
+    const p = retryPolicy({ random: () => 0.5 });
+    expect([0, 1, 2, 3].map((n) => retryDelay(p, n))).toEqual([1000, 3000, 9000, 27000]);
+  });
+
+  it('stays within ±jitter and under the cap (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 }),
+        fc.double({ min: 0, max: 0.9999, noNaN: true }),
+        (n, r) => {
+          const p = retryPolicy({ random: () => r, maxDelayMs: 20_000 });
+          const base = 1000 * 3 ** n;
+          const d = retryDelay(p, n);
+          expect(d).toBeLessThanOrEqual(20_000);
+          if (base * 1.2 <= 20_000) {
+            expect(d).toBeGreaterThanOrEqual(Math.floor(base * 0.8));
+            expect(d).toBeLessThanOrEqual(Math.ceil(base * 1.2));
+          }
+        },
+      ),
+    );
+  });
+
+  it('lets Retry-After win, capped', () => {
+    const p = retryPolicy({ maxDelayMs: 30_000 });
+    expect(retryDelay(p, 0, 5000)).toBe(5000);
+    expect(retryDelay(p, 0, 3_600_000)).toBe(30_000);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2024-05-01T12:00:00Z');
+  it('reads delta-seconds and HTTP dates', () => {
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter('Wed, 01 May 2024 12:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Wed, 01 May 2024 11:00:00 GMT', now)).toBe(0);
+  });
+  it('ignores absent or unreadable values', () => {
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter('-5', now)).toBeUndefined();
+  });
+});
+
+describe('withRetry', () => {
+  it('retries until success and sleeps the computed delays', async () => {
+    const sleeps: number[] = [];
+    const p = retryPolicy({ random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) });
+    let calls = 0;
+    const out = await withRetry(
+      p,
+      async () => {
+        if (++calls < 3) throw new Error('flaky');
+        return 'ok';
+      },
+      () => ({ retry: true }),
+    );
+    expect(out).toBe('ok');
+    expect(sleeps).toEqual([1000, 3000]);
+  });
+
+  it('stops at once on a final error and after `retries` on temporary ones', async () => {
+    const p = retryPolicy({ retries: 2, sleep: async () => {} });
+    let calls = 0;
+    await expect(
+      withRetry(
+        p,
+        async () => Promise.reject(new Error(`final ${++calls}`)),
+        () => ({ retry: false }),
+      ),
+    ).rejects.toThrow('final 1');
+    calls = 0;
+    await expect(
+      withRetry(
+        p,
+        async () => Promise.reject(new Error(`temp ${++calls}`)),
+        () => ({ retry: true }),
+      ),
+    ).rejects.toThrow('temp 3');
+  });
+});
