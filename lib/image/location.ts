@@ -13,7 +13,7 @@ import {
 export type ImageLocation =
   | { kind: 'registry'; ref: ImageReference }
   | { kind: 'oci'; dir: string; tag?: string }
-  | { kind: 'file'; ref: ImageReference }
+  | { kind: 'file'; path: string; tag: string }
   | { kind: 'scratch' };
 
 const OCI_TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -38,13 +38,37 @@ function parseOci(input: string): { kind: 'oci'; dir: string; tag?: string } {
   return tag === undefined ? { kind: 'oci', dir } : { kind: 'oci', dir, tag };
 }
 
+/**
+ * `file://<name>[:tag]` as oc wrote it under `--dir`: the repository path is the name exactly as
+ * typed (no docker.io or library/ added), checked with the reference grammar, which also keeps
+ * `..` and absolute paths out of it.
+ */
+function parseFile(
+  input: string,
+  destination: boolean,
+): { kind: 'file'; path: string; tag: string } {
+  const body = input.slice('file://'.length);
+  const ref = destination
+    ? parseDestinationReference(body, '--to')
+    : withDefaultTag(parseReference(body));
+  if (ref.digest !== undefined) {
+    throw new InvalidReferenceError(
+      `parsing image location ${JSON.stringify(input)}: file:// sources are read by tag`,
+    );
+  }
+  const at = body.indexOf('@');
+  const name = at >= 0 ? body.slice(0, at) : body;
+  const colon = name.lastIndexOf(':');
+  const path = colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+  return { kind: 'file', path, tag: ref.tag ?? 'latest' };
+}
+
 /** Parses a `--from` value: `scratch`, `oci:<dir>[:tag]`, `file://<ref>` or a registry reference (tag defaults to latest). */
 export function parseSourceLocation(input: string): ImageLocation {
   const s = input.trim();
   if (s === 'scratch') return { kind: 'scratch' };
   if (s.startsWith('oci:')) return parseOci(s);
-  if (s.startsWith('file://'))
-    return { kind: 'file', ref: withDefaultTag(parseReference(s.slice('file://'.length))) };
+  if (s.startsWith('file://')) return parseFile(s, false);
   return { kind: 'registry', ref: withDefaultTag(parseReference(s)) };
 }
 
@@ -54,8 +78,7 @@ export function parseDestinationLocation(input: string): ImageLocation {
   if (s === 'scratch')
     throw new InvalidReferenceError('parsing --to "scratch": scratch can only be a base image');
   if (s.startsWith('oci:')) return parseOci(s);
-  if (s.startsWith('file://'))
-    return { kind: 'file', ref: parseDestinationReference(s.slice('file://'.length)) };
+  if (s.startsWith('file://')) return parseFile(s, true);
   return { kind: 'registry', ref: parseDestinationReference(s) };
 }
 
@@ -67,7 +90,7 @@ export function formatLocation(loc: ImageLocation): string {
     case 'oci':
       return `oci:${loc.dir}${loc.tag === undefined ? '' : `:${loc.tag}`}`;
     case 'file':
-      return `file://${loc.ref}`;
+      return `file://${loc.path}:${loc.tag}`;
     case 'registry':
       return String(loc.ref);
   }

@@ -117,34 +117,11 @@ export class OciLayout {
 
   /** A stream of the blob that fails at its end when the content does not hash to `digest`. */
   blobStream(digest: string): Readable {
-    const file = this.blobPath(digest);
-    const hash = createHash('sha256');
-    const dir = this.dir;
-    const verify = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        cb(null, chunk);
-      },
-      flush(cb) {
-        const got = `sha256:${hash.digest('hex')}`;
-        cb(
-          got === digest
-            ? null
-            : new OciLayoutError(
-                `reading blob ${digest} from oci:${dir}: content has digest ${got}`,
-              ),
-        );
-      },
-    });
-    const src = createReadStream(file);
-    src.on('error', (err) =>
-      verify.destroy(
-        new OciLayoutError(`reading blob ${digest} from oci:${dir}: ${err.message}`, {
-          cause: err,
-        }),
-      ),
+    return verifiedReadStream(
+      this.blobPath(digest),
+      digest,
+      `reading blob ${digest} from oci:${this.dir}`,
     );
-    return src.pipe(verify);
   }
 
   /**
@@ -154,31 +131,14 @@ export class OciLayout {
   async writeBlob(digest: string, size: number, data: BlobData): Promise<boolean> {
     const target = this.blobPath(digest);
     if (await this.hasBlob(digest, size)) return false;
-    await mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-    try {
-      const hash = createHash('sha256');
-      let n = 0;
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          n += chunk.length;
-          cb(null, chunk);
-        },
-      });
-      const source = data instanceof Uint8Array ? Readable.from([data]) : await data();
-      await pipeline(source, tap, createWriteStream(tmp));
-      const got = `sha256:${hash.digest('hex')}`;
-      if (got !== digest || n !== size) {
-        throw new OciLayoutError(
-          `writing blob ${digest} to oci:${this.dir}: content has digest ${got} and ${n} bytes (expected ${size})`,
-        );
-      }
-      await rename(tmp, target);
-      return true;
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    await writeVerifiedFile(
+      target,
+      digest,
+      size,
+      data,
+      `writing blob ${digest} to oci:${this.dir}`,
+    );
+    return true;
   }
 
   /**
@@ -216,6 +176,60 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   try {
     await writeFile(tmp, text);
     await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** A read stream of `file` that fails at its end (with OciLayoutError) unless it hashes to `digest`. */
+export function verifiedReadStream(file: string, digest: string, action: string): Readable {
+  const hash = createHash('sha256');
+  const verify = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const got = `sha256:${hash.digest('hex')}`;
+      cb(got === digest ? null : new OciLayoutError(`${action}: content has digest ${got}`));
+    },
+  });
+  const src = createReadStream(file);
+  src.on('error', (err) =>
+    verify.destroy(new OciLayoutError(`${action}: ${err.message}`, { cause: err })),
+  );
+  return src.pipe(verify);
+}
+
+/** Writes `data` to a temporary file beside `target`, checks digest and size, renames it into place. */
+export async function writeVerifiedFile(
+  target: string,
+  digest: string,
+  size: number,
+  data: BlobData,
+  action: string,
+): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    const hash = createHash('sha256');
+    let n = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        n += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    const source = data instanceof Uint8Array ? Readable.from([data]) : await data();
+    await pipeline(source, tap, createWriteStream(tmp));
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== digest || n !== size) {
+      throw new OciLayoutError(
+        `${action}: content has digest ${got} and ${n} bytes (expected ${size})`,
+      );
+    }
+    await rename(tmp, target);
   } finally {
     await rm(tmp, { force: true });
   }

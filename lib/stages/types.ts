@@ -107,6 +107,8 @@ export interface AssembleImageRequest {
   insecure?: boolean;
   registryAuthSecret?: string;
   sourceDateEpoch?: number;
+  /** Root directory of `file://` base images (oc's `--from-dir`, else `--dir`); default cwd. */
+  fromDir?: string;
 }
 export interface PlatformImage {
   platform: string;
@@ -131,6 +133,8 @@ export interface PushImageRequest {
   insecure?: boolean;
   registryAuthSecret?: string;
   maxPerRegistry?: number;
+  /** Root directory of a `file://` destination (oc's `--dir`); default cwd. */
+  dir?: string;
 }
 export interface BlobCounters {
   uploaded: number;
