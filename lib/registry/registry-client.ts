@@ -15,7 +15,12 @@ import {
   RegistryProtocolError,
 } from './registry-errors.js';
 import { type RetryOptions, withRetry } from './retry.js';
-import { RegistryTransport, type RequestBody, responseHeader } from './transport.js';
+import {
+  type RegistryCall,
+  RegistryTransport,
+  type RequestBody,
+  responseHeader,
+} from './transport.js';
 
 /** What the client needs of an image reference (lib/image/reference.ts satisfies it). */
 export interface RepositoryRef {
@@ -168,17 +173,7 @@ export class RegistryClient {
       withRetry(
         this.transport.policy,
         async () => {
-          const res = await this.transport.sendOnce({
-            action: 'getting manifest',
-            subject,
-            registry: ref.registry,
-            method: 'GET',
-            url: `/v2/${ref.repository}/manifests/${this.manifestReference(ref)}`,
-            headers: { accept: accept.join(', ') },
-            scopes: [pullScope(ref.repository)],
-            expect: [200],
-            idempotent: true,
-          });
+          const res = await this.transport.sendOnce(this.manifestCall(ref, 'GET', accept));
           const bytes = await readAll(res.body, MANIFEST_SIZE_LIMIT, `getting manifest ${subject}`);
           const digest = sha256Digest(bytes);
           const announced = responseHeader(res.headers, 'docker-content-digest');
@@ -203,17 +198,7 @@ export class RegistryClient {
   ): Promise<{ mediaType: string; digest: string; size: number } | undefined> {
     return this.limited(ref.registry, async () => {
       try {
-        const res = await this.transport.send({
-          action: 'checking manifest',
-          subject: formatRef(ref),
-          registry: ref.registry,
-          method: 'HEAD',
-          url: `/v2/${ref.repository}/manifests/${this.manifestReference(ref)}`,
-          headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
-          scopes: [pullScope(ref.repository)],
-          expect: [200],
-          idempotent: true,
-        });
+        const res = await this.transport.send(this.manifestCall(ref, 'HEAD', MANIFEST_MEDIA_TYPES));
         await res.body.dump();
         const digest = responseHeader(res.headers, 'docker-content-digest') ?? ref.digest;
         if (!digest) {
@@ -392,6 +377,25 @@ export class RegistryClient {
 
   private limited<T>(registry: string, fn: () => Promise<T>): Promise<T> {
     return this.limiter.run(registry, fn);
+  }
+
+  /** GET or HEAD of a manifest by tag or digest, with every accepted type in Accept. */
+  private manifestCall(
+    ref: RepositoryRef,
+    method: 'GET' | 'HEAD',
+    accept: readonly string[],
+  ): RegistryCall {
+    return {
+      action: method === 'GET' ? 'getting manifest' : 'checking manifest',
+      subject: formatRef(ref),
+      registry: ref.registry,
+      method,
+      url: `/v2/${ref.repository}/manifests/${this.manifestReference(ref)}`,
+      headers: { accept: accept.join(', ') },
+      scopes: [pullScope(ref.repository)],
+      expect: [200],
+      idempotent: true,
+    };
   }
 
   private manifestReference(ref: RepositoryRef): string {

@@ -20,7 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { startTokenServer, type TokenServer } from './token-server.js';
+import { selfSignedCertificate, startTokenServer, type TokenServer } from './token-server.js';
 
 export interface RegistryServerOptions {
   auth?: 'none' | 'htpasswd' | 'token';
@@ -61,27 +61,7 @@ async function freePort(): Promise<number> {
 function makeCertificate(dir: string): { certFile: string; keyFile: string } {
   const certFile = path.join(dir, 'tls-cert.pem');
   const keyFile = path.join(dir, 'tls-key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate(keyFile, certFile, '/CN=127.0.0.1', 'IP:127.0.0.1,DNS:localhost');
   return { certFile, keyFile };
 }
 

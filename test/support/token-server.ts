@@ -67,6 +67,28 @@ function libtrustKeyId(spkiDer: Buffer): string {
   return out.match(/.{4}/g)!.join(':');
 }
 
+/** Makes an RSA key and a self-signed certificate with openssl (also used for registry TLS). */
+export function selfSignedCertificate(
+  keyFile: string,
+  certFile: string,
+  subject: string,
+  san?: string,
+): void {
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ];
+  args.push('-days', '2', '-subj', subject, ...(san ? ['-addext', `subjectAltName=${san}`] : []));
+  execFileSync('openssl', args, { stdio: 'ignore' });
+}
+
 function globMatch(pattern: string, name: string): boolean {
   const re = new RegExp(
     `^${pattern
@@ -82,25 +104,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const issuer = options.issuer ?? 'test-token-issuer';
   const keyFile = path.join(options.dir, 'token-key.pem');
   const certFile = path.join(options.dir, 'token-cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test-token-issuer',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate(keyFile, certFile, '/CN=test-token-issuer');
   const key = createPrivateKey(readFileSync(keyFile));
   const certPem = readFileSync(certFile);
   const cert = new X509Certificate(certPem);

@@ -345,6 +345,32 @@ describe('bearer tokens', () => {
     await client.close();
   });
 
+  it('exchanges an identity token (refresh-token grant) by POST at the realm', async () => {
+    const auth = await startFake((req, res) => {
+      const form = new URLSearchParams(req.body.toString('utf8'));
+      const ok =
+        req.method === 'POST' &&
+        form.get('grant_type') === 'refresh_token' &&
+        form.get('refresh_token') === 'idt-1';
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ok ? { access_token: `at-${form.get('scope')}` } : {}));
+    });
+    const fake = await startFake((req, res) => {
+      const challenge = `Bearer realm="${auth.origin}/oauth",service="fake"`;
+      if (req.url === '/v2/' || req.authorization !== 'Bearer at-repository:a/b:pull') {
+        return void res.writeHead(401, { 'www-authenticate': challenge }).end();
+      }
+      answerManifest(res);
+    });
+    const keychain = new AuthFileKeychain({ auths: { [fake.host]: { identitytoken: 'idt-1' } } });
+    const client = new RegistryClient({ keychain, insecure: true, retry: { retries: 0 } });
+    expect(
+      (await client.getManifest({ registry: fake.host, repository: 'a/b', tag: 't' })).digest,
+    ).toBe(MANIFEST_DIGEST);
+    expect(auth.seen.map((s) => s.method)).toEqual(['POST']);
+    await client.close();
+  });
+
   it('drops Authorization when a blob GET redirects to another origin', async () => {
     const blob = randomBytes(2000);
     const digest = sha256Digest(blob);
