@@ -57,6 +57,8 @@ export interface AppRegistryServerOptions {
   faults?: FaultRule[];
   /** Leading folder inside each blob, like courier's temp dir name (default: none). */
   prefix?: string;
+  /** Raw blobs served as further packages (tests serve hostile blobs this way). */
+  extraPackages?: { repository: string; release?: string; blob: Uint8Array }[];
 }
 
 export interface ServedPackage {
@@ -75,6 +77,9 @@ export interface RequestCounters {
   unauthorized: number;
   faults: number;
   blobBytes: number;
+  /** Requests being answered now, and the most at once (to check bounded parallelism). */
+  inFlight: number;
+  maxInFlight: number;
 }
 
 export interface AppRegistryServer {
@@ -179,6 +184,17 @@ export async function startAppRegistryServer(
   options: AppRegistryServerOptions,
 ): Promise<AppRegistryServer> {
   const packages = await loadServedPackages(options.dir, options.prefix);
+  for (const extra of options.extraPackages ?? []) {
+    const digest = createHash('sha256').update(extra.blob).digest('hex');
+    const release = extra.release ?? '1.0.0';
+    packages.set(extra.repository, {
+      repository: extra.repository,
+      release,
+      digest,
+      size: extra.blob.length,
+      blob: extra.blob,
+    });
+  }
   const faults: FaultRule[] = options.faults ?? [];
   const requests: RequestCounters = {
     total: 0,
@@ -188,6 +204,8 @@ export async function startAppRegistryServer(
     unauthorized: 0,
     faults: 0,
     blobBytes: 0,
+    inFlight: 0,
+    maxInFlight: 0,
   };
   const org = options.org;
   const host = options.host ?? '127.0.0.1';
@@ -325,6 +343,11 @@ export async function startAppRegistryServer(
   };
 
   const server = createServer((req, res) => {
+    requests.inFlight++;
+    requests.maxInFlight = Math.max(requests.maxInFlight, requests.inFlight);
+    res.once('close', () => {
+      requests.inFlight--;
+    });
     handle(req, res).catch(() => {
       if (!res.headersSent) apprError(res, 500, 'internal-error', 'Internal error');
       else res.destroy();
