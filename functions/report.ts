@@ -4,6 +4,7 @@ import { report } from '../lib/stages/report.js';
 import type { BuildRequest, ReportRequest } from '../lib/stages/types.js';
 import { buildKeys } from '../lib/store/keys.js';
 import { getJson } from '../lib/store/store.js';
+import { MetricUnit } from './commons/powertools.js';
 import { requireString, stageHandler } from './commons/stage-handler.js';
 
 /** Lambda failures arrive as a JSON Cause ({errorType, errorMessage}); local ones as text. */
@@ -44,4 +45,6 @@ export const handler = stageHandler({
       { ...deps, ...(webhookSecret ? { webhookSecret } : {}) },
     );
   },
+  measure: (result, add) =>
+    add(result.outcome === 'failed' ? 'BuildsFailed' : 'BuildsSucceeded', MetricUnit.Count, 1),
 });

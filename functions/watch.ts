@@ -38,7 +38,7 @@ export const handler = middy(async (): Promise<{ targets: WatchOutcome[] }> => {
       {
         store: runtime.store,
         log: stageLogger,
-        credentials: await credentialsFor(runtime, template),
+        credentials: await credentialsFor(runtime, { appRegistry: source }),
       },
     );
     const now = snapshotOf(source, listed.packages);
@@ -59,6 +59,7 @@ export const handler = middy(async (): Promise<{ targets: WatchOutcome[] }> => {
     metrics.addMetric('BuildsStarted', MetricUnit.Count, started.alreadyStarted ? 0 : 1);
     out.push({ org: source.org, changes, buildId, alreadyStarted: started.alreadyStarted });
   }
+  metrics.addMetric('OrgsChecked', MetricUnit.Count, out.length);
   return { targets: out };
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))

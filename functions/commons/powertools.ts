@@ -14,6 +14,18 @@ export const metrics = new Metrics({
 });
 export { MetricUnit };
 
+/**
+ * A Metrics of its own for one stage invocation, dimension `stage`: the local pipeline runs
+ * many invocations at once in one process, where a shared instance would mix them.
+ */
+export function invocationMetrics(stage: string): Metrics {
+  return new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'CatalogBuild',
+    serviceName: SERVICE_NAME,
+    defaultDimensions: { stage },
+  });
+}
+
 /** The stages' Logger interface over powertools (fields become JSON keys). */
 export const stageLogger: StageLogger = {
   debug: (message, fields) => logger.debug(message, fields ?? {}),

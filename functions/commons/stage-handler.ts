@@ -4,13 +4,12 @@
 // metrics flushed even on failure, and an AbortSignal that fires before the Lambda deadline.
 // Errors leave unchanged: Step Functions' Retry/Catch match on their `name`.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { UsageError } from '../../lib/errors.js';
 import { runRecorded } from '../../lib/stages/stage-results.js';
 import type { StageDeps, StageName } from '../../lib/stages/types.js';
 import type { LambdaContext } from './lambda-context.js';
-import { logger, MetricUnit, metrics, stageLogger } from './powertools.js';
+import { invocationMetrics, logger, MetricUnit, stageLogger } from './powertools.js';
 import { type FunctionRuntime, functionRuntime } from './runtime.js';
 
 export class InvalidEventError extends UsageError {
@@ -74,28 +73,35 @@ export function stageHandler<I extends { buildId: string }, R>(spec: StageHandle
     const request = spec.parse(event.input as Record<string, unknown>);
     logger.setCorrelationId(event.execution ?? context.awsRequestId);
     logger.appendKeys({ buildId: request.buildId, stage: spec.stage });
-    metrics.addDimension('stage', spec.stage);
     const runtime = functionRuntime();
     const deps: StageDeps = {
       store: runtime.store,
       log: stageLogger,
       ...(opts?.signal ? { signal: opts.signal } : {}),
     };
+    const metrics = invocationMetrics(spec.stage);
     const started = Date.now();
-    const result = await runRecorded(
-      runtime.store,
-      request.buildId,
-      spec.stage,
-      () => spec.run(request, deps, runtime),
-      {
-        ...(spec.item ? { item: spec.item(request) } : {}),
-      },
-    );
-    metrics.addMetric('StageDuration', MetricUnit.Milliseconds, Date.now() - started);
-    spec.measure?.(result, (name, unit, value) => metrics.addMetric(name, unit, value));
-    return spec.output ? spec.output(result) : result;
+    try {
+      const item = spec.item ? { item: spec.item(request) } : {};
+      const result = await runRecorded(
+        runtime.store,
+        request.buildId,
+        spec.stage,
+        () => spec.run(request, deps, runtime),
+        item,
+      );
+      spec.measure?.(result, (name, unit, value) => metrics.addMetric(name, unit, value));
+      return spec.output ? spec.output(result) : result;
+    } catch (err) {
+      metrics.addMetric('StageFailures', MetricUnit.Count, 1);
+      throw err;
+    } finally {
+      // Flushed on success and failure alike: EMF lines cost no API call.
+      metrics.addMetric('StageDuration', MetricUnit.Milliseconds, Date.now() - started);
+      metrics.publishStoredMetrics();
+    }
   };
-  return middy(handler, { timeoutEarlyInMillis: 2_000 })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+  return middy(handler, { timeoutEarlyInMillis: 2_000 }).use(
+    injectLambdaContext(logger, { resetKeys: true }),
+  );
 }

@@ -1,0 +1,217 @@
+// The serverless pipeline end to end, on this machine: our App Registry server serving the
+// dev corpus → the real state machine definition run by aws-local-stepfunctions with the
+// real Lambda handlers → s3rver as the bucket → the index → the image → a real
+// docker-registry (htpasswd). skopeo reads the result back; the DB inside the pushed layer
+// must MATCH the reference tool's rows. Then: a second build downloads and uploads nothing,
+// the watcher starts nothing, and wrong registry credentials fail the build in push-image
+// with a named error, a report, and the destination tag left as it was.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localLambdaContext } from '../../functions/commons/lambda-context.js';
+import { setFunctionRuntime } from '../../functions/commons/runtime.js';
+import { type AppRegistryServer, startAppRegistryServer } from '../../lib/appregistry/server.js';
+import { runPipeline, secretEnvName } from '../../lib/cli/pipeline.js';
+import { DB_FILE_NAME } from '../../lib/image/layer.js';
+import type { BuildReport } from '../../lib/stages/report.js';
+import type { S3Store } from '../../lib/store/s3-store.js';
+import { getJson } from '../../lib/store/store.js';
+import { type RegistryServer, startRegistry } from '../support/registry-server.js';
+import { type S3TestServer, startS3Server } from '../support/s3-server.js';
+import {
+  COMPARE_INDEX,
+  CORPUS,
+  CORPUS_SKIP_REASON,
+  HAVE_CORPUS,
+} from '../support/shared-corpus.js';
+
+const ORG = 'community';
+const AUTH_SECRET = 'e2e/registry-auth';
+
+describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () => {
+  let appRegistry: AppRegistryServer;
+  let s3: S3TestServer;
+  let registry: RegistryServer;
+  let store: S3Store;
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  let first: BuildReport;
+  let destination: string;
+
+  const request = (extra: Record<string, unknown> = {}) => ({
+    appRegistry: { endpoint: appRegistry.url, org: ORG },
+    from: 'scratch',
+    to: destination,
+    insecure: true,
+    registryAuthSecret: AUTH_SECRET,
+    sourceDateEpoch: 0,
+    ...extra,
+  });
+  const skopeo = (...args: string[]) =>
+    execFileSync('skopeo', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const tagDigest = () =>
+    skopeo(
+      'inspect',
+      '--tls-verify=false',
+      '--creds',
+      `${registry.username}:${registry.password}`,
+      '--format',
+      '{{.Digest}}',
+      `docker://${destination}`,
+    ).trim();
+
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'e2e-pipeline-'));
+    [appRegistry, s3, registry] = await Promise.all([
+      startAppRegistryServer({
+        dir: path.join(CORPUS, 'packages'),
+        org: ORG,
+        host: '127.0.0.1',
+        port: 0,
+      }),
+      startS3Server(),
+      startRegistry({ auth: 'htpasswd' }),
+    ]);
+    store = await s3.newStore('catalog-e2e');
+    destination = `${registry.host}/catalog/dev:v1`;
+    env = { [secretEnvName(AUTH_SECRET)]: readFileSync(registry.authFile(), 'utf8') };
+  });
+  afterAll(async () => {
+    setFunctionRuntime(undefined);
+    await Promise.all([appRegistry?.stop(), s3?.stop(), registry?.stop()]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('builds, pushes and reports the dev corpus; the pushed DB matches the reference rows', async () => {
+    const outcome = await runPipeline(request({ buildId: 'e2e-first' }), store, { env });
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.status).toBe('SUCCEEDED');
+    first = await getJson<BuildReport>(store, outcome.reportKey);
+    expect(first.outcome).toBe('succeeded');
+    expect(first.counts.packages).toBe(appRegistry.packages.size);
+    expect(first.counts.downloaded).toBe(appRegistry.packages.size);
+    expect(first.warnings.some((w) => w.includes('buildv2-operator'))).toBe(true);
+    expect(first.warnings.some((w) => w.includes('spinnaker-operator'))).toBe(true);
+    expect(first.stages.map((s) => s.stage)).toEqual([
+      'list-packages',
+      'fetch-package',
+      'build-index',
+      'assemble-image',
+      'push-image',
+    ]);
+    expect(first.push?.ref).toBe(destination);
+    const md = new TextDecoder().decode(await store.get(`builds/e2e-first/report.md`));
+    expect(md).toContain('buildv2-operator');
+
+    // skopeo sees the tag at the reported digest.
+    expect(tagDigest()).toBe(first.push?.digest);
+
+    // The DB inside the pushed image's last layer is the reference tool's index.
+    const layout = path.join(work, 'oci');
+    skopeo(
+      'copy',
+      '--src-tls-verify=false',
+      '--src-creds',
+      `${registry.username}:${registry.password}`,
+      `docker://${destination}`,
+      `oci:${layout}:v1`,
+    );
+    const index = JSON.parse(readFileSync(path.join(layout, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string }>;
+    };
+    const blob = (d: string) => path.join(layout, 'blobs', 'sha256', d.slice(7));
+    const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as {
+      layers: Array<{ digest: string }>;
+    };
+    const unpacked = path.join(work, 'layer');
+    execFileSync('mkdir', ['-p', unpacked]);
+    execFileSync('tar', ['-xzf', blob(manifest.layers.at(-1)!.digest), '-C', unpacked]);
+    expect(readdirSync(unpacked)).toEqual([DB_FILE_NAME]);
+    const dbFile = path.join(unpacked, DB_FILE_NAME);
+    const verdict = execFileSync(
+      COMPARE_INDEX,
+      ['--expected', path.join(CORPUS, 'expected', 'opm-v1.8.0-initializer.packages.json'), dbFile],
+      { encoding: 'utf8' },
+    );
+    expect(verdict).toContain('MATCH');
+    expect(verdict).not.toContain('DIFFERENT');
+  });
+
+  it('a second build with nothing changed downloads 0 blobs and uploads 0 blobs', async () => {
+    const blobsBefore = appRegistry.requests.blob;
+    const outcome = await runPipeline(request({ buildId: 'e2e-second' }), store, { env });
+    expect(outcome.status).toBe('SUCCEEDED');
+    const second = await getJson<BuildReport>(store, outcome.reportKey);
+    expect(appRegistry.requests.blob).toBe(blobsBefore);
+    expect(second.counts.downloaded).toBe(0);
+    expect(second.counts.cached).toBe(second.counts.packages);
+    expect(second.push?.blobs.uploaded).toBe(0);
+    expect(second.bytes.uploaded).toBe(0);
+    expect(second.push?.digest).toBe(first.push?.digest);
+  });
+
+  it('the watcher then finds nothing changed upstream and starts nothing', async () => {
+    const sfn = mockClient(SFNClient);
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:catalog-build:x',
+        startDate: new Date(),
+      });
+    setFunctionRuntime({
+      store,
+      resolveSecret: async () => {
+        throw new Error('no secret expected');
+      },
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:catalog-build',
+      watchTargets: [request()],
+    });
+    try {
+      const { handler: watchHandler } = await import('../../functions/watch.js');
+      const result = await watchHandler({}, localLambdaContext('watch'));
+      expect(result).toEqual({ targets: [{ org: ORG, changes: [] }] });
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    } finally {
+      sfn.restore();
+    }
+  });
+
+  it('wrong registry credentials fail push-image with a named error, a report, and the tag untouched', async () => {
+    const before = tagDigest();
+    const badAuth = path.join(work, 'bad-auth.json');
+    writeFileSync(
+      badAuth,
+      JSON.stringify({
+        auths: {
+          [registry.host]: {
+            auth: Buffer.from(`${registry.username}:wrong-password`).toString('base64'),
+          },
+        },
+      }),
+    );
+    const badEnv = { [secretEnvName(AUTH_SECRET)]: readFileSync(badAuth, 'utf8') };
+    // A different epoch gives a different image, so a half-done push would move the tag.
+    const outcome = await runPipeline(
+      request({ buildId: 'e2e-bad-token', sourceDateEpoch: 86_400 }),
+      store,
+      { env: badEnv },
+    );
+    expect(outcome.status).toBe('FAILED');
+    const report = await getJson<BuildReport>(store, outcome.reportKey);
+    expect(report.outcome).toBe('failed');
+    expect(report.failure?.stage).toBe('push-image');
+    expect(report.failure?.name).toBe('RegistryAuthError');
+    expect(report.failure?.message).not.toContain('wrong-password');
+    expect(JSON.stringify(report)).not.toContain(
+      Buffer.from(`${registry.username}:wrong-password`).toString('base64'),
+    );
+    expect(tagDigest()).toBe(before);
+  });
+});
+
+if (!HAVE_CORPUS) console.warn(`[e2e] ${CORPUS_SKIP_REASON}`);
