@@ -1,0 +1,175 @@
+// First-document decoding as operator-registry v1.8.0 did it (k8s YAMLOrJSONDecoder over
+// sigs.k8s.io/yaml and go-yaml v2): which document is read, how scalars resolve, and what
+// counts as a Kubernetes object. These decide which files are bundle objects and the bytes
+// stored for them.
+import { describe, expect, it } from 'vitest';
+import {
+  asKubernetesObject,
+  type DocumentResult,
+  decodeFirstDocument,
+  firstDocumentText,
+} from '../../../lib/catalog/yaml-document.js';
+
+const decode = (text: string | Uint8Array) =>
+  decodeFirstDocument(typeof text === 'string' ? new TextEncoder().encode(text) : text);
+
+function value(text: string | Uint8Array): unknown {
+  const r = decode(text);
+  if (!r.ok) throw new Error(`expected a document, got error ${r.error}`);
+  return r.value;
+}
+
+describe('first document only', () => {
+  it('reads the first document and ignores a broken second one', () => {
+    expect(value('kind: A\nx: 1\n---\nkind: [broken\n  - : :\n')).toEqual({ kind: 'A', x: 1 });
+  });
+
+  it('skips a leading "---" and empty documents before the first one', () => {
+    expect(value('---\nkind: A\n')).toEqual({ kind: 'A' });
+    expect(value('---\n---\n---\nkind: B\n---\nkind: C\n')).toEqual({ kind: 'B' });
+  });
+
+  it('treats "---" followed only by white space as a separator', () => {
+    expect(value('kind: A\n---   \nkind: B\n')).toEqual({ kind: 'A' });
+    expect(value('---\t \nkind: B\n')).toEqual({ kind: 'B' });
+    expect(firstDocumentText('a: 1\n--- \r\nb: 2\n')).toBe('a: 1\n');
+  });
+
+  it('does not split on "----" or on "--- text"', () => {
+    expect(firstDocumentText('a: |\n  x\n----\n')).toBe('a: |\n  x\n----\n');
+    expect(firstDocumentText('--- kind: A\n---\nkind: B\n')).toBe('--- kind: A\n');
+  });
+
+  it('returns a comment-only first document as it is (not the next document)', () => {
+    const r = decode('# just a comment\n---\nkind: A\n');
+    expect(r).toEqual({ ok: true, value: null });
+    expect(asKubernetesObject(r)).toBeUndefined();
+  });
+
+  it('reports EOF for an empty file or one holding only separators', () => {
+    expect(decode('')).toEqual({ ok: false, error: 'EOF' });
+    expect(decode('---\n---\n')).toEqual({ ok: false, error: 'EOF' });
+  });
+
+  it('reports a YAML syntax error of the first document as an error', () => {
+    const r = decode('kind: [unclosed\n');
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('JSON and BOM', () => {
+  it('reads a file whose first non-blank character is "{" as JSON', () => {
+    expect(value('  \n{"kind": "A", "n": 9007199254740993, "s": "x\\u003cy"}\n')).toEqual({
+      kind: 'A',
+      n: 9007199254740993n,
+      s: 'x<y',
+    });
+  });
+
+  it('does not split JSON on "---" lines (a JSON string may contain one)', () => {
+    expect(value('{"kind": "A",\n"s": "a\\nb"\n}\n')).toEqual({ kind: 'A', s: 'a\nb' });
+  });
+
+  it('skips a UTF-8 byte order mark before YAML and before JSON', () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const withBom = (s: string) => new Uint8Array([...bom, ...new TextEncoder().encode(s)]);
+    expect(value(withBom('kind: A\n'))).toEqual({ kind: 'A' });
+    expect(value(withBom('{"kind":"B"}'))).toEqual({ kind: 'B' });
+  });
+});
+
+describe('scalar resolution as go-yaml v2', () => {
+  it('resolves the YAML 1.1 booleans, y and n included', () => {
+    const doc = value(
+      'a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: n\ng: Y\nh: N\ni: true\nj: False\nk: "yes"\nl: yess\n',
+    );
+    expect(doc).toEqual({
+      a: true,
+      b: false,
+      c: true,
+      d: false,
+      e: true,
+      f: false,
+      g: true,
+      h: false,
+      i: true,
+      j: false,
+      k: 'yes',
+      l: 'yess',
+    });
+  });
+
+  it('turns non-string keys into strings (a boolean key becomes "true")', () => {
+    expect(value('y: 1\n2: b\n')).toEqual({ true: 1, '2': 'b' });
+  });
+
+  it('keeps timestamps as the strings written', () => {
+    expect(
+      value('created: 2020-04-07T10:00:00Z\nday: 2001-12-14\nspaced: 2001-12-14 21:59:43.10 -5\n'),
+    ).toEqual({
+      created: '2020-04-07T10:00:00Z',
+      day: '2001-12-14',
+      spaced: '2001-12-14 21:59:43.10 -5',
+    });
+  });
+
+  it('keeps integers exact: numbers up to 2^53, BigInt up to int64, a float beyond', () => {
+    const doc = value(
+      'small: 42\nneg: -7\nsafe: 9007199254740991\nbig: 9007199254740993\nmax: 9223372036854775807\nmin: -9223372036854775808\nover: 9223372036854775808\nunder: -9223372036854775809\n',
+    ) as Record<string, unknown>;
+    expect(doc.small).toBe(42);
+    expect(doc.neg).toBe(-7);
+    expect(doc.safe).toBe(9007199254740991);
+    expect(doc.big).toBe(9007199254740993n);
+    expect(doc.max).toBe(9223372036854775807n);
+    expect(doc.min).toBe(-9223372036854775808n);
+    expect(typeof doc.over).toBe('number');
+    expect(doc.over).toBe(2 ** 63);
+    expect(doc.under).toBe(-(2 ** 63));
+    expect(typeof doc.under).toBe('number');
+  });
+
+  it('resolves floats, null and leaves other scalars as strings', () => {
+    // (A key "n" would itself be the boolean false, hence "nil" below.)
+    expect(value('f: 1.5\ne: 1e3\nz: ~\nnil: null\ns: 1.2.3\nv: v1\n')).toEqual({
+      f: 1.5,
+      e: 1000,
+      z: null,
+      nil: null,
+      s: '1.2.3',
+      v: 'v1',
+    });
+  });
+
+  it('takes the last value of a duplicate key', () => {
+    expect(value('a: 1\nb: 2\na: 3\n')).toEqual({ a: 3, b: 2 });
+    expect(value('{"a": 1, "a": 2}')).toEqual({ a: 2 });
+  });
+});
+
+describe('asKubernetesObject', () => {
+  const ok = (v: unknown): DocumentResult => ({ ok: true, value: v });
+
+  it('accepts a mapping with a non-empty string kind', () => {
+    expect(asKubernetesObject(decode('kind: Service\nmetadata: {name: s}\n'))).toEqual({
+      kind: 'Service',
+      metadata: { name: 's' },
+    });
+  });
+
+  it('rejects a mapping without kind, with an empty kind or with a non-string kind', () => {
+    expect(asKubernetesObject(ok({ apiVersion: 'v1' }))).toBeUndefined();
+    expect(asKubernetesObject(ok({ kind: '' }))).toBeUndefined();
+    expect(asKubernetesObject(decode('kind: 5\n'))).toBeUndefined();
+    expect(asKubernetesObject(decode('kind: yes\n'))).toBeUndefined();
+    expect(asKubernetesObject(decode('kind: {a: b}\n'))).toBeUndefined();
+  });
+
+  it('rejects scalars, lists, null and decoding errors', () => {
+    expect(asKubernetesObject(decode('just a string\n'))).toBeUndefined();
+    expect(asKubernetesObject(decode('42\n'))).toBeUndefined();
+    expect(asKubernetesObject(decode('- kind: A\n'))).toBeUndefined();
+    expect(asKubernetesObject(ok(null))).toBeUndefined();
+    expect(asKubernetesObject({ ok: false, error: 'EOF' })).toBeUndefined();
+  });
+});
