@@ -16,7 +16,6 @@ import {
   realpath,
   rename,
   rm,
-  stat,
   symlink,
 } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,7 +24,9 @@ import { sha256Digest } from '../image/digest.js';
 import { isSha256Digest } from '../image/reference.js';
 import {
   type BlobData,
+  isFileOfSize,
   OciLayoutError,
+  readVerifiedFile,
   verifiedReadStream,
   writeVerifiedFile,
 } from './oci-layout.js';
@@ -84,13 +85,7 @@ export class FileLayout {
   }
 
   async hasBlob(digest: string, size?: number): Promise<boolean> {
-    try {
-      const s = await stat(this.blobPath(digest));
-      return s.isFile() && (size === undefined || s.size === size);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
+    return isFileOfSize(this.blobPath(digest), size);
   }
 
   /** Writes a blob (verified) unless it is there already; true when written. */
@@ -155,17 +150,11 @@ export class FileLayout {
   }
 
   async readBlob(digest: string): Promise<Uint8Array> {
-    const bytes = await readFile(this.blobPath(digest)).catch((err: Error) => {
-      throw new OciLayoutError(`reading blob ${digest} from ${this.label}: ${err.message}`, {
-        cause: err,
-      });
-    });
-    const got = sha256Digest(bytes);
-    if (got !== digest)
-      throw new OciLayoutError(
-        `reading blob ${digest} from ${this.label}: content has digest ${got}`,
-      );
-    return bytes;
+    return readVerifiedFile(
+      this.blobPath(digest),
+      digest,
+      `reading blob ${digest} from ${this.label}`,
+    );
   }
 
   blobStream(digest: string): Readable {

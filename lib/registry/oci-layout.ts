@@ -87,32 +87,16 @@ export class OciLayout {
   }
 
   async hasBlob(digest: string, size?: number): Promise<boolean> {
-    try {
-      const s = await stat(this.blobPath(digest));
-      return s.isFile() && (size === undefined || s.size === size);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
+    return isFileOfSize(this.blobPath(digest), size);
   }
 
   /** The whole blob, verified. For manifests and configs (small). */
   async readBlob(digest: string): Promise<Uint8Array> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(this.blobPath(digest));
-    } catch (err) {
-      throw new OciLayoutError(
-        `reading blob ${digest} from oci:${this.dir}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    const got = sha256Digest(bytes);
-    if (got !== digest)
-      throw new OciLayoutError(
-        `reading blob ${digest} from oci:${this.dir}: content has digest ${got}`,
-      );
-    return bytes;
+    return readVerifiedFile(
+      this.blobPath(digest),
+      digest,
+      `reading blob ${digest} from oci:${this.dir}`,
+    );
   }
 
   /** A stream of the blob that fails at its end when the content does not hash to `digest`. */
@@ -233,4 +217,32 @@ export async function writeVerifiedFile(
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/** True when `file` is a regular file (of `size` bytes, when given). */
+export async function isFileOfSize(file: string, size?: number): Promise<boolean> {
+  try {
+    const s = await stat(file);
+    return s.isFile() && (size === undefined || s.size === size);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** The whole file, checked against `digest` (OciLayoutError when unreadable or different). */
+export async function readVerifiedFile(
+  file: string,
+  digest: string,
+  action: string,
+): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new OciLayoutError(`${action}: ${(err as Error).message}`, { cause: err });
+  }
+  const got = sha256Digest(bytes);
+  if (got !== digest) throw new OciLayoutError(`${action}: content has digest ${got}`);
+  return bytes;
 }

@@ -367,3 +367,43 @@ describe('directory destinations and sources', () => {
     ).rejects.toThrow(/InvalidReference|parsing/);
   });
 });
+
+describe('credentials and progress', () => {
+  let secured: RegistryServer;
+  beforeAll(async () => {
+    secured = await startRegistry({ auth: 'htpasswd' });
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  it('pushes to an htpasswd registry with the -a auth file, reporting upload progress', async () => {
+    const db = randomBytes(10_000);
+    const { buildId, assembled } = await build(db, 'scratch');
+    const events: { kind: string; done?: boolean }[] = [];
+    const to = `${secured.host}/secured/cat:v1`;
+    const noAuth = { store, log: silentLogger };
+    await expect(
+      pushImage({ buildId, imageKey: assembled.imageKey, to, insecure: true }, noAuth),
+    ).rejects.toThrow(/401|unauthorized|authentication/i);
+    const pushed = await pushImage(
+      { buildId, imageKey: assembled.imageKey, to, insecure: true },
+      {
+        ...noAuth,
+        credentials: { registryAuthFile: secured.authFile() },
+        progress: (e) => events.push(e),
+      },
+    );
+    expect(pushed.digest).toBe(assembled.digest);
+    expect(events.some((e) => e.kind === 'upload' && e.done)).toBe(true);
+    const raw = skopeo(
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      '--creds',
+      `${secured.username}:${secured.password}`,
+      `docker://${to}`,
+    );
+    expect(JSON.parse(raw).layers).toHaveLength(1);
+  });
+});
