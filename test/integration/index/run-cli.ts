@@ -1,0 +1,33 @@
+// Runs the `catalog-build` CLI from source as a child process (node --import tsx), the way a
+// user runs it, and collects its exit code and output. Not a test file itself.
+import { execFile } from 'node:child_process';
+import { REPO_ROOT } from '../../support/shared-corpus.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliRun> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, CATALOG_BUILD_DEBUG: '' };
+  delete childEnv.SOURCE_DATE_EPOCH;
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete childEnv[k];
+    else childEnv[k] = v;
+  }
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'lib/cli/main.ts', ...args],
+      { cwd: REPO_ROOT, env: childEnv, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
