@@ -43,22 +43,24 @@ async function fetchWith(
     expectedSize = shown.size;
   }
   const key = blobKey(digest);
-  const base = { name: ref.name, release: ref.release, digest, key };
+  // Both paths end alike: report the package done, decode once for its warnings.
+  const finish = (bytes: Uint8Array, downloaded: boolean): FetchedPackage => {
+    const size = bytes.length;
+    deps.progress?.({
+      kind: 'download',
+      package: ref.name,
+      bytes: size,
+      total: size,
+      done: true,
+      cached: !downloaded,
+    });
+    const { warnings } = decodePackageBlob(bytes, ref.name, deps.decodeLimits);
+    return { name: ref.name, release: ref.release, digest, key, size, downloaded, warnings };
+  };
 
   if (await deps.store.head(key)) {
     const bytes = await deps.store.get(key);
-    if (sha256(bytes) === digest) {
-      deps.progress?.({
-        kind: 'download',
-        package: ref.name,
-        bytes: bytes.length,
-        total: bytes.length,
-        done: true,
-        cached: true,
-      });
-      const { warnings } = decodePackageBlob(bytes, ref.name, deps.decodeLimits);
-      return { ...base, size: bytes.length, downloaded: false, warnings };
-    }
+    if (sha256(bytes) === digest) return finish(bytes, false);
     // Content-addressed objects never change; one that does not hash right was damaged
     // outside our control, so it is replaced by a verified download.
     deps.log.warn('stored blob does not match its digest; downloading it again', {
@@ -78,17 +80,8 @@ async function fetchWith(
         done: false,
       }),
   });
-  deps.progress?.({
-    kind: 'download',
-    package: ref.name,
-    bytes: bytes.length,
-    total: bytes.length,
-    done: true,
-    cached: false,
-  });
-  const { warnings } = decodePackageBlob(bytes, ref.name, deps.decodeLimits);
   await deps.store.put(key, bytes, { contentType: 'application/x-gzip' });
-  return { ...base, size: bytes.length, downloaded: true, warnings };
+  return finish(bytes, true);
 }
 
 export async function fetchPackage(
