@@ -1,0 +1,122 @@
+// The layout rule of docs/CONTRIBUTING.md, enforced: lib/catalog, lib/index and lib/image are
+// pure (no file system, network, undici or AWS SDK), and the adapters (lib/registry,
+// lib/appregistry, lib/store) import nothing from lib/stages. Imports are read from the
+// source text: static `import … from`, `export … from`, bare `import '…'` and `import('…')`.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/shared-corpus.js';
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...sourceFiles(full));
+    else if (/\.(ts|mts|js|mjs)$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(full);
+  }
+  return out;
+}
+
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
+
+function importsOf(source: string): string[] {
+  return [...source.matchAll(IMPORT)].map((m) => m[1]!);
+}
+
+const IO_MODULE =
+  /^(?:node:)?(?:fs|fs\/promises|http|https|http2|net|tls|dgram|dns|child_process)$|^undici(?:\/|$)|^@aws-sdk\//;
+
+function scan(dirs: string[]) {
+  const files = dirs.flatMap((d) => sourceFiles(path.join(REPO_ROOT, d)));
+  return files.map((f) => ({
+    file: path.relative(REPO_ROOT, f),
+    imports: importsOf(readFileSync(f, 'utf8')),
+  }));
+}
+
+describe('import scanner', () => {
+  it('finds every import form', () => {
+    const src = [
+      "import fs from 'node:fs';",
+      'import { request } from "undici";',
+      "import type { X } from '@aws-sdk/client-s3';",
+      "export { y } from '../stages/types.js';",
+      "import 'side-effect';",
+      "const m = await import('node:http');",
+      '// not an import: from the start',
+    ].join('\n');
+    expect(importsOf(src)).toEqual([
+      'node:fs',
+      'undici',
+      '@aws-sdk/client-s3',
+      '../stages/types.js',
+      'side-effect',
+      'node:http',
+    ]);
+  });
+
+  it('classifies I/O modules', () => {
+    for (const m of [
+      'fs',
+      'node:fs',
+      'node:fs/promises',
+      'http',
+      'node:https',
+      'node:net',
+      'undici',
+      '@aws-sdk/client-s3',
+    ]) {
+      expect(IO_MODULE.test(m), m).toBe(true);
+    }
+    for (const m of [
+      'node:zlib',
+      'node:crypto',
+      'node:stream',
+      'js-yaml',
+      'sql.js',
+      './fs-like.js',
+    ]) {
+      expect(IO_MODULE.test(m), m).toBe(false);
+    }
+  });
+});
+
+describe('pure modules: lib/catalog, lib/index, lib/image', () => {
+  const scanned = scan(['lib/catalog', 'lib/index', 'lib/image']);
+
+  it('has files to check in each directory', () => {
+    for (const dir of ['lib/catalog/', 'lib/index/', 'lib/image/']) {
+      expect(scanned.filter((s) => s.file.startsWith(dir)).length, dir).toBeGreaterThan(2);
+    }
+  });
+
+  it('import no file system, network, undici or AWS SDK module', () => {
+    const offending = scanned.flatMap((s) =>
+      s.imports.filter((i) => IO_MODULE.test(i)).map((i) => `${s.file} imports ${i}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
+
+describe('adapters: lib/registry, lib/appregistry, lib/store', () => {
+  const scanned = scan(['lib/registry', 'lib/appregistry', 'lib/store']);
+
+  it('has files to check', () => {
+    expect(scanned.length).toBeGreaterThan(10);
+  });
+
+  it('import nothing from lib/stages', () => {
+    const offending = scanned.flatMap((s) =>
+      s.imports
+        .filter(
+          (i) =>
+            i.startsWith('.') &&
+            path
+              .resolve(REPO_ROOT, path.dirname(s.file), i)
+              .startsWith(path.join(REPO_ROOT, 'lib', 'stages')),
+        )
+        .map((i) => `${s.file} imports ${i}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
