@@ -13,7 +13,7 @@ import { InvalidBuildRequestError, validateBuildRequest } from '../lib/stages/bu
 import { buildKeys } from '../lib/store/keys.js';
 import { getJson, StoreNotFoundError } from '../lib/store/store.js';
 import { logger } from './commons/powertools.js';
-import { functionRuntime } from './commons/runtime.js';
+import { functionRuntime, stepFunctions } from './commons/runtime.js';
 import { executionArnOf, startBuild } from './commons/start-build.js';
 
 export interface HttpEvent {
@@ -79,9 +79,10 @@ async function getBuild(id: string): Promise<HttpResult> {
     throw err;
   });
   const executionArn = executionArnOf(runtime.stateMachineArn ?? '', id);
+  const sfn = await stepFunctions(runtime);
   try {
-    const exec = await runtime.sfn!.send(new DescribeExecutionCommand({ executionArn }));
-    const history = await runtime.sfn!.send(
+    const exec = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const history = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 25 }),
     );
     const entered = history.events?.find((e) => e.stateEnteredEventDetails?.name)

@@ -2,8 +2,9 @@
 // environment (BUCKET, S3_ENDPOINT, STATE_MACHINE_ARN, ...) or injected whole by the local
 // pipeline and tests (`setFunctionRuntime`). Secrets are read here, by name, from Secrets
 // Manager (cached for a few minutes), and only ever handed to a stage in its deps.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
+// The Secrets Manager and Step Functions clients are loaded on first use: most stage runs
+// need neither, and every module parsed at cold start counts against the init time.
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { UsageError } from '../../lib/errors.js';
 import type { BuildRequest, Credentials } from '../../lib/stages/types.js';
 import { S3Store } from '../../lib/store/s3-store.js';
@@ -17,7 +18,7 @@ export interface FunctionRuntime {
   store: Store;
   /** The secret's value for a name given in a request; throws SecretNotFoundError. */
   resolveSecret(name: string): Promise<string>;
-  /** Step Functions, for the API, the watcher and the base-image trigger. */
+  /** Step Functions, for the API, the watcher and the base-image trigger (see stepFunctions()). */
   sfn?: SFNClient;
   stateMachineArn?: string;
   /** Orgs the watcher refreshes: JSON array of {endpoint, org, authTokenSecret?}. */
@@ -40,7 +41,8 @@ const SECRET_TTL_MS = 5 * 60_000;
 
 export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
   if (!env.BUCKET) throw new UsageError('configuring the function: BUCKET is not set');
-  const secrets = new SecretsManagerClient({});
+  let secrets: Promise<typeof import('@aws-sdk/client-secrets-manager')> | undefined;
+  let client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
   const cache = new Map<string, { value: string; until: number }>();
   return {
     store: new S3Store({ bucket: env.BUCKET, endpoint: env.S3_ENDPOINT, prefix: env.STORE_PREFIX }),
@@ -49,7 +51,10 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
       if (hit && hit.until > Date.now()) return hit.value;
       let value: string | undefined;
       try {
-        value = (await secrets.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+        secrets ??= import('@aws-sdk/client-secrets-manager');
+        const sdk = await secrets;
+        client ??= new sdk.SecretsManagerClient({});
+        value = (await client.send(new sdk.GetSecretValueCommand({ SecretId: name }))).SecretString;
       } catch (cause) {
         throw new SecretNotFoundError(`reading secret ${name}: ${(cause as Error).name}`, {
           cause,
@@ -60,7 +65,6 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
       cache.set(name, { value, until: Date.now() + SECRET_TTL_MS });
       return value;
     },
-    sfn: new SFNClient({}),
     stateMachineArn: env.STATE_MACHINE_ARN,
     watchTargets: env.WATCH_TARGETS ? JSON.parse(env.WATCH_TARGETS) : [],
   };
@@ -85,4 +89,13 @@ export async function credentialsFor(
     }
   }
   return out;
+}
+
+/** The Step Functions client of the runtime, created on first use. */
+export async function stepFunctions(rt: FunctionRuntime): Promise<SFNClient> {
+  if (!rt.sfn) {
+    const { SFNClient: Client } = await import('@aws-sdk/client-sfn');
+    rt.sfn = new Client({});
+  }
+  return rt.sfn;
 }

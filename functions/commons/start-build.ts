@@ -5,7 +5,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { UsageError } from '../../lib/errors.js';
 import { saveBuildRequest } from '../../lib/stages/build-request.js';
 import type { BuildRequest } from '../../lib/stages/types.js';
-import type { FunctionRuntime } from './runtime.js';
+import { type FunctionRuntime, stepFunctions } from './runtime.js';
 
 export interface StartedBuild {
   buildId: string;
@@ -21,11 +21,12 @@ export async function startBuild(
   runtime: FunctionRuntime,
   request: BuildRequest,
 ): Promise<StartedBuild> {
-  if (!runtime.sfn || !runtime.stateMachineArn)
+  if (!runtime.stateMachineArn)
     throw new UsageError('starting a build: STATE_MACHINE_ARN is not configured');
   await saveBuildRequest(runtime.store, request);
   try {
-    const out = await runtime.sfn.send(
+    const sfn = await stepFunctions(runtime);
+    const out = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: runtime.stateMachineArn,
         name: request.buildId,
