@@ -12,13 +12,18 @@ import { UsageError } from '../../../lib/errors.js';
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
   parseBuildOptions(argv, { env, buildId: 'b-1' });
 
-function failure(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
+/** The error `fn` throws (vitest's toThrow checks only one property at a time). */
+function thrownBy(fn: () => unknown): Error | undefined {
+  let caught: Error | undefined;
+  expect(() => {
+    try {
+      fn();
+    } catch (err) {
+      caught = err as Error;
+      throw err;
+    }
+  }).toThrow();
+  return caught;
 }
 
 describe('parseBuildOptions', () => {
@@ -94,28 +99,28 @@ describe('parseBuildOptions', () => {
   });
 
   it("requires a source, in oc's words", () => {
-    const err = failure(() => parse([]));
+    const err = thrownBy(() => parse([]));
     expect(err).toBeInstanceOf(UsageError);
-    expect(err.message).toMatch(/^app-registry org \(namespace\) must be specified/);
+    expect(err?.message).toMatch(/^app-registry org \(namespace\) must be specified/);
   });
 
   it('rejects an empty App Registry endpoint', () => {
     expect(
-      failure(() => parse(['--appregistry-org', 'o', '--appregistry-endpoint='])).message,
+      thrownBy(() => parse(['--appregistry-org', 'o', '--appregistry-endpoint=']))?.message,
     ).toBe('app-registry must be a valid app-registry endpoint');
   });
 
   it('rejects an invalid --filter-by-os regular expression', () => {
-    const err = failure(() => parse(['--manifest-dir', 'm', '--filter-by-os', 'linux/(amd64']));
+    const err = thrownBy(() => parse(['--manifest-dir', 'm', '--filter-by-os', 'linux/(amd64']));
     expect(err).toBeInstanceOf(UsageError);
-    expect(err.message).toMatch(/^--filter-by-os was not a valid regular expression: /);
+    expect(err?.message).toMatch(/^--filter-by-os was not a valid regular expression: /);
   });
 
   it('refuses --to without --from, and --from with nothing to push or write', () => {
-    expect(failure(() => parse(['--manifest-dir', 'm', '--to', 'r/x:1'])).message).toMatch(
+    expect(thrownBy(() => parse(['--manifest-dir', 'm', '--to', 'r/x:1']))?.message).toMatch(
       /^unable to resolve base image - use --from/,
     );
-    expect(failure(() => parse(['--manifest-dir', 'm', '--from', 'scratch'])).message).toMatch(
+    expect(thrownBy(() => parse(['--manifest-dir', 'm', '--from', 'scratch']))?.message).toMatch(
       /^--from needs --to/,
     );
     expect(
@@ -124,7 +129,7 @@ describe('parseBuildOptions', () => {
   });
 
   it('bounds --max-per-registry', () => {
-    expect(failure(() => parse(['--manifest-dir', 'm', '--max-per-registry', '0'])).message).toBe(
+    expect(thrownBy(() => parse(['--manifest-dir', 'm', '--max-per-registry', '0']))?.message).toBe(
       '--max-per-registry must be between 1 and 64, got 0',
     );
   });
@@ -140,17 +145,19 @@ describe('parseBuildOptions', () => {
       parse(['--manifest-dir', 'm'], { SOURCE_DATE_EPOCH: '' }).request.sourceDateEpoch,
     ).toBeUndefined();
     for (const bad of ['yesterday', '-1', '1.5']) {
-      const err = failure(() => parse(['--manifest-dir', 'm'], { SOURCE_DATE_EPOCH: bad }));
+      const err = thrownBy(() => parse(['--manifest-dir', 'm'], { SOURCE_DATE_EPOCH: bad }));
       expect(err).toBeInstanceOf(UsageError);
-      expect(err.message).toBe(`SOURCE_DATE_EPOCH must be a whole number of seconds, got "${bad}"`);
+      expect(err?.message).toBe(
+        `SOURCE_DATE_EPOCH must be a whole number of seconds, got "${bad}"`,
+      );
     }
   });
 
   it('rejects positional arguments and unknown flags', () => {
-    expect(failure(() => parse(['--manifest-dir', 'm', 'extra'])).message).toMatch(
+    expect(thrownBy(() => parse(['--manifest-dir', 'm', 'extra']))?.message).toMatch(
       /^unexpected arguments: extra/,
     );
-    expect(failure(() => parse(['--manifest-dir', 'm', '--nope'])).message).toBe(
+    expect(thrownBy(() => parse(['--manifest-dir', 'm', '--nope']))?.message).toBe(
       'unknown flag: --nope',
     );
   });
