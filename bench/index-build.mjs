@@ -17,7 +17,11 @@ if (!existsSync(corpus)) {
 }
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-index-'));
 const synthetic = path.join(tmp, 'synthetic');
-execFileSync('node', [path.join(root, 'bench/make-synthetic-catalog.mjs'), corpus, synthetic, '10'], { stdio: 'inherit' });
+execFileSync(
+  'node',
+  [path.join(root, 'bench/make-synthetic-catalog.mjs'), corpus, synthetic, '10'],
+  { stdio: 'inherit' },
+);
 
 function measure(dir) {
   const samples = [];
@@ -25,7 +29,19 @@ function measure(dir) {
     const db = path.join(tmp, `out-${i}.db`);
     const res = spawnSync(
       '/usr/bin/time',
-      ['-f', '%e %M', 'node', path.join(root, 'dist/lib/cli/main.js'), '--manifest-dir', dir, '--to-db', db, '--store', path.join(tmp, 'store'), '-q'],
+      [
+        '-f',
+        '%e %M',
+        'node',
+        path.join(root, 'dist/lib/cli/main.js'),
+        '--manifest-dir',
+        dir,
+        '--to-db',
+        db,
+        '--store',
+        path.join(tmp, 'store'),
+        '-q',
+      ],
       { encoding: 'utf8' },
     );
     if (res.status !== 0) throw new Error(`build failed: ${res.stderr}`);
@@ -46,11 +62,18 @@ function measure(dir) {
 const dev = measure(corpus);
 const big = measure(synthetic);
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
-console.log(`machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${runs} runs each`);
+console.log(
+  `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${runs} runs each`,
+);
 console.log('| input | wall min | wall median | wall max | peak RSS | DB bytes |');
 console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [name, r] of [['dev corpus (41 packages, 7.4 MB)', dev], ['synthetic 10x (410 packages, 74 MB)', big]]) {
-  console.log(`| ${name} | ${r.min.toFixed(2)} s | ${r.median.toFixed(2)} s | ${r.max.toFixed(2)} s | ${r.rss.toFixed(0)} MB | ${r.db.toLocaleString('en')} |`);
+for (const [name, r] of [
+  ['dev corpus (41 packages, 7.4 MB)', dev],
+  ['synthetic 10x (410 packages, 74 MB)', big],
+]) {
+  console.log(
+    `| ${name} | ${r.min.toFixed(2)} s | ${r.median.toFixed(2)} s | ${r.max.toFixed(2)} s | ${r.rss.toFixed(0)} MB | ${r.db.toLocaleString('en')} |`,
+  );
 }
 console.log(`scaling: 10x input took ${(big.median / dev.median).toFixed(1)}x the time`);
 rmSync(tmp, { recursive: true, force: true });

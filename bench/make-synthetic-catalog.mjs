@@ -5,6 +5,7 @@
 // Usage: node bench/make-synthetic-catalog.mjs SRC_DIR OUT_DIR COPIES
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import yaml from 'js-yaml';
 
 const [src, out, copiesArg] = process.argv.slice(2);
 if (!src || !out) {
@@ -27,25 +28,33 @@ const files = await listFiles(src);
 const texts = new Map();
 for (const f of files) texts.set(f, await readFile(path.join(src, f), 'utf8'));
 
-// Names to rename: CSV metadata.name values and packageName values (first match per file).
+// Names to rename: CSV metadata.name values and packageName values (first document of each file).
 const names = new Set();
 for (const text of texts.values()) {
-  const isCsv = /^kind:\s*ClusterServiceVersion\s*$/m.test(text);
-  const csvName = isCsv && /^metadata:\s*\n(?:[ \t]+.*\n)*?[ \t]+name:\s*["']?([^"'\s]+)/m.exec(text);
-  if (csvName) names.add(csvName[1]);
-  const pkg = /^packageName:\s*["']?([^"'\s]+)/m.exec(text);
-  if (pkg) names.add(pkg[1]);
+  let doc;
+  try {
+    doc = yaml.load(text.split(/^---\s*$/m).find((d) => d.trim() !== '') ?? '', {
+      schema: yaml.CORE_SCHEMA,
+      json: true,
+    });
+  } catch {
+    continue;
+  }
+  if (doc?.kind === 'ClusterServiceVersion' && typeof doc.metadata?.name === 'string')
+    names.add(doc.metadata.name);
+  if (typeof doc?.packageName === 'string') names.add(doc.packageName);
 }
-const ordered = [...names].sort((a, b) => b.length - a.length);
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const pattern = new RegExp(`(?<![\\w.-])(${ordered.map(escape).join('|')})(?![\\w.-])`, 'g');
+// Names are made of [A-Za-z0-9_.-]; renaming whole tokens of that alphabet found in the set
+// is exact (no partial matches inside longer names) and linear in the input.
+const token = /[\w.-]+/g;
+const rename = (text, i) => text.replace(token, (m) => (names.has(m) ? `${m}-c${i}` : m));
 
 await rm(out, { recursive: true, force: true });
 for (let i = 0; i < copies; i++) {
   for (const [f, text] of texts) {
     const target = path.join(out, `copy${String(i).padStart(2, '0')}`, f);
     await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, i === 0 ? text : text.replace(pattern, (m) => `${m}-c${i}`));
+    await writeFile(target, i === 0 ? text : rename(text, i));
   }
 }
 console.log(`${copies} copies of ${files.length} files (${names.size} names renamed) in ${out}`);

@@ -54,7 +54,10 @@ function checkOwnedApis(name: string, csv: JsonObject, objects: JsonObject[]): s
     const have = new Set(provided.map(apiKeyId));
     for (const owned of distinctApis(ownedCrdKeys(csv))) {
       if (!have.has(apiKeyId(owned))) {
-        const found = provided.map(formatApiKey).sort().join(' ');
+        const found = provided
+          .map((k) => `${formatApiKey(k)}:{}`)
+          .sort()
+          .join(' ');
         return `error checking provided apis in bundle ${name}: couldn't find ${formatApiKey(owned)} in bundle. found: map[${found}]`;
       }
     }

@@ -179,9 +179,9 @@ export function loadPackages(
   let nextId = 1;
   for (const file of tree.files) {
     const doc = file.document;
-    if (!doc.ok) continue;
     let manifest: PackageManifest;
     try {
+      if (!doc.ok) throw new Error(doc.error);
       manifest = toPackageManifest(doc.value);
     } catch (err) {
       const msg = `could not decode contents of file ${file.path} into package: ${(err as Error).message}`;

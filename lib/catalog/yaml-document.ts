@@ -108,12 +108,34 @@ export function firstDocumentText(text: string): string | null {
   return text.length > chunkStart ? text.slice(chunkStart) : null;
 }
 
+/**
+ * The text of the first JSON value of a stream that starts with '{' (encoding/json's Decoder
+ * reads one value and ignores what follows), or the whole text when the value never closes.
+ */
+export function firstJsonValueText(text: string): string {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return text.slice(0, i + 1);
+    }
+  }
+  return text;
+}
+
 /** Decodes the first document of a manifest file (YAML, or JSON when it starts with '{'). */
 export function decodeFirstDocument(data: Uint8Array): DocumentResult {
   let text = decoder.decode(data);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const trimmed = text.trimStart();
-  const doc = trimmed.startsWith('{') ? trimmed : firstDocumentText(text);
+  const doc = trimmed.startsWith('{') ? firstJsonValueText(trimmed) : firstDocumentText(text);
   if (doc === null) return { ok: false, error: 'EOF' };
   try {
     // json: true makes duplicate keys take the last value, as go-yaml v2 and encoding/json do.

@@ -5,23 +5,25 @@
 // stdout carries only results ("Pushed sha256:… to <ref>"); everything else goes to stderr.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeError } from '../errors.js';
+import { BuilderError, describeError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { buildIndex } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
-import { buildPackagesJson, fetchPackages } from '../stages/fetch-package.js';
-import { listPackages } from '../stages/list-packages.js';
 import { report } from '../stages/report.js';
 import { runRecorded } from '../stages/stage-results.js';
-import type { BuildIndexResult, FetchedPackage, ReportRequest, StageDeps, StageName } from '../stages/types.js';
+import type {
+  BuildIndexResult,
+  FetchedPackage,
+  ReportRequest,
+  StageDeps,
+  StageName,
+} from '../stages/types.js';
 import { buildKeys } from '../store/keys.js';
 import { LocalDirStore } from '../store/local-dir-store.js';
 import { putJson } from '../store/store.js';
 import { BUILD_FLAGS, parseBuildOptions } from './build-options.js';
 import { CliConsole, formatBytes } from './console.js';
 import { formatFlagHelp } from './flags.js';
-import { runImageStages } from './image-steps.js';
-import { unpackPackages } from './unpack.js';
 
 export const BUILD_USAGE = `Usage: catalog-build [flags]
 
@@ -44,7 +46,24 @@ Other commands:
 Flags:
 `;
 
-export async function buildCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** A local output file (database, digest, report) that cannot be written. */
+export class OutputWriteError extends BuilderError {
+  override name = 'OutputWriteError';
+}
+
+async function writeOutput(what: string, file: string, data: Uint8Array | string): Promise<void> {
+  try {
+    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+    await writeFile(file, data);
+  } catch (cause) {
+    throw new OutputWriteError(`writing ${what}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+export async function buildCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const { request, local } = parseBuildOptions(argv, { env, buildId: newBuildId() });
   if (local.help) {
     process.stdout.write(`${BUILD_USAGE}${formatFlagHelp(BUILD_FLAGS)}\n`);
@@ -78,19 +97,26 @@ export async function buildCommand(argv: readonly string[], env: NodeJS.ProcessE
     await putJson(store, keys.request, request);
     if (request.appRegistry) {
       const source = request.appRegistry;
+      // Loaded on demand: an offline build never pays for the HTTP clients.
+      const { listPackages } = await import('../stages/list-packages.js');
+      const { buildPackagesJson, fetchPackages } = await import('../stages/fetch-package.js');
       cli.step(`listing packages of ${source.org} at ${source.endpoint}`);
-      const listing = await step('list-packages', () => listPackages({ buildId: request.buildId, appRegistry: source }, deps));
+      const listing = await step('list-packages', () =>
+        listPackages({ buildId: request.buildId, appRegistry: source }, deps),
+      );
       stage = 'fetch-package';
       fetched = await fetchPackages(
         { buildId: request.buildId, appRegistry: source, packages: listing.packages },
         {
           ...deps,
-          wrapItem: (ref, run) => runRecorded(store, request.buildId, 'fetch-package', run, { item: ref.name }),
+          wrapItem: (ref, run) =>
+            runRecorded(store, request.buildId, 'fetch-package', run, { item: ref.name }),
         },
       );
       cli.endLive();
       await putJson(store, keys.packages, buildPackagesJson(source, fetched));
-      if (local.unpackDir) await unpackPackages(store, fetched, local.unpackDir);
+      if (local.unpackDir)
+        await (await import('./unpack.js')).unpackPackages(store, fetched, local.unpackDir);
     }
     cli.step('building the index database');
     indexed = await step('build-index', () =>
@@ -98,21 +124,31 @@ export async function buildCommand(argv: readonly string[], env: NodeJS.ProcessE
         {
           buildId: request.buildId,
           ...(request.appRegistry ? { packages: fetched } : { manifestDir: request.manifestDir! }),
-          ...(request.sourceDateEpoch !== undefined ? { sourceDateEpoch: request.sourceDateEpoch } : {}),
+          ...(request.sourceDateEpoch !== undefined
+            ? { sourceDateEpoch: request.sourceDateEpoch }
+            : {}),
         },
         deps,
       ),
     );
-    if (local.toDb) {
-      await mkdir(path.dirname(path.resolve(local.toDb)), { recursive: true });
-      await writeFile(local.toDb, await store.get(indexed.dbKey));
-    }
+    if (local.toDb)
+      await writeOutput(
+        `the database to ${local.toDb}`,
+        local.toDb,
+        await store.get(indexed.dbKey),
+      );
     if (request.to && request.from) {
+      const { runImageStages } = await import('./image-steps.js');
       const pushed = await runImageStages(request, local, indexed, deps, (name) => {
         stage = name;
       });
       process.stdout.write(`Pushed ${pushed.digest} to ${request.to}\n`);
-      if (local.digestFile) await writeFile(local.digestFile, `${pushed.digest}\n`);
+      if (local.digestFile)
+        await writeOutput(
+          `the digest to ${local.digestFile}`,
+          local.digestFile,
+          `${pushed.digest}\n`,
+        );
     }
   } catch (err) {
     cli.endLive();
@@ -121,39 +157,63 @@ export async function buildCommand(argv: readonly string[], env: NodeJS.ProcessE
     failure.message = redactSecrets(failure.message, secrets);
   }
 
-  const reported = await report({ buildId: request.buildId, outcome, ...(failure ? { failure } : {}) }, deps).catch(
-    (err: unknown) => {
-      cli.log.warn(`writing the build report: ${describeError(err).message}`);
-      return undefined;
-    },
-  );
-  if (reported && local.toDb) {
+  const reported = await report(
+    { buildId: request.buildId, outcome, ...(failure ? { failure } : {}) },
+    deps,
+  ).catch((err: unknown) => {
+    cli.log.warn(`writing the build report: ${describeError(err).message}`);
+    return undefined;
+  });
+  if (reported && local.toDb && !failure) {
+    // The same report next to the database, for people who never look into the store.
     const base = local.toDb.replace(/\.db$/, '');
-    await writeFile(`${base}.report.json`, await store.get(reported.reportKey));
-    await writeFile(`${base}.report.md`, await store.get(reported.reportMdKey));
+    try {
+      await writeOutput('the report', `${base}.report.json`, await store.get(reported.reportKey));
+      await writeOutput('the report', `${base}.report.md`, await store.get(reported.reportMdKey));
+    } catch (err) {
+      cli.log.warn(describeError(err).message);
+    }
   }
   cli.endLive();
   if (failure) {
     cli.log.error(failure.message);
     return 1;
   }
-  summarize(cli, { fetched, indexed, seconds: (Date.now() - started) / 1000, toDb: local.toDb, reportKey: reported?.reportMdKey, storeDir: local.storeDir });
+  summarize(cli, {
+    fetched,
+    indexed,
+    seconds: (Date.now() - started) / 1000,
+    toDb: local.toDb,
+    reportKey: reported?.reportMdKey,
+    storeDir: local.storeDir,
+  });
   return 0;
 }
 
 function summarize(
   cli: CliConsole,
-  s: { fetched: FetchedPackage[]; indexed?: BuildIndexResult; seconds: number; toDb?: string; reportKey?: string; storeDir: string },
+  s: {
+    fetched: FetchedPackage[];
+    indexed?: BuildIndexResult;
+    seconds: number;
+    toDb?: string;
+    reportKey?: string;
+    storeDir: string;
+  },
 ): void {
   const parts: string[] = [];
   if (s.fetched.length > 0) {
     const downloaded = s.fetched.filter((p) => p.downloaded);
     const bytes = downloaded.reduce((n, p) => n + p.size, 0);
-    parts.push(`packages ${s.fetched.length} (downloaded ${downloaded.length}, ${formatBytes(bytes)}; cached ${s.fetched.length - downloaded.length})`);
+    parts.push(
+      `packages ${s.fetched.length} (downloaded ${downloaded.length}, ${formatBytes(bytes)}; cached ${s.fetched.length - downloaded.length})`,
+    );
   }
   if (s.indexed) {
     const c = s.indexed.counts;
-    parts.push(`index: ${c.package} packages, ${c.channel} channels, ${c.operatorbundle} bundles, ${s.indexed.warningCount} warnings, ${formatBytes(s.indexed.dbSize)}`);
+    parts.push(
+      `index: ${c.package} packages, ${c.channel} channels, ${c.operatorbundle} bundles, ${s.indexed.warningCount} warnings, ${formatBytes(s.indexed.dbSize)}`,
+    );
   }
   if (s.toDb) parts.push(`database: ${s.toDb}`);
   if (s.reportKey) parts.push(`report: ${path.join(s.storeDir, ...s.reportKey.split('/'))}`);

@@ -12,25 +12,98 @@ export const DEFAULT_APPREGISTRY_ENDPOINT = 'https://quay.io/cnr';
 export const DEFAULT_FILTER_BY_OS = 'linux/amd64';
 
 export const BUILD_FLAGS: readonly FlagSpec[] = [
-  { name: 'appregistry-org', type: 'string', help: 'Organization (Namespace) to pull from an App Registry' },
-  { name: 'appregistry-endpoint', type: 'string', default: DEFAULT_APPREGISTRY_ENDPOINT, help: 'Endpoint for pulling from an App Registry instance' },
-  { name: 'auth-token', type: 'string', help: 'Auth token for connecting to an App Registry (sent verbatim as the Authorization header)' },
-  { name: 'from', type: 'string', help: 'The image `REF` to use as a base: a registry reference, oci:DIR[:TAG] or scratch' },
-  { name: 'to', type: 'string', help: 'The image `REF` to push to: a registry reference, oci:DIR[:TAG] or file://NAME (with --dir)' },
+  {
+    name: 'appregistry-org',
+    type: 'string',
+    help: 'Organization (Namespace) to pull from an App Registry',
+  },
+  {
+    name: 'appregistry-endpoint',
+    type: 'string',
+    default: DEFAULT_APPREGISTRY_ENDPOINT,
+    help: 'Endpoint for pulling from an App Registry instance',
+  },
+  {
+    name: 'auth-token',
+    type: 'string',
+    help: 'Auth token for connecting to an App Registry (sent verbatim as the Authorization header)',
+  },
+  {
+    name: 'from',
+    type: 'string',
+    help: 'The image `REF` to use as a base: a registry reference, oci:DIR[:TAG] or scratch',
+  },
+  {
+    name: 'to',
+    type: 'string',
+    help: 'The image `REF` to push to: a registry reference, oci:DIR[:TAG] or file://NAME (with --dir)',
+  },
   { name: 'to-db', type: 'string', help: 'Local `PATH` to write the database to' },
-  { name: 'manifest-dir', type: 'string', help: '`DIR` of manifests to build from (without --appregistry-org), or where to unpack downloaded ones' },
+  {
+    name: 'manifest-dir',
+    type: 'string',
+    help: '`DIR` of manifests to build from (without --appregistry-org), or where to unpack downloaded ones',
+  },
   { name: 'dir', type: 'string', help: 'The `DIR` on disk that file:// images are stored in' },
-  { name: 'from-dir', type: 'string', help: 'The `DIR` on disk that file:// source images are read from; overrides --dir' },
-  { name: 'registry-config', short: 'a', type: 'string', help: 'Path to your registry credentials `FILE` (docker config.json or containers auth.json)' },
-  { name: 'insecure', type: 'boolean', default: false, help: 'Allow push and pull operations to registries over HTTP and with unverified TLS' },
-  { name: 'skip-verification', type: 'boolean', default: false, help: 'Skip verifying the digests of pulled content' },
-  { name: 'filter-by-os', type: 'string', help: 'A regular expression on os/arch[/variant] selecting the images of a multi-arch base (default "linux/amd64")' },
-  { name: 'max-per-registry', type: 'number', default: 4, help: 'Number of concurrent requests allowed per registry' },
+  {
+    name: 'from-dir',
+    type: 'string',
+    help: 'The `DIR` on disk that file:// source images are read from; overrides --dir',
+  },
+  {
+    name: 'registry-config',
+    short: 'a',
+    type: 'string',
+    help: 'Path to your registry credentials `FILE` (docker config.json or containers auth.json)',
+  },
+  {
+    name: 'insecure',
+    type: 'boolean',
+    default: false,
+    help: 'Allow push and pull operations to registries over HTTP and with unverified TLS',
+  },
+  {
+    name: 'skip-verification',
+    type: 'boolean',
+    default: false,
+    help: 'Skip verifying the digests of pulled content',
+  },
+  {
+    name: 'filter-by-os',
+    type: 'string',
+    help: 'A regular expression on os/arch[/variant] selecting the images of a multi-arch base (default "linux/amd64")',
+  },
+  {
+    name: 'max-per-registry',
+    type: 'number',
+    default: 4,
+    help: 'Number of concurrent requests allowed per registry',
+  },
   { name: 'digest-file', type: 'string', help: 'Write the pushed digest to `FILE` (automation)' },
-  { name: 'store', type: 'string', help: 'Local store `DIR` for blobs and build records (default $XDG_CACHE_HOME/olm-catalog-builder)' },
-  { name: 'build-id', type: 'string', help: 'Use this `ID` for the build record instead of a generated one' },
-  { name: 'quiet', short: 'q', type: 'boolean', default: false, help: 'Print only errors and the result' },
-  { name: 'verbose', short: 'v', type: 'boolean', default: false, help: 'Print every step and item' },
+  {
+    name: 'store',
+    type: 'string',
+    help: 'Local store `DIR` for blobs and build records (default $XDG_CACHE_HOME/olm-catalog-builder)',
+  },
+  {
+    name: 'build-id',
+    type: 'string',
+    help: 'Use this `ID` for the build record instead of a generated one',
+  },
+  {
+    name: 'quiet',
+    short: 'q',
+    type: 'boolean',
+    default: false,
+    help: 'Print only errors and the result',
+  },
+  {
+    name: 'verbose',
+    short: 'v',
+    type: 'boolean',
+    default: false,
+    help: 'Print every step and item',
+  },
   { name: 'help', short: 'h', type: 'boolean', default: false, help: 'Show this help' },
 ];
 
@@ -59,7 +132,8 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.SOURCE_DATE_EPOCH;
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`SOURCE_DATE_EPOCH must be a whole number of seconds, got "${raw}"`);
   return n;
 }
 
@@ -70,8 +144,10 @@ export function parseBuildOptions(
 ): { request: BuildRequest; local: LocalSettings } {
   const env = options.env ?? process.env;
   const { values: v, args } = parseFlags(argv, BUILD_FLAGS);
-  if (args.length > 0) throw new UsageError(`unexpected arguments: ${args.join(' ')} (this command takes only flags)`);
-  const str = (name: string) => (typeof v[name] === 'string' && v[name] !== '' ? (v[name] as string) : undefined);
+  if (args.length > 0)
+    throw new UsageError(`unexpected arguments: ${args.join(' ')} (this command takes only flags)`);
+  const str = (name: string) =>
+    typeof v[name] === 'string' && v[name] !== '' ? (v[name] as string) : undefined;
   const local: LocalSettings = {
     storeDir: str('store') ?? defaultStoreDir(env),
     toDb: str('to-db'),
@@ -90,35 +166,46 @@ export function parseBuildOptions(
   const manifestDir = str('manifest-dir');
   if (!local.help) {
     if (org) {
-      const endpoint = typeof v['appregistry-endpoint'] === 'string' ? v['appregistry-endpoint'] : '';
+      const endpoint =
+        typeof v['appregistry-endpoint'] === 'string' ? v['appregistry-endpoint'] : '';
       if (!endpoint) throw new UsageError('app-registry must be a valid app-registry endpoint');
       request.appRegistry = { endpoint, org };
     } else if (manifestDir) {
       request.manifestDir = manifestDir;
     } else {
-      throw new UsageError('app-registry org (namespace) must be specified (or --manifest-dir DIR to build from local manifests)');
+      throw new UsageError(
+        'app-registry org (namespace) must be specified (or --manifest-dir DIR to build from local manifests)',
+      );
     }
     if (org && manifestDir) local.unpackDir = manifestDir;
     const to = str('to');
     const from = str('from');
     if (to) {
-      if (!from) throw new UsageError('unable to resolve base image - use --from to specify a base image (or --from scratch)');
+      if (!from)
+        throw new UsageError(
+          'unable to resolve base image - use --from to specify a base image (or --from scratch)',
+        );
       request.to = to;
     }
     if (from) request.from = from;
     if (to === undefined && from !== undefined && !local.toDb) {
-      throw new UsageError('--from needs --to: nothing would be pushed (use --to-db to only write the database)');
+      throw new UsageError(
+        '--from needs --to: nothing would be pushed (use --to-db to only write the database)',
+      );
     }
     const filter = str('filter-by-os') ?? DEFAULT_FILTER_BY_OS;
     try {
       new RegExp(filter);
     } catch (err) {
-      throw new UsageError(`--filter-by-os was not a valid regular expression: ${(err as Error).message}`);
+      throw new UsageError(
+        `--filter-by-os was not a valid regular expression: ${(err as Error).message}`,
+      );
     }
     request.filterByOs = filter;
     if (v.insecure === true) request.insecure = true;
     const max = v['max-per-registry'] as number;
-    if (!(max >= 1 && max <= 64)) throw new UsageError(`--max-per-registry must be between 1 and 64, got ${max}`);
+    if (!(max >= 1 && max <= 64))
+      throw new UsageError(`--max-per-registry must be between 1 and 64, got ${max}`);
     request.maxPerRegistry = max;
     const epoch = sourceDateEpoch(env);
     if (epoch !== undefined) request.sourceDateEpoch = epoch;

@@ -21,7 +21,6 @@ export function formatBytes(n: number): string {
   return `${v.toPrecision(4).replace(/\.?0+$/, '')}${units[u]}`;
 }
 
-
 export class CliConsole {
   private readonly out: NodeJS.WriteStream;
   private readonly tty: boolean;
@@ -73,7 +72,9 @@ export class CliConsole {
     switch (event.kind) {
       case 'download': {
         if (!event.done) {
-          this.live(`downloading ${event.package} ${formatBytes(event.bytes)}${event.total ? `/${formatBytes(event.total)}` : ''}`);
+          this.live(
+            `downloading ${event.package} ${formatBytes(event.bytes)}${event.total ? `/${formatBytes(event.total)}` : ''}`,
+          );
           return;
         }
         this.downloads.done++;
@@ -81,15 +82,21 @@ export class CliConsole {
         else this.downloads.bytes += event.bytes;
         const line = `${event.cached ? 'cached     ' : 'downloaded '} ${event.package} (${formatBytes(event.bytes)})`;
         if (this.options.verbose || !this.tty) this.write(line);
-        else this.live(`packages: ${this.downloads.done} (${this.downloads.cached} cached, ${formatBytes(this.downloads.bytes)} downloaded)`);
+        else
+          this.live(
+            `packages: ${this.downloads.done} (${this.downloads.cached} cached, ${formatBytes(this.downloads.bytes)} downloaded)`,
+          );
         return;
       }
       case 'upload':
         if (!event.done) {
-          this.live(`uploading ${event.what} ${formatBytes(event.bytes)}${event.total ? `/${formatBytes(event.total)}` : ''}`);
+          this.live(
+            `uploading ${event.what} ${formatBytes(event.bytes)}${event.total ? `/${formatBytes(event.total)}` : ''}`,
+          );
           return;
         }
-        if (this.options.verbose || !this.tty) this.write(`uploaded ${event.what} (${formatBytes(event.bytes)})`);
+        if (this.options.verbose || !this.tty)
+          this.write(`uploaded ${event.what} (${formatBytes(event.bytes)})`);
         return;
       case 'info':
         this.write(event.message);
@@ -100,6 +107,8 @@ export class CliConsole {
 
 function formatFields(fields?: Record<string, unknown>): string {
   if (!fields) return '';
-  const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const parts = Object.entries(fields).map(
+    ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`,
+  );
   return parts.length ? ` ${parts.join(' ')}` : '';
 }

@@ -22,10 +22,15 @@ export class FlagError extends UsageError {
 function parseBool(flag: string, raw: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw)) return true;
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false;
-  throw new FlagError(`invalid argument "${raw}" for "--${flag}" flag: strconv.ParseBool: parsing "${raw}": invalid syntax`);
+  throw new FlagError(
+    `invalid argument "${raw}" for "--${flag}" flag: strconv.ParseBool: parsing "${raw}": invalid syntax`,
+  );
 }
 
-export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]): { values: FlagValues; args: string[] } {
+export function parseFlags(
+  argv: readonly string[],
+  specs: readonly FlagSpec[],
+): { values: FlagValues; args: string[] } {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
   const values: FlagValues = {};
@@ -46,7 +51,10 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
     const eq = body.indexOf('=');
     const key = eq === -1 ? body : body.slice(0, eq);
     const spec = long ? byName.get(key) : byShort.get(key);
-    if (!spec) throw new FlagError(long ? `unknown flag: --${key}` : `unknown shorthand flag: '${key}' in ${token}`);
+    if (!spec)
+      throw new FlagError(
+        long ? `unknown flag: --${key}` : `unknown shorthand flag: '${key}' in ${token}`,
+      );
     let raw: string | undefined = eq === -1 ? undefined : body.slice(eq + 1);
     if (spec.type === 'boolean') {
       values[spec.name] = raw === undefined ? true : parseBool(spec.name, raw);
@@ -58,7 +66,8 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[]):
     }
     if (spec.type === 'number') {
       const n = Number(raw);
-      if (!Number.isInteger(n)) throw new FlagError(`invalid argument "${raw}" for "--${spec.name}" flag: not an integer`);
+      if (!Number.isInteger(n))
+        throw new FlagError(`invalid argument "${raw}" for "--${spec.name}" flag: not an integer`);
       values[spec.name] = n;
     } else {
       values[spec.name] = raw;
@@ -71,7 +80,10 @@ export function formatFlagHelp(specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
     const value = s.type === 'boolean' ? '' : ` ${/`([^`]+)`/.exec(s.help)?.[1] ?? s.type}`;
     const left = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${value}`;
-    const def = s.default !== undefined && s.default !== false && s.default !== '' ? ` (default ${JSON.stringify(s.default)})` : '';
+    const def =
+      s.default !== undefined && s.default !== false && s.default !== ''
+        ? ` (default ${JSON.stringify(s.default)})`
+        : '';
     return [left, s.help.replace(/`/g, '') + def] as const;
   });
   const width = Math.max(...rows.map(([l]) => l.length)) + 3;

@@ -3,7 +3,13 @@
 import { assembleImage } from '../stages/assemble-image.js';
 import { pushImage } from '../stages/push-image.js';
 import { runRecorded } from '../stages/stage-results.js';
-import type { BuildIndexResult, BuildRequest, PushImageResult, StageDeps, StageName } from '../stages/types.js';
+import type {
+  BuildIndexResult,
+  BuildRequest,
+  PushImageResult,
+  StageDeps,
+  StageName,
+} from '../stages/types.js';
 import type { LocalSettings } from './build-options.js';
 
 export async function runImageStages(
@@ -27,7 +33,9 @@ export async function runImageStages(
         dbKey: indexed.dbKey,
         from: request.from!,
         ...(request.filterByOs ? { filterByOs: request.filterByOs } : {}),
-        ...(request.sourceDateEpoch !== undefined ? { sourceDateEpoch: request.sourceDateEpoch } : {}),
+        ...(request.sourceDateEpoch !== undefined
+          ? { sourceDateEpoch: request.sourceDateEpoch }
+          : {}),
         ...(local.fromDir || local.dir ? { fromDir: local.fromDir ?? local.dir } : {}),
       },
       deps,

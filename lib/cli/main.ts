@@ -18,7 +18,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const load = first && !first.startsWith('-') ? COMMANDS[first] : undefined;
     if (first && !first.startsWith('-') && !load) {
-      throw new UsageError(`unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(', ')}; run with --help)`);
+      throw new UsageError(
+        `unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(', ')}; run with --help)`,
+      );
     }
     return load ? await (await load())(rest) : await buildCommand(argv);
   } catch (err) {

@@ -7,7 +7,11 @@ import { decodePackageBlob } from '../appregistry/decode.js';
 import type { FetchedPackage } from '../stages/types.js';
 import type { Store } from '../store/store.js';
 
-export async function unpackPackages(store: Store, packages: readonly FetchedPackage[], dir: string): Promise<number> {
+export async function unpackPackages(
+  store: Store,
+  packages: readonly FetchedPackage[],
+  dir: string,
+): Promise<number> {
   const root = path.resolve(dir);
   let written = 0;
   for (const p of packages) {

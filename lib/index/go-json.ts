@@ -12,7 +12,12 @@ export class GoJsonError extends Error {
   override name = 'GoJsonError';
 }
 
-function encodeString(s: string, out: string[]): void {
+/** Characters Go escapes or replaces; strings without any are written as they are. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what Go escapes.
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/;
+
+function encodeString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   let buf = '"';
   let last = 0;
   for (let i = 0; i < s.length; i++) {
@@ -54,7 +59,7 @@ function encodeString(s: string, out: string[]): void {
       last = i + 1;
     }
   }
-  out.push(buf + s.slice(last), '"');
+  return `${buf}${s.slice(last)}"`;
 }
 
 /** Go's float64 formatting in encoding/json. */
@@ -71,7 +76,7 @@ export function formatGoFloat(f: number): string {
 }
 
 function compareUtf8(a: string, b: string): number {
-  // Code-unit order equals UTF-8 byte order except around surrogates; fall back only then.
+  // Code-unit order equals UTF-8 byte order except between surrogates and U+E000–U+FFFF.
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
@@ -86,55 +91,44 @@ function compareUtf8(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function encodeValue(value: unknown, out: string[]): void {
+const HIGH_CHAR = /[\ud800-\uffff]/;
+
+/** Object keys in Go's order: the default sort is right unless a key has a surrogate pair. */
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj).sort();
+  return HIGH_CHAR.test(keys.join('')) ? keys.sort(compareUtf8) : keys;
+}
+
+function encodeValue(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      encodeString(value, out);
-      return;
+      return encodeString(value);
     case 'number':
-      out.push(
-        Number.isInteger(value) && Math.abs(value) < 1e21 ? String(value) : formatGoFloat(value),
-      );
-      return;
+      return Number.isInteger(value) && Math.abs(value) < 1e21
+        ? String(value)
+        : formatGoFloat(value);
     case 'bigint':
-      out.push(value.toString());
-      return;
+      return value.toString();
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'undefined':
-      out.push('null');
-      return;
+      return 'null';
     case 'object': {
-      if (value === null) {
-        out.push('null');
-        return;
-      }
+      if (value === null) return 'null';
       if (Array.isArray(value)) {
-        out.push('[');
-        for (let i = 0; i < value.length; i++) {
-          if (i > 0) out.push(',');
-          encodeValue(value[i], out);
-        }
-        out.push(']');
-        return;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + encodeValue(value[i]);
+        return `${out}]`;
       }
-      if (value instanceof Date) {
-        encodeString(value.toISOString(), out);
-        return;
-      }
+      if (value instanceof Date) return encodeString(value.toISOString());
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort(compareUtf8);
-      out.push('{');
-      for (let i = 0; i < keys.length; i++) {
-        if (i > 0) out.push(',');
-        const key = keys[i]!;
-        encodeString(key, out);
-        out.push(':');
-        encodeValue(obj[key], out);
+      let out = '{';
+      let first = true;
+      for (const key of sortedKeys(obj)) {
+        out += `${first ? '' : ','}${encodeString(key)}:${encodeValue(obj[key])}`;
+        first = false;
       }
-      out.push('}');
-      return;
+      return `${out}}`;
     }
     default:
       throw new GoJsonError(`json: unsupported type: ${typeof value}`);
@@ -143,14 +137,19 @@ function encodeValue(value: unknown, out: string[]): void {
 
 /** json.Marshal(value) as a string (no trailing newline). */
 export function goJsonMarshal(value: unknown): string {
-  const out: string[] = [];
-  encodeValue(value, out);
-  return out.join('');
+  return encodeValue(value);
 }
 
 const encoder = new TextEncoder();
+/** Objects are shared by the bundles of a flat folder: each is encoded once. */
+const encoded = new WeakMap<object, Uint8Array>();
 
 /** json.NewEncoder(w).Encode(value): the marshalled bytes plus "\n", as UTF-8. */
 export function goJsonEncode(value: unknown): Uint8Array {
-  return encoder.encode(`${goJsonMarshal(value)}\n`);
+  const cacheable = typeof value === 'object' && value !== null;
+  const hit = cacheable ? encoded.get(value) : undefined;
+  if (hit) return hit;
+  const bytes = encoder.encode(`${encodeValue(value)}\n`);
+  if (cacheable) encoded.set(value, bytes);
+  return bytes;
 }

@@ -37,7 +37,10 @@ async function treeFromPackages(packages: FetchedPackage[], deps: StageDeps) {
   return { files, decoding };
 }
 
-export async function buildIndex(request: BuildIndexRequest, deps: StageDeps): Promise<BuildIndexResult> {
+export async function buildIndex(
+  request: BuildIndexRequest,
+  deps: StageDeps,
+): Promise<BuildIndexResult> {
   const keys = buildKeys(request.buildId);
   let files: FileTree;
   let decoding: string[] = [];
@@ -54,10 +57,16 @@ export async function buildIndex(request: BuildIndexRequest, deps: StageDeps): P
   for (const w of decoding) deps.log.warn(w);
 
   const migratedAt =
-    request.sourceDateEpoch !== undefined ? new Date(request.sourceDateEpoch * 1000) : (deps.now?.() ?? new Date());
+    request.sourceDateEpoch !== undefined
+      ? new Date(request.sourceDateEpoch * 1000)
+      : (deps.now?.() ?? new Date());
   const { bytes, counts } = writeIndex(await loadSqlJs(), catalog, { migratedAt });
   await deps.store.put(keys.db, bytes, { contentType: 'application/vnd.sqlite3' });
-  const warnings: IndexWarnings = { ...(summary ? { summary } : {}), problems: catalog.problems, decoding };
+  const warnings: IndexWarnings = {
+    ...(summary ? { summary } : {}),
+    problems: catalog.problems,
+    decoding,
+  };
   await putJson(deps.store, keys.warnings, warnings);
   return {
     buildId: request.buildId,

@@ -15,6 +15,9 @@ export class EmptyManifestDirError extends CatalogError {
   override name = 'EmptyManifestDirError';
 }
 
+/** Files read at once: enough to keep the disk busy, few enough for any open-files limit. */
+const READ_BATCH = 32;
+
 export async function readManifestDir(dir: string): Promise<FileTree> {
   const what = `reading manifests directory ${dir}`;
   try {
@@ -23,33 +26,48 @@ export async function readManifestDir(dir: string): Promise<FileTree> {
   } catch (err) {
     if (err instanceof ManifestDirError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ManifestDirError(`${what}: ${code === 'ENOENT' ? 'no such directory' : (err as Error).message}`, {
-      cause: err,
-    });
+    throw new ManifestDirError(
+      `${what}: ${code === 'ENOENT' ? 'no such directory' : (err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
-  const files: TreeFile[] = [];
+  // First the names (a cheap walk), then the contents with bounded parallelism: reading
+  // hundreds of small files one at a time leaves the process idle on I/O.
+  const found: { abs: string; rel: string; link: boolean }[] = [];
   const walk = async (abs: string, rel: string): Promise<void> => {
     const entries = await readdir(abs, { withFileTypes: true }).catch((err: Error) => {
       throw new ManifestDirError(`${what}: ${err.message}`, { cause: err });
     });
     for (const e of entries) {
-      const childAbs = path.join(abs, e.name);
       const childRel = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        await walk(childAbs, childRel);
-      } else if (e.isFile() || e.isSymbolicLink()) {
-        try {
-          const target = await stat(childAbs);
-          if (!target.isFile()) continue;
-          files.push({ path: childRel, data: await readFile(childAbs) });
-        } catch (err) {
-          if (e.isSymbolicLink()) continue; // a dangling link decodes to nothing upstream either
-          throw new ManifestDirError(`${what}: reading ${childRel}: ${(err as Error).message}`, { cause: err });
-        }
-      }
+      if (e.isDirectory()) await walk(path.join(abs, e.name), childRel);
+      else if (e.isFile() || e.isSymbolicLink())
+        found.push({ abs: path.join(abs, e.name), rel: childRel, link: e.isSymbolicLink() });
     }
   };
   await walk(dir, '');
+  const read = async ({
+    abs,
+    rel,
+    link,
+  }: (typeof found)[number]): Promise<TreeFile | undefined> => {
+    try {
+      if (link && !(await stat(abs)).isFile()) return undefined;
+      return { path: rel, data: await readFile(abs) };
+    } catch (err) {
+      if (link) return undefined; // a dangling link decodes to nothing upstream either
+      throw new ManifestDirError(`${what}: reading ${rel}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  };
+  const files: TreeFile[] = [];
+  for (let i = 0; i < found.length; i += READ_BATCH) {
+    for (const f of await Promise.all(found.slice(i, i + READ_BATCH).map(read)))
+      if (f) files.push(f);
+  }
   if (files.length === 0) throw new EmptyManifestDirError(`${what}: no manifest files found`);
   return files;
 }
