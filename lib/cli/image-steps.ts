@@ -25,7 +25,6 @@ export async function runImageStages(
     ...(request.insecure ? { insecure: true } : {}),
   };
   onStage('assemble-image');
-  deps.progress?.({ kind: 'info', message: `using ${request.from} as a base image for building` });
   const assembled = await runRecorded(deps.store, buildId, 'assemble-image', () =>
     assembleImage(
       {
