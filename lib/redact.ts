@@ -2,8 +2,15 @@
 // parameters, header maps lose Authorization/Cookie values. Used by every adapter before a URL
 // or header reaches an error message or a log line.
 
-const SECRET_QUERY_KEYS = /^(?:access_token|token|password|secret|sig|signature|x-amz-signature|x-amz-security-token|x-amz-credential)$/i;
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-registry-auth']);
+const SECRET_QUERY_KEYS =
+  /^(?:access_token|token|password|secret|sig|signature|x-amz-signature|x-amz-security-token|x-amz-credential)$/i;
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-registry-auth',
+]);
 
 /** The URL without user:password@ and with secret query values replaced by "REDACTED". */
 export function redactUrl(input: string | URL): string {
@@ -22,9 +29,12 @@ export function redactUrl(input: string | URL): string {
 }
 
 /** A copy of the headers with credential-bearing values replaced by "REDACTED". */
-export function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+export function redactHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[] | undefined> {
   const out: Record<string, string | string[] | undefined> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = SECRET_HEADERS.has(k.toLowerCase()) ? 'REDACTED' : v;
+  for (const [k, v] of Object.entries(headers))
+    out[k] = SECRET_HEADERS.has(k.toLowerCase()) ? 'REDACTED' : v;
   return out;
 }
 

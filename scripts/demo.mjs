@@ -14,17 +14,26 @@ const root = path.resolve(import.meta.dirname, '..');
 const out = path.join(root, 'out', 'demo');
 rmSync(path.join(out, 'image'), { recursive: true, force: true });
 
-const server = await startAppRegistryServer({ dir: path.join(root, 'examples', 'manifests'), org: 'demo' });
+const server = await startAppRegistryServer({
+  dir: path.join(root, 'examples', 'manifests'),
+  org: 'demo',
+});
 process.stderr.write(`App Registry "demo" served at ${server.url}\n`);
 try {
   const args = [
     path.join(root, 'dist/lib/cli/main.js'),
-    '--appregistry-org', 'demo',
-    '--appregistry-endpoint', server.url,
-    '--from', 'scratch',
-    '--to', `oci:${path.relative(process.cwd(), path.join(out, 'image'))}:latest`,
-    '--to-db', path.relative(process.cwd(), path.join(out, 'bundles.db')),
-    '--store', path.relative(process.cwd(), path.join(out, 'store')),
+    '--appregistry-org',
+    'demo',
+    '--appregistry-endpoint',
+    server.url,
+    '--from',
+    'scratch',
+    '--to',
+    `oci:${path.relative(process.cwd(), path.join(out, 'image'))}:latest`,
+    '--to-db',
+    path.relative(process.cwd(), path.join(out, 'bundles.db')),
+    '--store',
+    path.relative(process.cwd(), path.join(out, 'store')),
     ...process.argv.slice(2),
   ];
   // Asynchronous on purpose: the server answers from this process's event loop.

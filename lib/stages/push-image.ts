@@ -13,7 +13,7 @@ import {
   type PlanBlob,
   type PlanManifest,
 } from '../image/image-plan.js';
-import { formatLocation, type ImageLocation, parseDestinationLocation } from '../image/location.js';
+import { parseDestinationLocation } from '../image/location.js';
 import { withDigest } from '../image/reference.js';
 import type { Descriptor } from '../image/types.js';
 import { FileLayout } from '../registry/file-destination.js';

@@ -151,7 +151,13 @@ export interface PushImageResult {
   blobs: BlobCounters;
 }
 
-export type StageName = 'list-packages' | 'fetch-package' | 'build-index' | 'assemble-image' | 'push-image' | 'report';
+export type StageName =
+  | 'list-packages'
+  | 'fetch-package'
+  | 'build-index'
+  | 'assemble-image'
+  | 'push-image'
+  | 'report';
 
 export interface ReportRequest {
   buildId: string;
@@ -169,7 +175,14 @@ export interface ReportResult {
 
 /** What a stage prints about its progress; the CLI draws it, Lambda logs it. */
 export type ProgressEvent =
-  | { kind: 'download'; package: string; bytes: number; total?: number; done: boolean; cached?: boolean }
+  | {
+      kind: 'download';
+      package: string;
+      bytes: number;
+      total?: number;
+      done: boolean;
+      cached?: boolean;
+    }
   | { kind: 'upload'; what: string; bytes: number; total?: number; done: boolean }
   | { kind: 'info'; message: string };
 

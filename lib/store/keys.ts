@@ -11,7 +11,8 @@ export function blobKey(digest: string): string {
 }
 
 export const buildKeys = (buildId: string) => {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(buildId)) throw new TypeError(`not a build id: ${buildId}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(buildId))
+    throw new TypeError(`not a build id: ${buildId}`);
   const base = `builds/${buildId}`;
   return {
     request: `${base}/request.json`,

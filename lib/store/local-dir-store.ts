@@ -3,12 +3,28 @@
 // reader never sees half an object and a crash leaves no truncated blob behind.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StoreError } from '../errors.js';
-import { assertValidKey, type ObjectInfo, type PutOptions, type Store, StoreNotFoundError } from './store.js';
+import {
+  assertValidKey,
+  type ObjectInfo,
+  type PutOptions,
+  type Store,
+  StoreNotFoundError,
+} from './store.js';
 
 export class LocalDirStore implements Store {
   readonly location: string;
@@ -21,7 +37,11 @@ export class LocalDirStore implements Store {
     return path.join(this.root, ...key.split('/'));
   }
 
-  private async commit(key: string, write: (tmp: string) => Promise<void>, options?: PutOptions): Promise<boolean> {
+  private async commit(
+    key: string,
+    write: (tmp: string) => Promise<void>,
+    options?: PutOptions,
+  ): Promise<boolean> {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
@@ -40,7 +60,9 @@ export class LocalDirStore implements Store {
       await rename(tmp, target);
       return true;
     } catch (cause) {
-      throw new StoreError(`writing ${key} to ${this.location}: ${(cause as Error).message}`, { cause });
+      throw new StoreError(`writing ${key} to ${this.location}: ${(cause as Error).message}`, {
+        cause,
+      });
     } finally {
       await rm(tmp, { force: true });
     }
@@ -114,6 +136,8 @@ export class LocalDirStore implements Store {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       return new StoreNotFoundError(`reading ${key} from ${this.location}: no such object`);
     }
-    return new StoreError(`reading ${key} from ${this.location}: ${(err as Error).message}`, { cause: err });
+    return new StoreError(`reading ${key} from ${this.location}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

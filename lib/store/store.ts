@@ -66,6 +66,14 @@ export async function getJson<T>(store: Store, key: string): Promise<T> {
   }
 }
 
-export function putJson(store: Store, key: string, value: unknown, options?: PutOptions): Promise<boolean> {
-  return store.put(key, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json', ...options });
+export function putJson(
+  store: Store,
+  key: string,
+  value: unknown,
+  options?: PutOptions,
+): Promise<boolean> {
+  return store.put(key, `${JSON.stringify(value, null, 2)}\n`, {
+    contentType: 'application/json',
+    ...options,
+  });
 }

@@ -136,7 +136,11 @@ describe('destinations', () => {
     expect(f.kind).toBe('file');
     expect(f).toEqual({ kind: 'file', path: 'offline/redhat-operators', tag: '4.3' });
     expect(formatLocation(f)).toBe('file://offline/redhat-operators:4.3');
-    expect(parseSourceLocation('file://localhost:5000/a/b')).toEqual({ kind: 'file', path: 'localhost:5000/a/b', tag: 'latest' });
+    expect(parseSourceLocation('file://localhost:5000/a/b')).toEqual({
+      kind: 'file',
+      path: 'localhost:5000/a/b',
+      tag: 'latest',
+    });
     expect(() => parseDestinationLocation('file://../etc/x:1')).toThrow(InvalidReferenceError);
     expect(() => parseDestinationLocation('file:///abs/x:1')).toThrow(InvalidReferenceError);
     expect(() => parseDestinationLocation('scratch')).toThrow(InvalidReferenceError);
