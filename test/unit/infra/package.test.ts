@@ -80,7 +80,7 @@ describe('serverless package (offline)', () => {
       ]),
     );
     expect(sized).toMatchObject({
-      buildIndex: [2048, 900],
+      buildIndex: [1536, 900],
       fetchPackage: [512, 300],
       report: [256, 120],
       api: [256, 29],
