@@ -1,0 +1,125 @@
+// `catalog-build pipeline` as a user runs it: a separate process, the sample manifests
+// (the Choice's manifest-directory branch: no App Registry), a local directory store or an
+// S3 bucket on s3rver; the execution's outcome as JSON on stdout, the report in the store.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineOutcome } from '../../../lib/cli/pipeline.js';
+import type { BuildReport } from '../../../lib/stages/report.js';
+import { getJson } from '../../../lib/store/store.js';
+import { type S3TestServer, startS3Server } from '../../support/s3-server.js';
+import { REPO_ROOT } from '../../support/shared-corpus.js';
+
+let work: string;
+let s3: S3TestServer;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'pipeline-cli-'));
+  s3 = await startS3Server();
+});
+afterAll(async () => {
+  await s3?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Runs the CLI asynchronously (s3rver answers from this process). */
+function catalogBuild(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO_ROOT, 'lib/cli/main.ts'), ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function requestFile(name: string, body: unknown): Promise<string> {
+  const file = path.join(work, name);
+  await writeFile(file, JSON.stringify(body));
+  return file;
+}
+
+describe('catalog-build pipeline', () => {
+  it('builds the sample manifests into a local store and prints the outcome as JSON', async () => {
+    const request = await requestFile('local.json', {
+      buildId: 'cli-local',
+      manifestDir: path.join(REPO_ROOT, 'examples', 'manifests'),
+      sourceDateEpoch: 0,
+    });
+    const storeDir = path.join(work, 'store');
+    const run = await catalogBuild(['pipeline', '--request', request, '--store', storeDir]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const outcome = JSON.parse(run.stdout) as PipelineOutcome;
+    expect(outcome).toMatchObject({
+      buildId: 'cli-local',
+      status: 'SUCCEEDED',
+      reportKey: 'builds/cli-local/report.json',
+      output: { outcome: 'succeeded' },
+    });
+    const report = JSON.parse(
+      await readFile(path.join(storeDir, 'builds', 'cli-local', 'report.json'), 'utf8'),
+    ) as BuildReport;
+    expect(report.stages.map((s) => s.stage)).toEqual(['build-index']);
+    expect(report.counts.bundles).toBeGreaterThan(0);
+    expect(report.push).toBeNull();
+  });
+
+  it('uses an S3 bucket through --s3-endpoint (path-style)', async () => {
+    const store = await s3.newStore('pipeline-cli');
+    const request = await requestFile('s3.json', {
+      buildId: 'cli-s3',
+      manifestDir: path.join(REPO_ROOT, 'examples', 'manifests'),
+    });
+    const run = await catalogBuild([
+      'pipeline',
+      '--request',
+      request,
+      '--s3-endpoint',
+      s3.endpoint,
+      '--bucket',
+      store.bucket,
+    ]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      status: 'SUCCEEDED',
+      store: 's3://pipeline-cli',
+    });
+    expect((await getJson<BuildReport>(store, 'builds/cli-s3/report.json')).outcome).toBe(
+      'succeeded',
+    );
+    expect(await store.head('builds/cli-s3/bundles.db')).toBeDefined();
+  });
+
+  it('refuses a bad request with exit status 2 and every problem named', async () => {
+    const request = await requestFile('bad.json', { to: 'r.example/x:1', token: 'abcd' });
+    const run = await catalogBuild([
+      'pipeline',
+      '--request',
+      request,
+      '--store',
+      path.join(work, 'bad'),
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('validating build request: unknown field "token"');
+    expect(run.stderr).toContain('to needs from');
+    expect((await catalogBuild(['pipeline'])).code).toBe(2);
+  });
+});
