@@ -109,14 +109,17 @@ export async function buildCommand(
         { buildId: request.buildId, appRegistry: source, packages: listing.packages },
         {
           ...deps,
+          ...(request.decodeLimits ? { decodeLimits: request.decodeLimits } : {}),
           wrapItem: (ref, run) =>
             runRecorded(store, request.buildId, 'fetch-package', run, { item: ref.name }),
         },
       );
       cli.endLive();
       await putJson(store, keys.packages, buildPackagesJson(source, fetched));
-      if (local.unpackDir)
-        await (await import('./unpack.js')).unpackPackages(store, fetched, local.unpackDir);
+      if (local.unpackDir) {
+        const { unpackPackages } = await import('./unpack.js');
+        await unpackPackages(store, fetched, local.unpackDir, request.decodeLimits);
+      }
     }
     cli.step('building the index database');
     indexed = await step('build-index', () =>
@@ -127,6 +130,7 @@ export async function buildCommand(
           ...(request.sourceDateEpoch !== undefined
             ? { sourceDateEpoch: request.sourceDateEpoch }
             : {}),
+          ...(request.decodeLimits ? { decodeLimits: request.decodeLimits } : {}),
         },
         deps,
       ),

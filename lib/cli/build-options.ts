@@ -79,6 +79,21 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
     default: 4,
     help: 'Number of concurrent requests allowed per registry',
   },
+  {
+    name: 'max-package-entries',
+    type: 'string',
+    help: 'Refuse an App Registry blob with more tar entries than `N` (default 10000)',
+  },
+  {
+    name: 'max-file-size',
+    type: 'string',
+    help: 'Refuse a manifest file larger than `SIZE` in a blob, e.g. 64MiB (the default)',
+  },
+  {
+    name: 'max-package-size',
+    type: 'string',
+    help: 'Refuse a blob whose files add up to more than `SIZE`, e.g. 256MiB (the default)',
+  },
   { name: 'digest-file', type: 'string', help: 'Write the pushed digest to `FILE` (automation)' },
   {
     name: 'store',
@@ -126,6 +141,28 @@ export interface LocalSettings {
 export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
   const cache = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(cache, 'olm-catalog-builder');
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  ki: 2 ** 10,
+  m: 1e6,
+  mi: 2 ** 20,
+  g: 1e9,
+  gi: 2 ** 30,
+};
+
+/** "65536", "64MiB", "64Mi", "10MB" → bytes. */
+export function parseSize(flag: string, raw: string): number {
+  const m = /^(\d+)\s*([kmg]i?)?b?$/i.exec(raw.trim());
+  const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
+  if (!m || unit === undefined || Number(m[1]) <= 0) {
+    throw new UsageError(
+      `invalid argument "${raw}" for "--${flag}" flag: not a size (e.g. 65536, 64MiB, 1GB)`,
+    );
+  }
+  return Number(m[1]) * unit;
 }
 
 function sourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
@@ -207,6 +244,18 @@ export function parseBuildOptions(
     if (!(max >= 1 && max <= 64))
       throw new UsageError(`--max-per-registry must be between 1 and 64, got ${max}`);
     request.maxPerRegistry = max;
+    const limits = {
+      ...(str('max-package-entries')
+        ? { maxEntries: parseSize('max-package-entries', str('max-package-entries')!) }
+        : {}),
+      ...(str('max-file-size')
+        ? { maxFileBytes: parseSize('max-file-size', str('max-file-size')!) }
+        : {}),
+      ...(str('max-package-size')
+        ? { maxTotalBytes: parseSize('max-package-size', str('max-package-size')!) }
+        : {}),
+    };
+    if (Object.keys(limits).length > 0) request.decodeLimits = limits;
     const epoch = sourceDateEpoch(env);
     if (epoch !== undefined) request.sourceDateEpoch = epoch;
   }

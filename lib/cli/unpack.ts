@@ -4,18 +4,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodePackageBlob } from '../appregistry/decode.js';
-import type { FetchedPackage } from '../stages/types.js';
+import type { DecodeLimitsRequest, FetchedPackage } from '../stages/types.js';
 import type { Store } from '../store/store.js';
 
 export async function unpackPackages(
   store: Store,
   packages: readonly FetchedPackage[],
   dir: string,
+  limits?: DecodeLimitsRequest,
 ): Promise<number> {
   const root = path.resolve(dir);
   let written = 0;
   for (const p of packages) {
-    for (const file of decodePackageBlob(await store.get(p.key), p.name).files) {
+    for (const file of decodePackageBlob(await store.get(p.key), p.name, limits).files) {
       const target = path.resolve(root, ...file.path.split('/'));
       if (!target.startsWith(root + path.sep)) continue;
       await mkdir(path.dirname(target), { recursive: true });

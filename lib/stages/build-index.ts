@@ -8,6 +8,7 @@ import { decodePackageBlob } from '../appregistry/decode.js';
 import type { FileTree } from '../catalog/file-tree.js';
 import { loadCatalog, problemsWarning } from '../catalog/load-catalog.js';
 import type { Problem } from '../catalog/model.js';
+import { CatalogError } from '../errors.js';
 import { loadSqlJs } from '../index/sqljs.js';
 import { writeIndex } from '../index/write-index.js';
 import { buildKeys } from '../store/keys.js';
@@ -15,6 +16,10 @@ import { readManifestDir } from '../store/manifest-dir.js';
 import { putJson } from '../store/store.js';
 import { readFetchedPackages } from './stage-results.js';
 import type { BuildIndexRequest, BuildIndexResult, FetchedPackage, StageDeps } from './types.js';
+
+export class NoManifestsError extends CatalogError {
+  override name = 'NoManifestsError';
+}
 
 /** What builds/<id>/warnings.json holds. */
 export interface IndexWarnings {
@@ -26,11 +31,15 @@ export interface IndexWarnings {
   decoding: string[];
 }
 
-async function treeFromPackages(packages: FetchedPackage[], deps: StageDeps) {
+async function treeFromPackages(
+  packages: FetchedPackage[],
+  request: BuildIndexRequest,
+  deps: StageDeps,
+) {
   const files: FileTree[number][] = [];
   const decoding: string[] = [];
   for (const p of packages) {
-    const decoded = decodePackageBlob(await deps.store.get(p.key), p.name);
+    const decoded = decodePackageBlob(await deps.store.get(p.key), p.name, request.decodeLimits);
     decoding.push(...decoded.warnings);
     files.push(...decoded.files);
   }
@@ -48,7 +57,14 @@ export async function buildIndex(
     files = await readManifestDir(request.manifestDir);
   } else {
     const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
-    ({ files, decoding } = await treeFromPackages(packages, deps));
+    ({ files, decoding } = await treeFromPackages(packages, request, deps));
+  }
+  if (files.length === 0) {
+    // oc failed here too ("no manifests downloaded from appregistry …", oc#288): an index
+    // without a single package would only hide that the org was empty or unreadable.
+    throw new NoManifestsError(
+      `building the index of build ${request.buildId}: no manifests downloaded (${decoding.length} of the packages could not be decoded)`,
+    );
   }
   deps.log.info('loading manifests', { files: files.length });
   const catalog = loadCatalog(files);

@@ -13,6 +13,13 @@ export interface AppRegistrySource {
   authTokenSecret?: string;
 }
 
+/** Caps on one package blob's tar: entries, bytes of one file, bytes of all files. */
+export interface DecodeLimitsRequest {
+  maxEntries?: number;
+  maxFileBytes?: number;
+  maxTotalBytes?: number;
+}
+
 /** A build as requested through `POST /builds`, `catalog-build pipeline` or the CLI flags. */
 export interface BuildRequest {
   buildId: string;
@@ -31,6 +38,8 @@ export interface BuildRequest {
   maxPerRegistry?: number;
   /** Seconds since the epoch for layer mtimes and config `created` (reproducible builds). */
   sourceDateEpoch?: number;
+  /** Caps for decoding App Registry blobs (defaults in lib/appregistry/decode.ts). */
+  decodeLimits?: DecodeLimitsRequest;
   webhook?: { url: string; hmacSecret?: string };
 }
 
@@ -78,6 +87,7 @@ export interface BuildIndexRequest {
   /** Or a local manifests directory (offline CLI builds). */
   manifestDir?: string;
   sourceDateEpoch?: number;
+  decodeLimits?: DecodeLimitsRequest;
 }
 export interface IndexCounts {
   package: number;

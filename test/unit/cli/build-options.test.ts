@@ -6,6 +6,7 @@ import {
   DEFAULT_FILTER_BY_OS,
   defaultStoreDir,
   parseBuildOptions,
+  parseSize,
 } from '../../../lib/cli/build-options.js';
 import { UsageError } from '../../../lib/errors.js';
 
@@ -171,5 +172,40 @@ describe('parseBuildOptions', () => {
   it('puts the default store under XDG_CACHE_HOME', () => {
     expect(defaultStoreDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/olm-catalog-builder');
     expect(defaultStoreDir({})).toMatch(/\.cache\/olm-catalog-builder$/);
+  });
+});
+
+describe('decode limits', () => {
+  it('turns --max-* flags into the request, with size units', () => {
+    const { request } = parseBuildOptions(
+      [
+        '--appregistry-org',
+        'o',
+        '--max-package-entries',
+        '500',
+        '--max-file-size',
+        '8MiB',
+        '--max-package-size',
+        '1GB',
+      ],
+      { buildId: 'b1', env: {} },
+    );
+    expect(request.decodeLimits).toEqual({
+      maxEntries: 500,
+      maxFileBytes: 8 * 2 ** 20,
+      maxTotalBytes: 1e9,
+    });
+  });
+
+  it('leaves the limits out when no flag is given', () => {
+    const { request } = parseBuildOptions(['--appregistry-org', 'o'], { buildId: 'b1', env: {} });
+    expect(request.decodeLimits).toBeUndefined();
+  });
+
+  it('refuses a size that is not one', () => {
+    expect(() => parseSize('max-file-size', '12 parsecs')).toThrow(
+      /invalid argument "12 parsecs" for "--max-file-size" flag/,
+    );
+    expect(() => parseSize('max-file-size', '0')).toThrow(UsageError);
   });
 });

@@ -1,0 +1,80 @@
+// The build-index stage on package blobs in a store: decode limits reach the decoder, and a
+// build whose packages all fail to decode stops with NoManifestsError instead of shipping an
+// empty catalog (oc failed the same way, "no manifests downloaded").
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { packPackage } from '../../../lib/appregistry/pack.js';
+import { buildIndex, NoManifestsError } from '../../../lib/stages/build-index.js';
+import { type FetchedPackage, silentLogger } from '../../../lib/stages/types.js';
+import { blobKey } from '../../../lib/store/keys.js';
+import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
+import { readManifestDir } from '../../../lib/store/manifest-dir.js';
+import { getJson } from '../../../lib/store/store.js';
+
+let dir: string;
+let store: LocalDirStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'build-index-'));
+  store = new LocalDirStore(dir);
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function storeBlob(name: string, bytes: Uint8Array): Promise<FetchedPackage> {
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  await store.put(blobKey(digest), bytes);
+  return {
+    name,
+    release: '1.0.0',
+    digest,
+    key: blobKey(digest),
+    size: bytes.length,
+    downloaded: true,
+  };
+}
+
+describe('buildIndex on fetched package blobs', () => {
+  it('fails with NoManifestsError when no package gives a manifest', async () => {
+    const pkg = await storeBlob('broken', gzipSync(Buffer.from('not a tar archive at all')));
+    const run = buildIndex({ buildId: 'b1', packages: [pkg] }, { store, log: silentLogger });
+    await expect(run).rejects.toBeInstanceOf(NoManifestsError);
+    await expect(run).rejects.toThrow(
+      /no manifests downloaded \(1 of the packages could not be decoded\)/,
+    );
+  });
+
+  it('passes decode limits to the decoder: the same blob loads without them', async () => {
+    const files = (await readManifestDir('examples/manifests/hello-operator')).map((f) => ({
+      ...f,
+      path: `hello-operator/${f.path}`,
+    }));
+    const pkg = await storeBlob('hello-operator', packPackage(files));
+    const loaded = await buildIndex(
+      { buildId: 'b2', packages: [pkg] },
+      { store, log: silentLogger },
+    );
+    expect(loaded.counts.operatorbundle).toBe(2);
+    const capped = buildIndex(
+      { buildId: 'b3', packages: [pkg], decodeLimits: { maxFileBytes: 100 } },
+      { store, log: silentLogger },
+    );
+    await expect(capped).rejects.toBeInstanceOf(NoManifestsError);
+  });
+
+  it('builds from a local manifests directory and writes warnings.json', async () => {
+    const result = await buildIndex(
+      { buildId: 'b4', manifestDir: 'examples/manifests', sourceDateEpoch: 0 },
+      { store, log: silentLogger },
+    );
+    expect(result.counts.package).toBe(2);
+    expect(result.counts.operatorbundle).toBe(4);
+    expect(result.dbDigest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect((await store.head(result.dbKey))?.size).toBe(result.dbSize);
+    const warnings = await getJson<{ problems: unknown[] }>(store, result.warningsKey);
+    expect(warnings.problems).toEqual([]);
+  });
+});
