@@ -156,12 +156,10 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
 
   it('the watcher then finds nothing changed upstream and starts nothing', async () => {
     const sfn = mockClient(SFNClient);
-    sfn
-      .on(StartExecutionCommand)
-      .resolves({
-        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:catalog-build:x',
-        startDate: new Date(),
-      });
+    sfn.on(StartExecutionCommand).resolves({
+      executionArn: 'arn:aws:states:us-east-1:000000000000:execution:catalog-build:x',
+      startDate: new Date(),
+    });
     setFunctionRuntime({
       store,
       resolveSecret: async () => {

@@ -90,12 +90,10 @@ const http = (routeKey: string, extra: Partial<HttpEvent> = {}): HttpEvent => ({
 
 describe('api handler', () => {
   it('POST /builds validates, stores the request and starts an execution named after the build', async () => {
-    sfnMock
-      .on(StartExecutionCommand)
-      .resolves({
-        executionArn: `${SM_ARN.replace(':stateMachine:', ':execution:')}:b-api`,
-        startDate: new Date(),
-      });
+    sfnMock.on(StartExecutionCommand).resolves({
+      executionArn: `${SM_ARN.replace(':stateMachine:', ':execution:')}:b-api`,
+      startDate: new Date(),
+    });
     const body = JSON.stringify({
       buildId: 'b-api',
       appRegistry: {
@@ -138,25 +136,21 @@ describe('api handler', () => {
   });
 
   it('GET /builds/{id} returns status, current state and the report when present', async () => {
-    sfnMock
-      .on(DescribeExecutionCommand)
-      .resolves({
-        status: 'SUCCEEDED',
-        startDate: new Date('2026-01-01T00:00:00Z'),
-        stopDate: new Date('2026-01-01T00:01:00Z'),
-      } as never);
-    sfnMock
-      .on(GetExecutionHistoryCommand)
-      .resolves({
-        events: [
-          {
-            id: 9,
-            type: 'TaskStateEntered',
-            timestamp: new Date(),
-            stateEnteredEventDetails: { name: 'Report' },
-          },
-        ],
-      } as never);
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'SUCCEEDED',
+      startDate: new Date('2026-01-01T00:00:00Z'),
+      stopDate: new Date('2026-01-01T00:01:00Z'),
+    } as never);
+    sfnMock.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        {
+          id: 9,
+          type: 'TaskStateEntered',
+          timestamp: new Date(),
+          stateEnteredEventDetails: { name: 'Report' },
+        },
+      ],
+    } as never);
     await putJson(store, 'builds/b-get/report.json', { buildId: 'b-get', outcome: 'succeeded' });
     const res = await apiHandler(
       http('GET /builds/{id}', { pathParameters: { id: 'b-get' } }),
