@@ -125,26 +125,29 @@ export class S3Store implements Store {
     }
   }
 
-  async get(key: string): Promise<Uint8Array> {
+  /** The object's body stream; absent keys become StoreNotFoundError. */
+  private async body(key: string) {
     const Key = this.objectKey(key);
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
       if (!out.Body) throw new Error('empty response body');
-      return await out.Body.transformToByteArray();
+      return out.Body;
+    } catch (err) {
+      throw this.mapError('reading', key, err);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const body = await this.body(key);
+    try {
+      return await body.transformToByteArray();
     } catch (err) {
       throw this.mapError('reading', key, err);
     }
   }
 
   async getStream(key: string): Promise<Readable> {
-    const Key = this.objectKey(key);
-    try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
-      if (!out.Body) throw new Error('empty response body');
-      return out.Body as Readable;
-    } catch (err) {
-      throw this.mapError('reading', key, err);
-    }
+    return (await this.body(key)) as Readable;
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
