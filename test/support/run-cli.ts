@@ -1,7 +1,7 @@
 // Runs the `catalog-build` CLI from source as a child process (node --import tsx), the way a
 // user runs it, and collects its exit code and output. Not a test file itself.
 import { execFile } from 'node:child_process';
-import { REPO_ROOT } from '../../support/shared-corpus.js';
+import { REPO_ROOT } from './shared-corpus.js';
 
 export interface CliRun {
   code: number;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSqlJs } from '../../../lib/index/sqljs.js';
-import { type CliRun, runCli } from './run-cli.js';
+import { type CliRun, runCli } from '../../support/run-cli.js';
 
 let tmp: string;
 beforeAll(async () => {

@@ -2,11 +2,9 @@
 // build-index stage and the `catalog-build` CLI on ../shared/corpus/dev, each DB checked
 // with ../shared/tools/compare-index against upstream's rows (csv/bundle sha256 included),
 // and the warnings upstream gave. Skips with the shared-corpus message when ../shared is absent.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '../../../lib/catalog/model.js';
 import type { IndexWarnings } from '../../../lib/stages/build-index.js';
@@ -14,15 +12,13 @@ import { buildIndex } from '../../../lib/stages/build-index.js';
 import type { Logger } from '../../../lib/stages/types.js';
 import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
 import { getJson } from '../../../lib/store/store.js';
+import { runCli } from '../../support/run-cli.js';
 import {
-  COMPARE_INDEX,
   CORPUS,
   CORPUS_SKIP_REASON,
+  compareIndex,
   HAVE_CORPUS,
 } from '../../support/shared-corpus.js';
-import { runCli } from './run-cli.js';
-
-const run = promisify(execFile);
 
 const INPUTS = [
   {
@@ -40,22 +36,6 @@ const INPUTS = [
     ),
   },
 ];
-
-/** compare-index's verdict; exit 1 (DIFFERENT) is returned, not thrown, so the diff shows. */
-async function compareIndex(
-  expected: string,
-  db: string,
-): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run('python3', [COMPARE_INDEX, '--expected', expected, db], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, output: stdout + stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-  }
-}
 
 describe.skipIf(!HAVE_CORPUS)(
   `index on the reference corpus${HAVE_CORPUS ? '' : ` (${CORPUS_SKIP_REASON})`}`,

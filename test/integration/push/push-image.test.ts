@@ -1,18 +1,10 @@
-// assemble-image + push-image end to end against Debian's docker-registry, with skopeo as the
-// independent reader: digests, layers, config diff_ids and the DB inside the layer; a second
-// identical build uploads nothing; a base on the same registry is mounted, not re-uploaded;
-// multi-arch with --filter-by-os; a failed push leaves the tag as it was; oci: and file://
-// destinations and an oci: base.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaTypes } from '../../../lib/image/media-types.js';
-import type { ConfigFile, Image, ImageIndex, Manifest } from '../../../lib/image/types.js';
+import type { Image, ImageIndex, Manifest } from '../../../lib/image/types.js';
 import { RegistryClient } from '../../../lib/registry/registry-client.js';
 import { assembleImage } from '../../../lib/stages/assemble-image.js';
 import { pushImage } from '../../../lib/stages/push-image.js';
@@ -26,6 +18,12 @@ import {
   randomIndex,
 } from '../../support/random-image.js';
 import { type RegistryServer, startRegistry } from '../../support/registry-server.js';
+import {
+  inspectRaw,
+  layerFiles,
+  pullWithSkopeo as pullLayout,
+  skopeo,
+} from '../../support/skopeo.js';
 
 const EPOCH = 1_600_000_000;
 let reg: RegistryServer;
@@ -33,12 +31,6 @@ let tmp: string;
 let store: LocalDirStore;
 let client: RegistryClient;
 const deps = () => ({ store, log: silentLogger, registry: client });
-
-function skopeo(...args: string[]): string {
-  return execFileSync('skopeo', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-}
-const inspectRaw = (ref: string) =>
-  skopeo('inspect', '--raw', '--tls-verify=false', `docker://${ref}`);
 
 async function pushBase(repo: string, tag: string, base: RandomImage | RandomIndex): Promise<void> {
   const images: Image[] = 'image' in base ? [base.image] : base.images.map((i) => i.image);
@@ -82,36 +74,15 @@ async function build(db: Uint8Array, from: string, extra: { filterByOs?: string 
 }
 
 async function dbFromLayer(layerGz: Uint8Array): Promise<Buffer> {
-  const ex = tarStream.extract();
-  const files: { name: string; data: Buffer; mode?: number }[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (h, s, next) => {
-      const parts: Buffer[] = [];
-      s.on('data', (c: unknown) => parts.push(c as Buffer));
-      s.on('end', () => {
-        files.push({ name: h.name, data: Buffer.concat(parts), mode: h.mode });
-        next();
-      });
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  ex.end(gunzipSync(layerGz));
-  await done;
+  const files = await layerFiles(layerGz);
   expect(files.map((f) => [f.name, f.mode])).toEqual([['bundles.db', 0o644]]);
   return files[0]!.data;
 }
 
 /** skopeo copies the tag to an OCI layout; returns its manifest, config and the DB from the last layer. */
 async function pullWithSkopeo(ref: string) {
-  const dir = mkdtempSync(path.join(tmp, 'pull-'));
-  skopeo('copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${dir}:x`);
-  const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as ImageIndex;
-  const blob = (d: string) => readFileSync(path.join(dir, 'blobs', 'sha256', d.slice(7)));
-  const manifest = JSON.parse(blob(index.manifests[0]!.digest).toString()) as Manifest;
-  const config = JSON.parse(blob(manifest.config.digest).toString()) as ConfigFile;
-  const db = await dbFromLayer(blob(manifest.layers.at(-1)!.digest));
-  return { manifest, config, db };
+  const { manifest, config, lastLayer } = pullLayout(ref, tmp);
+  return { manifest, config, db: await dbFromLayer(lastLayer) };
 }
 
 beforeAll(async () => {
