@@ -115,13 +115,9 @@ export const handler = middy(async (event: HttpEvent): Promise<HttpResult> => {
       message: `routing ${event.routeKey ?? 'request'}: no such route`,
     });
   } catch (err) {
-    if (err instanceof InvalidBuildRequestError) return json(400, describeErrorBody(err));
+    if (err instanceof InvalidBuildRequestError)
+      return json(400, { error: err.name, message: err.message });
     logger.error('request failed', { error: describeError(err) });
     return json(500, { error: 'InternalError', message: 'the request failed; see the logs' });
   }
 }).use(injectLambdaContext(logger, { resetKeys: true }));
-
-function describeErrorBody(err: Error): { error: string; message: string } {
-  const { name, message } = describeError(err);
-  return { error: name, message };
-}

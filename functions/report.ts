@@ -1,9 +1,7 @@
 // Lambda: write the build report (success, or the failure a Catch handed over) and post the
 // webhook named in the stored request, its HMAC key read from Secrets Manager by name.
 import { report } from '../lib/stages/report.js';
-import type { BuildRequest, ReportRequest } from '../lib/stages/types.js';
-import { buildKeys } from '../lib/store/keys.js';
-import { getJson } from '../lib/store/store.js';
+import type { ReportRequest } from '../lib/stages/types.js';
 import { MetricUnit } from './commons/powertools.js';
 import { requireString, stageHandler } from './commons/stage-handler.js';
 
@@ -31,20 +29,8 @@ export const handler = stageHandler({
       };
     return request;
   },
-  run: async (request, deps, runtime) => {
-    const stored = await getJson<BuildRequest>(
-      deps.store,
-      buildKeys(request.buildId).request,
-    ).catch(() => undefined);
-    const webhook = stored?.webhook;
-    const webhookSecret = webhook?.hmacSecret
-      ? await runtime.resolveSecret(webhook.hmacSecret)
-      : undefined;
-    return report(
-      { ...request, ...(webhook ? { webhook } : {}) },
-      { ...deps, ...(webhookSecret ? { webhookSecret } : {}) },
-    );
-  },
+  run: (request, deps, runtime) =>
+    report(request, { ...deps, resolveSecret: (name) => runtime.resolveSecret(name) }),
   measure: (result, add) =>
     add(result.outcome === 'failed' ? 'BuildsFailed' : 'BuildsSucceeded', MetricUnit.Count, 1),
 });

@@ -53,9 +53,10 @@ export async function runPipeline(
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   const request = validateBuildRequest(requestBody);
-  const { setFunctionRuntime } = await import('../../functions/commons/runtime.js');
+  const { setFunctionRuntime, SecretNotFoundError } = await import(
+    '../../functions/commons/runtime.js'
+  );
   const { invokeLocalFunction } = await import('../../functions/commons/local-handlers.js');
-  const { SecretNotFoundError } = await import('../../functions/commons/runtime.js');
   setFunctionRuntime({
     store,
     async resolveSecret(name) {

@@ -69,8 +69,8 @@ export interface BuildReport {
 }
 
 export interface ReportDeps extends StageDeps {
-  /** The webhook's HMAC key, resolved by the caller from the secret named in the request. */
-  webhookSecret?: string;
+  /** Reads the webhook's HMAC key by the name the request gives (Secrets Manager, env). */
+  resolveSecret?: (name: string) => Promise<string>;
   /** For tests: the HTTP client and the pause between webhook attempts. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
@@ -93,21 +93,14 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
   const { store } = deps;
   const keys = buildKeys(request.buildId);
   const now = deps.now ?? (() => new Date());
-  const built = await gatherReport(store, request, now());
+  const { report: built, stored, listing } = await gatherReport(store, request, now());
   await putJson(store, keys.reportJson, built);
   await store.put(keys.reportMd, renderReportMarkdown(built), {
     contentType: 'text/markdown; charset=utf-8',
   });
   // The upstream watcher compares against the last build that succeeded.
-  if (built.outcome === 'succeeded' && built.request?.appRegistry) {
-    const listing = await readStageRecord<ListPackagesResult>(
-      store,
-      request.buildId,
-      'list-packages',
-    );
-    const source = (await optionalJson<BuildRequest>(store, keys.request))?.appRegistry;
-    if (listing?.result && source)
-      await writeSnapshot(store, snapshotOf(source, listing.result.packages, request.buildId));
+  if (built.outcome === 'succeeded' && stored?.appRegistry && listing) {
+    await writeSnapshot(store, snapshotOf(stored.appRegistry, listing.packages, request.buildId));
   }
   deps.log.info('build report written', {
     buildId: request.buildId,
@@ -121,8 +114,15 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
     reportKey: keys.reportJson,
     reportMdKey: keys.reportMd,
   };
-  const webhook = request.webhook ?? built.request?.webhook;
-  if (webhook) result.webhook = await postWebhook(webhook.url, built, deps);
+  // The stored request, not the report's copy: that one has its URL redacted.
+  const webhook = request.webhook ?? stored?.webhook;
+  if (webhook) {
+    const key =
+      webhook.hmacSecret && deps.resolveSecret
+        ? await deps.resolveSecret(webhook.hmacSecret)
+        : undefined;
+    result.webhook = await postWebhook(webhook.url, built, key, deps);
+  }
   return result;
 }
 
@@ -169,11 +169,12 @@ function sanitizeRequest(request: BuildRequest | undefined): BuildRequest | null
   return copy;
 }
 
+/** The report, plus the stored request (unredacted) and listing it was built from. */
 export async function gatherReport(
   store: Store,
   request: ReportRequest,
   generatedAt: Date,
-): Promise<BuildReport> {
+): Promise<{ report: BuildReport; stored?: BuildRequest; listing?: ListPackagesResult }> {
   const keys = buildKeys(request.buildId);
   const [stored, listing, fetches, index, image, push] = await Promise.all([
     optionalJson<BuildRequest>(store, keys.request),
@@ -190,10 +191,11 @@ export async function gatherReport(
 
   // Packages in listing order; a package whose fetch failed is reported without a digest.
   const fetched = new Map(fetches.filter((r) => r.result).map((r) => [r.result!.name, r.result!]));
-  const names = listing?.result?.packages.map((p) => p.name) ?? [...fetched.keys()];
+  const listed = new Map(listing?.result?.packages.map((p) => [p.name, p]));
+  const names = listing?.result ? [...listed.keys()] : [...fetched.keys()];
   const packages = names.map((name) => {
     const f = fetched.get(name);
-    const ref = listing?.result?.packages.find((p) => p.name === name);
+    const ref = listed.get(name);
     return {
       name,
       release: f?.release ?? ref?.release ?? '',
@@ -234,7 +236,7 @@ export async function gatherReport(
 
   const blobs = push?.result?.blobs;
   const outcome = request.outcome;
-  return {
+  const report: BuildReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     buildId: request.buildId,
     outcome,
@@ -274,6 +276,11 @@ export async function gatherReport(
       skipped: blobs?.bytesPresent ?? 0,
     },
     stages,
+  };
+  return {
+    report,
+    ...(stored ? { stored } : {}),
+    ...(listing?.result ? { listing: listing.result } : {}),
   };
 }
 
@@ -358,6 +365,7 @@ export function signWebhookBody(body: string, secret: string): string {
 async function postWebhook(
   url: string,
   body: BuildReport,
+  hmacKey: string | undefined,
   deps: ReportDeps,
 ): Promise<NonNullable<ReportStageResult['webhook']>> {
   const doFetch = deps.fetch ?? fetch;
@@ -367,7 +375,7 @@ async function postWebhook(
     'content-type': 'application/json',
     'x-catalog-build-id': body.buildId,
   };
-  if (deps.webhookSecret) headers[SIGNATURE_HEADER] = signWebhookBody(json, deps.webhookSecret);
+  if (hmacKey) headers[SIGNATURE_HEADER] = signWebhookBody(json, hmacKey);
   const shown = redactUrl(url);
   let last: { status?: number; error?: string } = {};
   let attempts = 0;

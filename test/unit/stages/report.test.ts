@@ -234,7 +234,12 @@ describe('report webhook', () => {
     answers = [503, 200];
     const out = await report(
       { buildId: id, outcome: 'succeeded', webhook: { url, hmacSecret: 'hook-secret-name' } },
-      { store, log: silentLogger, webhookSecret: 'k3y-value', sleep: async () => {} },
+      {
+        store,
+        log: silentLogger,
+        resolveSecret: async (name) => (name === 'hook-secret-name' ? 'k3y-value' : 'wrong'),
+        sleep: async () => {},
+      },
     );
     expect(out.webhook).toEqual({ url, delivered: true, status: 200, attempts: 2 });
     expect(received).toHaveLength(2);
