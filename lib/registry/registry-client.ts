@@ -47,16 +47,45 @@ export interface UploadProgress {
   total: number;
 }
 
-/** What crossed the wire, as the push report and metrics show it. */
-export interface RegistryCounters {
+/** Blobs by what it took to get them to the destination, with their bytes. */
+export interface BlobCounters {
   uploaded: number;
   mounted: number;
   present: number;
   bytesUploaded: number;
   bytesMounted: number;
   bytesPresent: number;
+}
+
+/** What crossed the wire, as the push report and metrics show it. */
+export interface RegistryCounters extends BlobCounters {
   manifests: number;
   bytesManifests: number;
+}
+
+export function emptyBlobCounters(): BlobCounters {
+  return {
+    uploaded: 0,
+    mounted: 0,
+    present: 0,
+    bytesUploaded: 0,
+    bytesMounted: 0,
+    bytesPresent: 0,
+  };
+}
+
+/** Adds one blob to the counters under its outcome. */
+export function countBlob(counters: BlobCounters, outcome: BlobOutcome, size: number): void {
+  if (outcome === 'uploaded') {
+    counters.uploaded++;
+    counters.bytesUploaded += size;
+  } else if (outcome === 'mounted') {
+    counters.mounted++;
+    counters.bytesMounted += size;
+  } else {
+    counters.present++;
+    counters.bytesPresent += size;
+  }
 }
 
 export interface RegistryClientOptions {
@@ -128,12 +157,7 @@ export class RegistryClient {
   /** Upload sessions opened by a mount answered 202, reused by the following upload. */
   private readonly pendingUploads = new Map<string, string>();
   private readonly tally: RegistryCounters = {
-    uploaded: 0,
-    mounted: 0,
-    present: 0,
-    bytesUploaded: 0,
-    bytesMounted: 0,
-    bytesPresent: 0,
+    ...emptyBlobCounters(),
     manifests: 0,
     bytesManifests: 0,
   };
@@ -360,8 +384,7 @@ export class RegistryClient {
     return this.limited(registry, async () => {
       const existing = await this.headBlob(registry, repository, blob.digest);
       if (existing !== undefined) {
-        this.tally.present++;
-        this.tally.bytesPresent += existing;
+        countBlob(this.tally, 'present', existing);
         return 'present';
       }
       if (source.mountFrom && source.mountFrom !== repository) {
@@ -453,8 +476,7 @@ export class RegistryClient {
     });
     await res.body.dump();
     if (res.status === 201) {
-      this.tally.mounted++;
-      this.tally.bytesMounted += size ?? 0;
+      countBlob(this.tally, 'mounted', size ?? 0);
       return true;
     }
     const location = responseHeader(res.headers, 'location');
@@ -514,8 +536,7 @@ export class RegistryClient {
       },
       (err) => this.transport.verdict(err),
     );
-    this.tally.uploaded++;
-    this.tally.bytesUploaded += size;
+    countBlob(this.tally, 'uploaded', size);
   }
 
   private async startUpload(

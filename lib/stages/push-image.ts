@@ -18,34 +18,16 @@ import { withDigest } from '../image/reference.js';
 import type { Descriptor } from '../image/types.js';
 import { FileLayout } from '../registry/file-destination.js';
 import { OciLayout } from '../registry/oci-layout.js';
-import type { BlobBody, BlobOutcome, RegistryClient } from '../registry/registry-client.js';
+import {
+  type BlobBody,
+  type BlobCounters,
+  countBlob,
+  emptyBlobCounters,
+  type RegistryClient,
+} from '../registry/registry-client.js';
 import { getJson, type Store, StoreNotFoundError } from '../store/store.js';
 import { type ImageStageDeps, openRegistryClient } from './assemble-image.js';
-import type { BlobCounters, PushImageRequest, PushImageResult } from './types.js';
-
-function emptyCounters(): BlobCounters {
-  return {
-    uploaded: 0,
-    mounted: 0,
-    present: 0,
-    bytesUploaded: 0,
-    bytesMounted: 0,
-    bytesPresent: 0,
-  };
-}
-
-function count(counters: BlobCounters, outcome: BlobOutcome, size: number): void {
-  if (outcome === 'uploaded') {
-    counters.uploaded++;
-    counters.bytesUploaded += size;
-  } else if (outcome === 'mounted') {
-    counters.mounted++;
-    counters.bytesMounted += size;
-  } else {
-    counters.present++;
-    counters.bytesPresent += size;
-  }
-}
+import type { PushImageRequest, PushImageResult } from './types.js';
 
 /** Runs every task, then throws the first failure (so no upload is left running unobserved). */
 async function settleAll<T>(tasks: Promise<T>[]): Promise<T[]> {
@@ -104,7 +86,7 @@ export async function pushImage(
 ): Promise<PushImageResult> {
   const plan = checkImagePlan(await getJson<unknown>(deps.store, request.imageKey));
   const dest = parseDestinationLocation(request.to);
-  const counters = emptyCounters();
+  const counters = emptyBlobCounters();
   const manifests = await loadManifests(plan, deps.store);
   await checkStoreBlobs(plan, deps.store);
   const top = manifests.find((m) => m.entry.digest === plan.top.digest)!;
@@ -146,7 +128,7 @@ export async function pushImage(
             body,
             ...(mountFrom ? { mountFrom } : {}),
           });
-          count(counters, outcome, blob.size);
+          countBlob(counters, outcome, blob.size);
           return outcome;
         }),
       );
@@ -207,7 +189,7 @@ async function writeLayoutBlobs(
   const worker = async () => {
     for (let blob = queue.shift(); blob; blob = queue.shift()) {
       const wrote = await write(blob, blobOpener(blob, store, source));
-      count(counters, wrote ? 'uploaded' : 'present', blob.size);
+      countBlob(counters, wrote ? 'uploaded' : 'present', blob.size);
     }
   };
   await settleAll(Array.from({ length: Math.min(4, queue.length) }, worker));

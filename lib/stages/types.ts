@@ -3,7 +3,10 @@
 // objects that pass store keys and digests, never bytes, so the same objects travel between
 // Step Functions states and between the CLI's in-process calls. Dependencies (store,
 // credentials, logger, progress) are injected; no AWS event type appears here.
+import type { BlobCounters } from '../registry/registry-client.js';
 import type { Store } from '../store/store.js';
+
+export type { BlobCounters };
 
 /** Where the catalog comes from: an App Registry org, or a directory of manifests (offline). */
 export interface AppRegistrySource {
@@ -145,14 +148,6 @@ export interface PushImageRequest {
   maxPerRegistry?: number;
   /** Root directory of a `file://` destination (oc's `--dir`); default cwd. */
   dir?: string;
-}
-export interface BlobCounters {
-  uploaded: number;
-  mounted: number;
-  present: number;
-  bytesUploaded: number;
-  bytesMounted: number;
-  bytesPresent: number;
 }
 export interface PushImageResult {
   buildId: string;
