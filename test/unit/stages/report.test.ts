@@ -207,7 +207,7 @@ describe('report stage', () => {
 describe('report webhook', () => {
   let server: Server;
   let url: string;
-  const received: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
+  const received: Array<{ headers: IncomingMessage['headers']; body: string; url: string }> = [];
   let answers: number[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -216,7 +216,7 @@ describe('report webhook', () => {
         body += c;
       });
       req.on('end', () => {
-        received.push({ headers: req.headers, body });
+        received.push({ headers: req.headers, body, url: req.url ?? '' });
         res.statusCode = answers.shift() ?? 200;
         res.end();
       });
@@ -248,6 +248,27 @@ describe('report webhook', () => {
     expect(last.headers[SIGNATURE_HEADER]).toBe(expected);
     expect(JSON.parse(last.body)).toMatchObject({ buildId: id, outcome: 'succeeded' });
     expect(last.body).not.toContain('k3y-value');
+  });
+
+  it('posts to the stored webhook URL as given, while the report shows it redacted', async () => {
+    const { store, id } = await seededBuild();
+    const stored = await getJson<Record<string, unknown>>(store, `builds/${id}/request.json`);
+    await putJson(store, `builds/${id}/request.json`, {
+      ...stored,
+      webhook: { url: `${url}?token=s3cr3t-hook` },
+    });
+    received.length = 0;
+    answers = [204];
+    const out = await report(
+      { buildId: id, outcome: 'succeeded' },
+      { store, log: silentLogger, sleep: async () => {} },
+    );
+    expect(out.webhook).toMatchObject({ delivered: true, status: 204 });
+    expect(received[0]!.url).toBe('/hook?token=s3cr3t-hook');
+    expect(received[0]!.body).not.toContain('s3cr3t-hook');
+    expect((await getJson<BuildReport>(store, out.reportKey)).request?.webhook?.url).toBe(
+      `${url}?token=REDACTED`,
+    );
   });
 
   it('does not retry a 4xx answer and records the failure without throwing', async () => {
