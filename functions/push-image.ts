@@ -23,5 +23,7 @@ export const handler = stageHandler({
     add('BlobsMounted', MetricUnit.Count, result.blobs.mounted);
     add('BlobsSkipped', MetricUnit.Count, result.blobs.present);
     add('BytesUploaded', MetricUnit.Bytes, result.blobs.bytesUploaded);
+    add('BytesMounted', MetricUnit.Bytes, result.blobs.bytesMounted);
+    add('BytesSkipped', MetricUnit.Bytes, result.blobs.bytesPresent);
   },
 });
