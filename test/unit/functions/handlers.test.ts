@@ -18,7 +18,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as apiHandler, type HttpEvent } from '../../../functions/api.js';
 import { handler as baseImageHandler, isBaseOf } from '../../../functions/base-image.js';
 import {
@@ -291,6 +291,46 @@ describe('stage handlers', () => {
       message: 'pushing manifest r/x:1: 401 UNAUTHORIZED',
     });
     expect((await readStageRecord(store, 'b-rep', 'report'))?.outcome).toBe('succeeded');
+  });
+});
+
+describe('observability', () => {
+  it('logs JSON with the execution as correlation id and flushes EMF metrics per invocation', async () => {
+    await saveBuildRequest(store, { buildId: 'b-obs', manifestDir: 'm' });
+    const lines: string[] = [];
+    const spy = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    try {
+      await reportHandler(
+        {
+          input: { buildId: 'b-obs', outcome: 'succeeded' },
+          execution: 'arn:aws:states:us-east-1:1:execution:sm:b-obs',
+        },
+        ctx(),
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    const records = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    const log = records.find((r) => r.message === 'build report written');
+    expect(log).toMatchObject({
+      level: 'INFO',
+      correlation_id: 'arn:aws:states:us-east-1:1:execution:sm:b-obs',
+      buildId: 'b-obs',
+      stage: 'report',
+      function_name: 'test-fn',
+    });
+    const emf = records.find((r) => r._aws);
+    expect(emf).toMatchObject({ stage: 'report', BuildsSucceeded: 1, service: 'catalog-build' });
+    expect(emf.StageDuration).toBeGreaterThanOrEqual(0);
+    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('CatalogBuild');
   });
 });
 
