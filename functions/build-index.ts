@@ -3,7 +3,7 @@
 import { buildIndex } from '../lib/stages/build-index.js';
 import { readFetchedPackages } from '../lib/stages/stage-results.js';
 import type { BuildIndexRequest } from '../lib/stages/types.js';
-import { imageOptions } from './commons/parse.js';
+import { imageOptions, parseDecodeLimits } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { requireString, stageHandler } from './commons/stage-handler.js';
 
@@ -14,6 +14,8 @@ export const handler = stageHandler({
     if (input.appRegistry === undefined) request.manifestDir = requireString(input, 'manifestDir');
     const { sourceDateEpoch } = imageOptions(input);
     if (sourceDateEpoch !== undefined) request.sourceDateEpoch = sourceDateEpoch;
+    const decodeLimits = parseDecodeLimits(input);
+    if (decodeLimits) request.decodeLimits = decodeLimits;
     return request;
   },
   run: async (request, deps) => {

@@ -3,32 +3,43 @@
 
 import { fetchPackage } from '../lib/stages/fetch-package.js';
 import { readStageRecord } from '../lib/stages/stage-results.js';
-import type { ListPackagesResult, PackageRef } from '../lib/stages/types.js';
-import type { Store } from '../lib/store/store.js';
+import type {
+  BuildRequest,
+  DecodeLimitsRequest,
+  ListPackagesResult,
+  PackageRef,
+} from '../lib/stages/types.js';
+import { buildKeys } from '../lib/store/keys.js';
+import { getJson, type Store } from '../lib/store/store.js';
 import { parseAppRegistry } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { credentialsFor } from './commons/runtime.js';
 import { InvalidEventError, requireString, stageHandler } from './commons/stage-handler.js';
 
-// The listing of the build this container last served: a warm container handles many
-// packages of one build, and re-reading a 1,000-package listing for each would cost more
-// than the fetch.
-let listingCache: { buildId: string; packages: Map<string, PackageRef> } | undefined;
+// What this container knows of the build it last served: its listing and the decode caps
+// of its request. A warm container handles many packages of one build, and re-reading a
+// 1,000-package listing for each would cost more than the fetch.
+interface BuildContext {
+  buildId: string;
+  packages: Map<string, PackageRef>;
+  decodeLimits?: DecodeLimitsRequest;
+}
+let cached: BuildContext | undefined;
 
-async function packageRef(
-  store: Store,
-  buildId: string,
-  name: string,
-): Promise<PackageRef | undefined> {
+async function buildContext(store: Store, buildId: string, name: string): Promise<BuildContext> {
   // A name the cached listing lacks means the listing changed (a re-run): read it again.
-  if (listingCache?.buildId !== buildId || !listingCache.packages.has(name)) {
-    const listing = await readStageRecord<ListPackagesResult>(store, buildId, 'list-packages');
-    listingCache = {
+  if (cached?.buildId !== buildId || !cached.packages.has(name)) {
+    const [listing, request] = await Promise.all([
+      readStageRecord<ListPackagesResult>(store, buildId, 'list-packages'),
+      getJson<BuildRequest>(store, buildKeys(buildId).request).catch(() => undefined),
+    ]);
+    cached = {
       buildId,
       packages: new Map(listing?.result?.packages.map((p) => [p.name, p])),
+      ...(request?.decodeLimits ? { decodeLimits: request.decodeLimits } : {}),
     };
   }
-  return listingCache.packages.get(name);
+  return cached;
 }
 
 export const handler = stageHandler({
@@ -40,14 +51,19 @@ export const handler = stageHandler({
   }),
   item: (request) => request.name,
   run: async ({ buildId, appRegistry, name }, deps, runtime) => {
-    const ref = await packageRef(deps.store, buildId, name);
+    const context = await buildContext(deps.store, buildId, name);
+    const ref = context.packages.get(name);
     if (!ref)
       throw new InvalidEventError(
         `validating the event: package ${name} is not in the listing of build ${buildId}`,
       );
     return fetchPackage(
       { buildId, appRegistry, package: ref },
-      { ...deps, credentials: await credentialsFor(runtime, { appRegistry }) },
+      {
+        ...deps,
+        ...(context.decodeLimits ? { decodeLimits: context.decodeLimits } : {}),
+        credentials: await credentialsFor(runtime, { appRegistry }),
+      },
     );
   },
   output: (result) => ({ name: result.name, digest: result.digest }),

@@ -1,6 +1,11 @@
 // Reading the fields of a build request out of a stage event (the execution state carries
 // the validated request plus each stage's result under its ResultPath).
-import type { AppRegistrySource, BuildRequest } from '../../lib/stages/types.js';
+import { decodeLimitsOf } from '../../lib/stages/build-request.js';
+import type {
+  AppRegistrySource,
+  BuildRequest,
+  DecodeLimitsRequest,
+} from '../../lib/stages/types.js';
 import { InvalidEventError, requireObject, requireString } from './stage-handler.js';
 
 export function parseAppRegistry(input: Record<string, unknown>): AppRegistrySource {
@@ -36,4 +41,13 @@ export function imageOptions(
     out[field] = input[field] as number;
   }
   return out;
+}
+
+/** The request's blob decoding caps, when it sets any. */
+export function parseDecodeLimits(input: Record<string, unknown>): DecodeLimitsRequest | undefined {
+  const problems: string[] = [];
+  const limits = decodeLimitsOf(input.decodeLimits, problems);
+  if (problems.length > 0)
+    throw new InvalidEventError(`validating the event: ${problems.join('; ')}`);
+  return limits;
 }

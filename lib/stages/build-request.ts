@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { putJson, type Store } from '../store/store.js';
-import type { BuildRequest } from './types.js';
+import type { BuildRequest, DecodeLimitsRequest } from './types.js';
 
 export class InvalidBuildRequestError extends UsageError {
   override name = 'InvalidBuildRequestError';
@@ -26,6 +26,7 @@ const TOP_LEVEL = new Set([
   'maxPerRegistry',
   'sourceDateEpoch',
   'webhook',
+  'decodeLimits',
 ]);
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@:-]{1,512}$/;
 
@@ -148,8 +149,33 @@ export function validateBuildRequest(input: unknown, options: { now?: Date } = {
       if (wurl) out.webhook = { url: wurl, ...(hmac ? { hmacSecret: hmac } : {}) };
     }
   }
+  const limits = decodeLimitsOf(raw.decodeLimits, problems);
+  if (limits) out.decodeLimits = limits;
   if (problems.length > 0) {
     throw new InvalidBuildRequestError(`validating build request: ${problems.join('; ')}`);
+  }
+  return out;
+}
+
+const DECODE_LIMIT_FIELDS = ['maxEntries', 'maxFileBytes', 'maxTotalBytes'] as const;
+
+/** `decodeLimits` {maxEntries, maxFileBytes, maxTotalBytes}: positive integers, each optional. */
+export function decodeLimitsOf(
+  value: unknown,
+  problems: string[],
+): DecodeLimitsRequest | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push('decodeLimits must be an object');
+    return undefined;
+  }
+  const out: DecodeLimitsRequest = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!(DECODE_LIMIT_FIELDS as readonly string[]).includes(key))
+      problems.push(`unknown field "decodeLimits.${key}"`);
+    else if (!Number.isSafeInteger(v) || (v as number) < 1)
+      problems.push(`decodeLimits.${key} must be a positive integer`);
+    else out[key as (typeof DECODE_LIMIT_FIELDS)[number]] = v as number;
   }
   return out;
 }

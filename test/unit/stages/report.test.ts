@@ -314,6 +314,20 @@ describe('build request validation', () => {
     expect(msg).not.toContain('abc');
   });
 
+  it('accepts blob decoding caps as positive integers only', () => {
+    expect(
+      validateBuildRequest({
+        manifestDir: 'm',
+        decodeLimits: { maxEntries: 10, maxTotalBytes: 1024 },
+      }).decodeLimits,
+    ).toEqual({ maxEntries: 10, maxTotalBytes: 1024 });
+    expect(() =>
+      validateBuildRequest({ manifestDir: 'm', decodeLimits: { maxEntries: 0, maxFiles: 3 } }),
+    ).toThrow(
+      'validating build request: decodeLimits.maxEntries must be a positive integer; unknown field "decodeLimits.maxFiles"',
+    );
+  });
+
   it('assigns a sortable build id and keeps secret names', () => {
     const r = validateBuildRequest(
       { manifestDir: 'm', webhook: { url: 'https://h.example/x', hmacSecret: 'hook' } },
