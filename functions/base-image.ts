@@ -2,9 +2,9 @@
 // tag are the `from` of a configured build (WATCH_TARGETS), start a rebuild on the new base.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { newBuildId, validateBuildRequest } from '../lib/stages/build-request.js';
+import { newBuildId } from '../lib/stages/build-request.js';
 import { logger } from './commons/powertools.js';
-import { functionRuntime } from './commons/runtime.js';
+import { functionRuntime, watchTemplates } from './commons/runtime.js';
 import { startBuild } from './commons/start-build.js';
 
 export interface EcrImageActionEvent {
@@ -42,10 +42,8 @@ export const handler = middy(async (event: EcrImageActionEvent) => {
   )
     return { started: [] };
   const runtime = functionRuntime();
-  const targets = Array.isArray(runtime.watchTargets) ? runtime.watchTargets : [];
   const started: string[] = [];
-  for (const raw of targets) {
-    const template = validateBuildRequest({ ...(raw as object), buildId: 'base' });
+  for (const template of watchTemplates(runtime)) {
     if (!template.from || !isBaseOf(template.from, event)) continue;
     const build = await startBuild(runtime, { ...template, buildId: newBuildId() });
     logger.info('base image pushed: rebuild started', {

@@ -6,7 +6,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { validateBuildRequest } from '../lib/stages/build-request.js';
 import { listPackages } from '../lib/stages/list-packages.js';
 import {
   diffSnapshots,
@@ -15,7 +14,7 @@ import {
   snapshotOf,
 } from '../lib/stages/upstream-snapshot.js';
 import { logger, MetricUnit, metrics, stageLogger } from './commons/powertools.js';
-import { credentialsFor, functionRuntime } from './commons/runtime.js';
+import { credentialsFor, functionRuntime, watchTemplates } from './commons/runtime.js';
 import { startBuild } from './commons/start-build.js';
 
 export interface WatchOutcome {
@@ -27,10 +26,8 @@ export interface WatchOutcome {
 
 export const handler = middy(async (): Promise<{ targets: WatchOutcome[] }> => {
   const runtime = functionRuntime();
-  const targets = Array.isArray(runtime.watchTargets) ? runtime.watchTargets : [];
   const out: WatchOutcome[] = [];
-  for (const raw of targets) {
-    const template = validateBuildRequest({ ...(raw as object), buildId: 'watch' });
+  for (const template of watchTemplates(runtime)) {
     const source = template.appRegistry;
     if (!source) continue;
     const listed = await listPackages(

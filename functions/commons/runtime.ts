@@ -6,6 +6,7 @@
 // need neither, and every module parsed at cold start counts against the init time.
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { UsageError } from '../../lib/errors.js';
+import { validateBuildRequest } from '../../lib/stages/build-request.js';
 import type { BuildRequest, Credentials } from '../../lib/stages/types.js';
 import { S3Store } from '../../lib/store/s3-store.js';
 import type { Store } from '../../lib/store/store.js';
@@ -98,4 +99,13 @@ export async function stepFunctions(rt: FunctionRuntime): Promise<SFNClient> {
     rt.sfn = new Client({});
   }
   return rt.sfn;
+}
+
+/**
+ * The configured build templates (WATCH_TARGETS), each validated like a POST /builds body;
+ * their buildId is a placeholder the caller replaces.
+ */
+export function watchTemplates(rt: FunctionRuntime): BuildRequest[] {
+  const targets = Array.isArray(rt.watchTargets) ? rt.watchTargets : [];
+  return targets.map((raw) => validateBuildRequest({ ...(raw as object), buildId: 'template' }));
 }
