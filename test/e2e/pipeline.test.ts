@@ -6,7 +6,7 @@
 // the watcher starts nothing, and wrong registry credentials fail the build in push-image
 // with a named error, a report, and the destination tag left as it was.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -23,11 +23,13 @@ import { getJson } from '../../lib/store/store.js';
 import { type RegistryServer, startRegistry } from '../support/registry-server.js';
 import { type S3TestServer, startS3Server } from '../support/s3-server.js';
 import {
-  COMPARE_INDEX,
   CORPUS,
   CORPUS_SKIP_REASON,
+  compareIndex,
+  EXPECTED_PACKAGES,
   HAVE_CORPUS,
 } from '../support/shared-corpus.js';
+import { layerFiles, pullWithSkopeo } from '../support/skopeo.js';
 
 const ORG = 'community';
 const AUTH_SECRET = 'e2e/registry-auth';
@@ -111,34 +113,19 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
     expect(tagDigest()).toBe(first.push?.digest);
 
     // The DB inside the pushed image's last layer is the reference tool's index.
-    const layout = path.join(work, 'oci');
-    skopeo(
-      'copy',
-      '--src-tls-verify=false',
-      '--src-creds',
+    const _layout = path.join(work, 'oci');
+    const { lastLayer } = pullWithSkopeo(
+      destination,
+      work,
       `${registry.username}:${registry.password}`,
-      `docker://${destination}`,
-      `oci:${layout}:v1`,
     );
-    const index = JSON.parse(readFileSync(path.join(layout, 'index.json'), 'utf8')) as {
-      manifests: Array<{ digest: string }>;
-    };
-    const blob = (d: string) => path.join(layout, 'blobs', 'sha256', d.slice(7));
-    const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as {
-      layers: Array<{ digest: string }>;
-    };
-    const unpacked = path.join(work, 'layer');
-    execFileSync('mkdir', ['-p', unpacked]);
-    execFileSync('tar', ['-xzf', blob(manifest.layers.at(-1)!.digest), '-C', unpacked]);
-    expect(readdirSync(unpacked)).toEqual([DB_FILE_NAME]);
-    const dbFile = path.join(unpacked, DB_FILE_NAME);
-    const verdict = execFileSync(
-      COMPARE_INDEX,
-      ['--expected', path.join(CORPUS, 'expected', 'opm-v1.8.0-initializer.packages.json'), dbFile],
-      { encoding: 'utf8' },
-    );
-    expect(verdict).toContain('MATCH');
-    expect(verdict).not.toContain('DIFFERENT');
+    const files = await layerFiles(lastLayer);
+    expect(files.map((f) => f.name)).toEqual([DB_FILE_NAME]);
+    const dbFile = path.join(work, 'pushed-bundles.db');
+    writeFileSync(dbFile, files[0]!.data);
+    const verdict = await compareIndex(EXPECTED_PACKAGES, dbFile);
+    expect(verdict.output).toContain('MATCH');
+    expect(verdict.code).toBe(0);
   });
 
   it('a second build with nothing changed downloads 0 blobs and uploads 0 blobs', async () => {

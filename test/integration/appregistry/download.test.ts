@@ -32,9 +32,10 @@ import {
   truncatedGzip,
 } from '../../fixtures/appregistry/blobs.js';
 import {
-  COMPARE_INDEX,
   CORPUS,
   CORPUS_SKIP_REASON,
+  compareIndex,
+  EXPECTED_PACKAGES,
   HAVE_CORPUS,
 } from '../../support/shared-corpus.js';
 
@@ -107,13 +108,9 @@ describe.skipIf(!HAVE_CORPUS)(
       });
       const dbFile = path.join(work, 'from-appregistry.db');
       writeFileSync(dbFile, bytes);
-      const expectedRows = path.join(CORPUS, 'expected', 'opm-v1.8.0-initializer.packages.json');
-      if (existsSync(COMPARE_INDEX)) {
-        const out = execFileSync(COMPARE_INDEX, ['--expected', expectedRows, dbFile], {
-          encoding: 'utf8',
-        });
-        expect(out).toMatch(/MATCH/);
-      }
+      const verdict = await compareIndex(EXPECTED_PACKAGES, dbFile);
+      expect(verdict.output).toContain('MATCH');
+      expect(verdict.code).toBe(0);
     });
 
     it('a second run against the unchanged server downloads 0 blobs', async () => {
