@@ -24,6 +24,19 @@ export interface FunctionRuntime {
   stateMachineArn?: string;
   /** Orgs the watcher refreshes: JSON array of {endpoint, org, authTokenSecret?}. */
   watchTargets?: unknown;
+  /** In-process retries of registry calls (REGISTRY_RETRIES); the state machine retries too. */
+  registryRetries?: number;
+}
+
+/** REGISTRY_RETRIES as a count of retries, or undefined for the client's default (3). */
+export function registryRetriesFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.REGISTRY_RETRIES;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 10) {
+    throw new UsageError(`configuring the function: REGISTRY_RETRIES must be 0–10, got "${raw}"`);
+  }
+  return n;
 }
 
 let runtime: FunctionRuntime | undefined;
@@ -67,6 +80,7 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
       return value;
     },
     stateMachineArn: env.STATE_MACHINE_ARN,
+    registryRetries: registryRetriesFromEnv(env),
     watchTargets: env.WATCH_TARGETS ? JSON.parse(env.WATCH_TARGETS) : [],
   };
 }

@@ -3,9 +3,11 @@
 // correlation id (the execution ARN), the stage record (lib/stages/stage-results.ts), EMF
 // metrics flushed even on failure, and an AbortSignal that fires before the Lambda deadline.
 // Errors leave unchanged: Step Functions' Retry/Catch match on their `name`.
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { UsageError } from '../../lib/errors.js';
+import type { ImageStageDeps } from '../../lib/stages/assemble-image.js';
 import { runRecorded } from '../../lib/stages/stage-results.js';
 import type { StageDeps, StageName } from '../../lib/stages/types.js';
 import type { LambdaContext } from './lambda-context.js';
@@ -74,10 +76,13 @@ export function stageHandler<I extends { buildId: string }, R>(spec: StageHandle
     logger.setCorrelationId(event.execution ?? context.awsRequestId);
     logger.appendKeys({ buildId: request.buildId, stage: spec.stage });
     const runtime = functionRuntime();
-    const deps: StageDeps = {
+    const deps: ImageStageDeps = {
       store: runtime.store,
       log: stageLogger,
       ...(opts?.signal ? { signal: opts.signal } : {}),
+      ...(runtime.registryRetries === undefined
+        ? {}
+        : { registryRetry: { retries: runtime.registryRetries } }),
     };
     const metrics = invocationMetrics(spec.stage);
     const started = Date.now();

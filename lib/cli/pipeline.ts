@@ -53,12 +53,14 @@ export async function runPipeline(
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   const request = validateBuildRequest(requestBody);
-  const { setFunctionRuntime, SecretNotFoundError } = await import(
+  const { setFunctionRuntime, SecretNotFoundError, registryRetriesFromEnv } = await import(
     '../../functions/commons/runtime.js'
   );
+  const registryRetries = registryRetriesFromEnv(env);
   const { invokeLocalFunction } = await import('../../functions/commons/local-handlers.js');
   setFunctionRuntime({
     store,
+    ...(registryRetries === undefined ? {} : { registryRetries }),
     async resolveSecret(name) {
       const value = env[secretEnvName(name)];
       if (value === undefined)

@@ -21,6 +21,7 @@ import { FileLayout } from '../registry/file-destination.js';
 import { loadKeychain } from '../registry/keychain.js';
 import { OciLayout } from '../registry/oci-layout.js';
 import { RegistryClient, type UploadProgress } from '../registry/registry-client.js';
+import type { RetryOptions } from '../registry/retry.js';
 import { blobKey, buildKeys } from '../store/keys.js';
 import { putJson, StoreNotFoundError } from '../store/store.js';
 import type { AssembleImageRequest, AssembleImageResult, StageDeps } from './types.js';
@@ -31,6 +32,8 @@ export interface ImageStageDeps extends StageDeps {
   registry?: RegistryClient;
   /** Extra trusted CA certificates (PEM) for registries with a private CA. */
   caCertificates?: string[];
+  /** In-process retries of registry calls (Lambda: fewer, as the state machine retries too). */
+  registryRetry?: RetryOptions;
 }
 
 /** A registry client for a stage call: the injected one, or a new one the caller must close. */
@@ -52,6 +55,7 @@ export async function openRegistryClient(
     keychain,
     insecure: options.insecure ?? false,
     ...(deps.caCertificates ? { caCertificates: deps.caCertificates } : {}),
+    ...(deps.registryRetry ? { retry: deps.registryRetry } : {}),
     ...(options.maxPerRegistry ? { maxPerRegistry: options.maxPerRegistry } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

@@ -7,6 +7,7 @@
 // with a named error, a report, and the destination tag left as it was.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -32,6 +33,18 @@ import {
 import { layerFiles, pullWithSkopeo } from '../support/skopeo.js';
 
 const ORG = 'community';
+
+/** A loopback port that was free a moment ago: nothing answers there. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 const AUTH_SECRET = 'e2e/registry-auth';
 
 describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () => {
@@ -196,6 +209,23 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
       Buffer.from(`${registry.username}:wrong-password`).toString('base64'),
     );
     expect(tagDigest()).toBe(before);
+  });
+
+  it('a registry that is down fails push-image with a temporary named error and a report', async () => {
+    // A port nothing listens on: connections are refused, which the client treats as
+    // temporary; REGISTRY_RETRIES keeps its in-process retries short, the state machine's
+    // Retry runs with no pause locally, then Catch → report.
+    const down = `127.0.0.1:${await closedPort()}/olm/catalog:v1`;
+    const outcome = await runPipeline(request({ buildId: 'e2e-registry-down', to: down }), store, {
+      env: { ...env, REGISTRY_RETRIES: '0' },
+    });
+    expect(outcome.status).toBe('FAILED');
+    const report = await getJson<BuildReport>(store, outcome.reportKey);
+    expect(report.outcome).toBe('failed');
+    expect(report.failure?.stage).toBe('push-image');
+    expect(report.failure?.name).toBe('RegistryUnavailableError');
+    expect(report.failure?.message).toMatch(/127\.0\.0\.1:\d+/);
+    expect(report.stages.find((s) => s.stage === 'push-image')?.outcome).toBe('failed');
   });
 });
 
