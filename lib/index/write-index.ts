@@ -27,18 +27,6 @@ export function sqliteTimestamp(d: Date): string {
   return d.toISOString().replace('T', ' ').slice(0, 19);
 }
 
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
 function insertRows(db: Database, catalog: LoadedCatalog): void {
   const run = (sql: string) => {
     const stmt = db.prepare(sql);
@@ -73,7 +61,7 @@ function insertRows(db: Database, catalog: LoadedCatalog): void {
   try {
     for (const b of catalog.bundles) {
       const csv = goJsonEncode(b.csv);
-      const objects = concatBytes(b.objects.map((o) => (o === b.csv ? csv : goJsonEncode(o))));
+      const objects = Buffer.concat(b.objects.map((o) => (o === b.csv ? csv : goJsonEncode(o))));
       bundle.exec([
         b.name,
         csv,
