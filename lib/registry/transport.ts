@@ -6,6 +6,7 @@
 // system roots, or — with `insecure` — unverified TLS and a fallback to plain HTTP.
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, request } from 'undici';
+import { checkFollowTarget } from './address-guard.js';
 import {
   type Challenge,
   challengeScopes,
@@ -273,6 +274,7 @@ export class RegistryTransport {
     } catch {
       throw new RegistryProtocolError(`getting token for ${registry}: invalid realm`);
     }
+    checkFollowTarget(url, registry, `getting token for ${registry}`);
     if (url.protocol === 'http:' && !this.insecure && !isLoopback(url.hostname)) {
       throw new RegistryProtocolError(
         `getting token for ${registry}: realm ${url.origin} is plain HTTP (use --insecure)`,
@@ -412,6 +414,12 @@ export class RegistryTransport {
   ): Promise<RegistryResponse> {
     let url = new URL(call.url, `${session.base}/`);
     const origin = url.origin;
+    const registryOrigin = new URL(`${session.base}/`).origin;
+    const guard = (target: URL) => {
+      if (target.origin !== registryOrigin)
+        checkFollowTarget(target, call.registry, `${call.action} ${call.subject}`);
+    };
+    guard(url);
     const follow = call.method === 'GET' || call.method === 'HEAD';
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...call.headers };
@@ -437,6 +445,7 @@ export class RegistryTransport {
       ) {
         await res.body.dump().catch(() => undefined);
         url = new URL(location, url);
+        guard(url);
         continue;
       }
       return { status: res.statusCode, headers: resHeaders, body: res.body, url: url.href };

@@ -450,3 +450,43 @@ describe('parallelism', () => {
     await client.close();
   });
 });
+
+describe('where a registry may send us', () => {
+  it('refuses a token realm on a link-local address (cloud metadata) without calling it', async () => {
+    const fake = await startFake((req, res) => {
+      res
+        .writeHead(401, {
+          'www-authenticate': formatChallenges([
+            {
+              scheme: 'Bearer',
+              params: { realm: 'http://169.254.169.254/latest/token', service: 's' },
+            },
+          ]),
+        })
+        .end();
+    });
+    const client = new RegistryClient({ insecure: true, retry: { retries: 0 } });
+    const err = await rejection(
+      client.getManifest({ registry: fake.host, repository: 'a/b', tag: 'v1' }),
+    );
+    expect(err.name).toBe('RegistryProtocolError');
+    expect(err.message).toMatch(
+      /refusing to follow the registry to 169\.254\.169\.254, a link-local address/,
+    );
+    await client.close();
+  });
+
+  it('refuses a redirect to a link-local address', async () => {
+    const fake = await startFake((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end();
+      res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+    });
+    const client = new RegistryClient({ insecure: true, retry: { retries: 0 } });
+    const digest = sha256Digest(Buffer.from('x'));
+    const err = await rejection(client.getBlob(fake.host, 'a/b', digest));
+    expect(err.message).toMatch(
+      /^getting blob .*: refusing to follow the registry to 169\.254\.169\.254/,
+    );
+    await client.close();
+  });
+});
