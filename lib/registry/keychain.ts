@@ -4,10 +4,12 @@
 // REGISTRY_AUTH_FILE and the usual default locations), ECR (ecr-keychain.ts), anonymous.
 // `auths` keys may name a host or host/namespace; the most specific key wins, as in the
 // containers tools. Docker Hub is stored under several historical keys, all understood here.
+// `credHelpers`/`credsStore` name docker credential helpers, which are run on demand.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RegistryError } from '../errors.js';
+import { runCredentialHelper } from './credential-helper.js';
 
 /** A credential for one registry. Only one form is normally set. */
 export interface Credential {
@@ -95,9 +97,27 @@ function entryToCredential(entry: AuthEntry): Credential | undefined {
 /** Credentials from the `auths` map of a docker config.json / containers auth.json. */
 export class AuthFileKeychain implements Keychain {
   private readonly entries = new Map<string, Credential>();
+  /** credHelpers: normalised host → helper name; credsStore: the helper for every other host. */
+  private readonly helpers = new Map<string, string>();
+  private readonly store: string | undefined;
+  private readonly fromHelpers = new Map<string, Promise<Credential | undefined>>();
 
   /** `config` is the parsed JSON; `source` names it in errors (never its content). */
-  constructor(config: unknown, source = 'auth config') {
+  constructor(
+    config: unknown,
+    source = 'auth config',
+    private readonly helperEnv: NodeJS.ProcessEnv = process.env,
+  ) {
+    const { credHelpers, credsStore } = (config ?? {}) as {
+      credHelpers?: unknown;
+      credsStore?: unknown;
+    };
+    if (credHelpers && typeof credHelpers === 'object' && !Array.isArray(credHelpers)) {
+      for (const [host, helper] of Object.entries(credHelpers)) {
+        if (typeof helper === 'string' && helper) this.helpers.set(normalizeAuthKey(host), helper);
+      }
+    }
+    this.store = typeof credsStore === 'string' && credsStore ? credsStore : undefined;
     const auths = (config as { auths?: unknown } | null)?.auths;
     if (auths === undefined) return; // a config.json with only credHelpers etc.
     if (typeof auths !== 'object' || auths === null || Array.isArray(auths)) {
@@ -135,12 +155,30 @@ export class AuthFileKeychain implements Keychain {
     return this.entries.size;
   }
 
+  /** docker's order: a host's credHelper, then `auths`, then the credsStore. */
   async resolve(registry: string, repository: string): Promise<Credential | undefined> {
+    const host = normalizeAuthKey(registry);
+    const helper = this.helpers.get(host);
+    if (helper) return this.viaHelper(helper, host);
     for (const key of authKeyCandidates(registry, repository)) {
       const cred = this.entries.get(key);
       if (cred) return cred;
     }
-    return undefined;
+    return this.store ? this.viaHelper(this.store, host) : undefined;
+  }
+
+  /** One helper call per host and run (helpers may prompt or be slow). */
+  private viaHelper(helper: string, host: string): Promise<Credential | undefined> {
+    let pending = this.fromHelpers.get(host);
+    if (!pending) {
+      pending = runCredentialHelper(helper, host, this.helperEnv);
+      this.fromHelpers.set(host, pending);
+    }
+    return pending;
+  }
+
+  invalidate(registry: string): void {
+    this.fromHelpers.delete(normalizeAuthKey(registry));
   }
 }
 
