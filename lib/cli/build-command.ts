@@ -3,8 +3,11 @@
 // order, against a local-directory store (the embedded default), records each stage's result
 // like the pipeline does, and always ends with the report stage, success or failure.
 // stdout carries only results ("Pushed sha256:… to <ref>"); everything else goes to stderr.
+import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BuilderError, describeError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 import { buildIndex } from '../stages/build-index.js';
@@ -51,10 +54,16 @@ export class OutputWriteError extends BuilderError {
   override name = 'OutputWriteError';
 }
 
-async function writeOutput(what: string, file: string, data: Uint8Array | string): Promise<void> {
+/** Writes a local output; a stream is copied through (the DB can be large). */
+async function writeOutput(
+  what: string,
+  file: string,
+  data: Uint8Array | string | Readable,
+): Promise<void> {
   try {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    await writeFile(file, data);
+    if (data instanceof Readable) await pipeline(data, createWriteStream(file));
+    else await writeFile(file, data);
   } catch (cause) {
     throw new OutputWriteError(`writing ${what}: ${(cause as Error).message}`, { cause });
   }
@@ -139,7 +148,7 @@ export async function buildCommand(
       await writeOutput(
         `the database to ${local.toDb}`,
         local.toDb,
-        await store.get(indexed.dbKey),
+        await store.getStream(indexed.dbKey),
       );
     if (request.to && request.from) {
       const { runImageStages } = await import('./image-steps.js');

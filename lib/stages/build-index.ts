@@ -68,6 +68,8 @@ export async function buildIndex(
   }
   deps.log.info('loading manifests', { files: files.length });
   const catalog = loadCatalog(files);
+  // The raw bytes are no longer needed once decoded: let them go before sql.js grows.
+  files = [];
   const summary = problemsWarning(catalog);
   if (summary) deps.log.warn(summary);
   for (const w of decoding) deps.log.warn(w);
