@@ -48,6 +48,7 @@ export const TEMPORARY_ERROR_NAMES: readonly string[] = [
   'RegistryUnavailableError',
   'RegistryRateLimitedError',
   'AppRegistryUnavailableError',
+  'AppRegistryPackagesUnavailableError',
   'StoreUnavailableError',
 ];
 

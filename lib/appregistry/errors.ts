@@ -62,7 +62,9 @@ export interface PackageFailure {
 
 /**
  * Several packages could not be listed or downloaded. Thrown once, after every package was
- * tried (upstream fails the build then too); temporary only when every failure was.
+ * tried (upstream fails the build then too); temporary only when every failure was. A
+ * temporary one is named AppRegistryPackagesUnavailableError, so the state machine's Retry
+ * (which matches names only) retries it while a permanent failure is not retried.
  */
 export class AppRegistryPackagesFailedError extends AppRegistryError {
   override name = 'AppRegistryPackagesFailedError';
@@ -73,5 +75,6 @@ export class AppRegistryPackagesFailedError extends AppRegistryError {
       temporary: failures.length > 0 && failures.every((f) => f.temporary),
     });
     this.failures = failures;
+    if (this.temporary) this.name = 'AppRegistryPackagesUnavailableError';
   }
 }
