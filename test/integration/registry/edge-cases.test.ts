@@ -453,7 +453,7 @@ describe('parallelism', () => {
 
 describe('where a registry may send us', () => {
   it('refuses a token realm on a link-local address (cloud metadata) without calling it', async () => {
-    const fake = await startFake((req, res) => {
+    const fake = await startFake((_req, res) => {
       res
         .writeHead(401, {
           'www-authenticate': formatChallenges([
