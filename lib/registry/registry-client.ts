@@ -7,6 +7,7 @@
 // parsed references fit without this adapter importing them.
 import { createHash } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { sha256Digest } from '../image/digest.js';
 import type { Keychain } from './keychain.js';
 import { KeyedLimiter } from './limiter.js';
 import {
@@ -122,9 +123,8 @@ const PROGRESS_SLICE = 1024 * 1024;
 const DEFAULT_CHUNKED_THRESHOLD = 64 * 1024 * 1024;
 const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
-export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+/** Re-exported for callers of the client; one implementation in lib/image. */
+export { sha256Digest };
 
 /** "host/repo:tag", "host/repo@sha256:…" for messages. */
 export function formatRef(ref: RepositoryRef): string {
@@ -307,16 +307,7 @@ export class RegistryClient {
     checkDigest(digest);
     const subject = `${registry}/${repository}@${digest}`;
     return this.limited(registry, async () => {
-      const res = await this.transport.send({
-        action: 'getting blob',
-        subject,
-        registry,
-        method: 'GET',
-        url: `/v2/${repository}/blobs/${digest}`,
-        scopes: [pullScope(repository)],
-        expect: [200],
-        idempotent: true,
-      });
+      const res = await this.sendBlobRead('GET', registry, repository, digest);
       const hash = createHash('sha256');
       const verify = new Transform({
         transform(chunk: Buffer, _enc, cb: TransformCallback) {
@@ -430,6 +421,25 @@ export class RegistryClient {
     return r;
   }
 
+  /** GET or HEAD of a blob with a pull scope: the one shape both reads share. */
+  private sendBlobRead(
+    method: 'GET' | 'HEAD',
+    registry: string,
+    repository: string,
+    digest: string,
+  ) {
+    return this.transport.send({
+      action: method === 'GET' ? 'getting blob' : 'checking blob',
+      subject: `${registry}/${repository}@${digest}`,
+      registry,
+      method,
+      url: `/v2/${repository}/blobs/${digest}`,
+      scopes: [pullScope(repository)],
+      expect: [200],
+      idempotent: true,
+    });
+  }
+
   private async headBlob(
     registry: string,
     repository: string,
@@ -437,16 +447,7 @@ export class RegistryClient {
   ): Promise<number | undefined> {
     checkDigest(digest);
     try {
-      const res = await this.transport.send({
-        action: 'checking blob',
-        subject: `${registry}/${repository}@${digest}`,
-        registry,
-        method: 'HEAD',
-        url: `/v2/${repository}/blobs/${digest}`,
-        scopes: [pullScope(repository)],
-        expect: [200],
-        idempotent: true,
-      });
+      const res = await this.sendBlobRead('HEAD', registry, repository, digest);
       await res.body.dump();
       return Number(responseHeader(res.headers, 'content-length') ?? '0');
     } catch (err) {

@@ -3,12 +3,12 @@
 // memory, as oc unpacked them on disk); output is builds/<id>/bundles.db and warnings.json.
 // Load problems are warnings, never failures, exactly as upstream's permissive load; the
 // result carries counts and the DB digest so later stages and the report need no bytes.
-import { createHash } from 'node:crypto';
 import { decodePackageBlob } from '../appregistry/decode.js';
 import type { FileTree } from '../catalog/file-tree.js';
 import { loadCatalog, problemsWarning } from '../catalog/load-catalog.js';
 import type { Problem } from '../catalog/model.js';
 import { CatalogError } from '../errors.js';
+import { sha256Digest } from '../image/digest.js';
 import { loadSqlJs } from '../index/sqljs.js';
 import { writeIndex } from '../index/write-index.js';
 import { buildKeys } from '../store/keys.js';
@@ -89,7 +89,7 @@ export async function buildIndex(
   return {
     buildId: request.buildId,
     dbKey: keys.db,
-    dbDigest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    dbDigest: sha256Digest(bytes),
     dbSize: bytes.length,
     counts,
     warningsKey: keys.warnings,
