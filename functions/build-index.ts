@@ -1,7 +1,6 @@
 // Lambda: build the SQLite index from the fetched packages (read from their stage records,
 // since the fetch Map's output is dropped) or, for local runs, from a manifests directory.
 import { buildIndex } from '../lib/stages/build-index.js';
-import { readFetchedPackages } from '../lib/stages/stage-results.js';
 import type { BuildIndexRequest } from '../lib/stages/types.js';
 import { imageOptions, parseDecodeLimits } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
@@ -18,12 +17,8 @@ export const handler = stageHandler({
     if (decodeLimits) request.decodeLimits = decodeLimits;
     return request;
   },
-  run: async (request, deps) => {
-    const packages = request.manifestDir
-      ? undefined
-      : await readFetchedPackages(deps.store, request.buildId);
-    return buildIndex(packages ? { ...request, packages } : request, deps);
-  },
+  // Without packages or a directory the stage reads the fetch records itself.
+  run: (request, deps) => buildIndex(request, deps),
   measure: (result, add) => {
     add('BundlesLoaded', MetricUnit.Count, result.counts.operatorbundle);
     add('PackagesLoaded', MetricUnit.Count, result.counts.package);
