@@ -152,9 +152,7 @@ export async function buildCommand(
       );
     if (request.to && request.from) {
       const { runImageStages } = await import('./image-steps.js');
-      const pushed = await runImageStages(request, local, indexed, deps, (name) => {
-        stage = name;
-      });
+      const pushed = await runImageStages(request, local, indexed, deps, step);
       process.stdout.write(`Pushed ${pushed.digest} to ${request.to}\n`);
       if (local.digestFile)
         await writeOutput(

@@ -2,7 +2,6 @@
 // (blobs, then manifests, then the tag), each recorded like a pipeline stage.
 import { assembleImage } from '../stages/assemble-image.js';
 import { pushImage } from '../stages/push-image.js';
-import { runRecorded } from '../stages/stage-results.js';
 import type {
   BuildIndexResult,
   BuildRequest,
@@ -17,15 +16,14 @@ export async function runImageStages(
   local: LocalSettings,
   indexed: BuildIndexResult,
   deps: StageDeps,
-  onStage: (stage: StageName) => void,
+  step: <T>(stage: StageName, run: () => Promise<T>) => Promise<T>,
 ): Promise<PushImageResult> {
   const { buildId } = request;
   const common = {
     buildId,
     ...(request.insecure ? { insecure: true } : {}),
   };
-  onStage('assemble-image');
-  const assembled = await runRecorded(deps.store, buildId, 'assemble-image', () =>
+  const assembled = await step('assemble-image', () =>
     assembleImage(
       {
         ...common,
@@ -40,8 +38,7 @@ export async function runImageStages(
       deps,
     ),
   );
-  onStage('push-image');
-  return runRecorded(deps.store, buildId, 'push-image', () =>
+  return step('push-image', () =>
     pushImage(
       {
         ...common,
