@@ -120,7 +120,6 @@ function encodeValue(value: unknown): string {
         for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + encodeValue(value[i]);
         return `${out}]`;
       }
-      if (value instanceof Date) return encodeString(value.toISOString());
       const obj = value as Record<string, unknown>;
       let out = '{';
       let first = true;

@@ -5,7 +5,7 @@
 // api_provider/api_requirer bundle version and for their bundle path, entry ids as given.
 // Foreign keys are enforced while writing, so a model that upstream's SQL would have
 // rejected fails loudly here instead of producing a subtly different index.
-import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
 import type { LoadedCatalog } from '../catalog/model.js';
 import { CatalogError } from '../errors.js';
 import { goJsonEncode } from './go-json.js';
@@ -28,67 +28,49 @@ export function sqliteTimestamp(d: Date): string {
 }
 
 function insertRows(db: Database, catalog: LoadedCatalog): void {
-  const run = (sql: string) => {
-    const stmt = db.prepare(sql);
-    return {
-      exec(values: SqlValue[]) {
-        stmt.run(values);
-      },
-      free: () => stmt.free(),
-    };
-  };
-  const bundle = run(
+  const bundle = db.prepare(
     'INSERT INTO operatorbundle(name, csv, bundle, bundlepath, version, skiprange, replaces, skips) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const image = run('INSERT INTO related_image(image, operatorbundle_name) VALUES (?, ?)');
-  const api = run(
+  const image = db.prepare('INSERT INTO related_image(image, operatorbundle_name) VALUES (?, ?)');
+  const api = db.prepare(
     'INSERT OR IGNORE INTO api(group_name, version, kind, plural) VALUES (?, ?, ?, ?)',
   );
-  const provider = run(
+  const provider = db.prepare(
     'INSERT INTO api_provider(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, NULL)',
   );
-  const requirer = run(
+  const requirer = db.prepare(
     'INSERT INTO api_requirer(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, NULL)',
   );
-  const pkg = run('INSERT INTO package(name) VALUES (?)');
-  const channel = run(
+  const pkg = db.prepare('INSERT INTO package(name) VALUES (?)');
+  const channel = db.prepare(
     'INSERT INTO channel(name, package_name, head_operatorbundle_name) VALUES (?, ?, ?)',
   );
-  const defaultChannel = run('UPDATE package SET default_channel = ? WHERE name = ?');
-  const entry = run(
+  const defaultChannel = db.prepare('UPDATE package SET default_channel = ? WHERE name = ?');
+  const entry = db.prepare(
     'INSERT INTO channel_entry(entry_id, channel_name, package_name, operatorbundle_name, replaces, depth) VALUES (?, ?, ?, ?, ?, ?)',
   );
   try {
     for (const b of catalog.bundles) {
       const csv = goJsonEncode(b.csv);
       const objects = Buffer.concat(b.objects.map((o) => (o === b.csv ? csv : goJsonEncode(o))));
-      bundle.exec([
-        b.name,
-        csv,
-        objects,
-        '',
-        b.version,
-        b.skipRange,
-        b.replaces,
-        b.skips.join(','),
-      ]);
-      for (const img of b.relatedImages) image.exec([img, b.name]);
+      bundle.run([b.name, csv, objects, '', b.version, b.skipRange, b.replaces, b.skips.join(',')]);
+      for (const img of b.relatedImages) image.run([img, b.name]);
       const version = b.version === '' ? null : b.version;
       for (const k of b.provided) {
-        api.exec([k.group, k.version, k.kind, k.plural]);
-        provider.exec([k.group, k.version, k.kind, b.name, version]);
+        api.run([k.group, k.version, k.kind, k.plural]);
+        provider.run([k.group, k.version, k.kind, b.name, version]);
       }
       for (const k of b.required) {
-        api.exec([k.group, k.version, k.kind, k.plural]);
-        requirer.exec([k.group, k.version, k.kind, b.name, version]);
+        api.run([k.group, k.version, k.kind, k.plural]);
+        requirer.run([k.group, k.version, k.kind, b.name, version]);
       }
     }
     for (const p of catalog.packages) {
-      pkg.exec([p.name]);
-      for (const c of p.channels) channel.exec([c.name, p.name, c.head]);
-      defaultChannel.exec([p.defaultChannel, p.name]);
+      pkg.run([p.name]);
+      for (const c of p.channels) channel.run([c.name, p.name, c.head]);
+      defaultChannel.run([p.defaultChannel, p.name]);
       for (const e of p.entries) {
-        entry.exec([e.id, e.channel, e.packageName, e.bundleName, e.replaces ?? null, e.depth]);
+        entry.run([e.id, e.channel, e.packageName, e.bundleName, e.replaces ?? null, e.depth]);
       }
     }
   } finally {
