@@ -1,0 +1,233 @@
+// What a bundle image holds, without a container daemon: its config labels (a bundle image
+// carries the `annotations:` of metadata/annotations.yaml as labels, and upstream's render
+// only treats an image with the package label as a bundle) and the files of its layers
+// (manifests/, metadata/) as the FileTree the bundle-format rules read. Layers are applied in
+// order with OCI whiteouts; links and special files never become files; gunzip and tar are
+// capped like App Registry blobs so a hostile layer cannot exhaust memory.
+import { gunzipSync } from 'node:zlib';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../appregistry/decode.js';
+import { readTar, type TarEntry } from '../appregistry/tar.js';
+import { PACKAGE_ANNOTATION } from '../catalog/bundle-format.js';
+import type { FileTree } from '../catalog/file-tree.js';
+import { RegistryError } from '../errors.js';
+import { parseReference, withDigest } from '../image/reference.js';
+import type { OciLayout } from './oci-layout.js';
+import type { RegistryClient } from './registry-client.js';
+
+/** The image is not a bundle image (no package label) or its layers cannot be read. */
+export class BundleImageError extends RegistryError {
+  override name = 'BundleImageError';
+}
+
+/** The image has no `operators.operatorframework.io.bundle.package.v1` label. */
+export class BundleImageLabelsError extends BundleImageError {
+  override name = 'BundleImageLabelsError';
+}
+
+export interface BundleImageContent {
+  labels: Record<string, string>;
+  files: FileTree;
+}
+
+export interface LayerBlob {
+  mediaType: string;
+  data: Uint8Array;
+}
+
+const MAX_META_BYTES = 1024 * 1024;
+
+/** The config's labels (config.config.Labels), checked for the bundle package label. */
+export function bundleLabels(ref: string, config: unknown): Record<string, string> {
+  const inner = (config as { config?: { Labels?: unknown } } | undefined)?.config;
+  const raw = inner?.Labels;
+  const labels: Record<string, string> = {};
+  if (raw && typeof raw === 'object')
+    for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
+  if (!labels[PACKAGE_ANNOTATION]) {
+    const keys = Object.keys(labels).sort();
+    throw new BundleImageLabelsError(
+      `reading bundle image ${ref}: not a bundle image, no ${PACKAGE_ANNOTATION} label (${keys.length === 0 ? 'the image has no labels' : `found labels ${keys.join(', ')}`})`,
+    );
+  }
+  return labels;
+}
+
+function layerTar(ref: string, layer: LayerBlob, caps: DecodeLimits): Uint8Array {
+  const gz = layer.data.length >= 2 && layer.data[0] === 0x1f && layer.data[1] === 0x8b;
+  if (!gz) {
+    if (/zstd/.test(layer.mediaType))
+      throw new BundleImageError(`reading bundle image ${ref}: zstd layers are not supported`);
+    return layer.data;
+  }
+  const maxOutputLength = caps.maxTotalBytes + (caps.maxEntries + 2) * 1024 + MAX_META_BYTES;
+  try {
+    return gunzipSync(layer.data, { maxOutputLength });
+  } catch (cause) {
+    throw new BundleImageError(
+      `reading bundle image ${ref}: layer does not decompress within ${maxOutputLength} bytes: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+function cleanPath(ref: string, name: string): string {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..') || name.includes('\0'))
+    throw new BundleImageError(
+      `reading bundle image ${ref}: layer entry ${JSON.stringify(name)} leaves the image root`,
+    );
+  return parts.join('/');
+}
+
+/** The files of the image's layers, applied in order (whiteouts remove earlier files). */
+export function bundleLayerFiles(
+  ref: string,
+  layers: readonly LayerBlob[],
+  limits: Partial<DecodeLimits> = {},
+): FileTree {
+  const caps: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, ...limits };
+  const files = new Map<string, Uint8Array>();
+  let total = 0;
+  for (const layer of layers) {
+    let entries: TarEntry[];
+    try {
+      entries = [
+        ...readTar(layerTar(ref, layer, caps), {
+          maxEntries: caps.maxEntries,
+          maxMetaBytes: MAX_META_BYTES,
+        }),
+      ];
+    } catch (err) {
+      if (err instanceof BundleImageError) throw err;
+      throw new BundleImageError(`reading bundle image ${ref}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    for (const entry of entries) {
+      const path = cleanPath(ref, entry.name);
+      const slash = path.lastIndexOf('/');
+      const base = path.slice(slash + 1);
+      const dir = slash === -1 ? '' : path.slice(0, slash);
+      if (base === '.wh..wh..opq') {
+        for (const k of [...files.keys()]) if (k.startsWith(`${dir}/`)) files.delete(k);
+        continue;
+      }
+      if (base.startsWith('.wh.')) {
+        const gone = (dir ? `${dir}/` : '') + base.slice(4);
+        for (const k of [...files.keys()])
+          if (k === gone || k.startsWith(`${gone}/`)) files.delete(k);
+        continue;
+      }
+      if (entry.type !== 'file' || path === '') continue;
+      if (entry.size > caps.maxFileBytes)
+        throw new BundleImageError(
+          `reading bundle image ${ref}: file ${path} has ${entry.size} bytes, over the ${caps.maxFileBytes}-byte cap`,
+        );
+      total += entry.size;
+      if (total > caps.maxTotalBytes)
+        throw new BundleImageError(
+          `reading bundle image ${ref}: files hold more than ${caps.maxTotalBytes} bytes`,
+        );
+      files.set(path, entry.data);
+    }
+  }
+  return [...files].map(([path, data]) => ({ path, data }));
+}
+
+/** Where bundle images are read from: a v2 registry (via RegistryClient) or an OCI layout. */
+export interface BundleImageReader {
+  /** The manifest (or index) of `ref`, digest-verified. */
+  manifest(ref: string, digest?: string): Promise<{ bytes: Uint8Array; digest: string }>;
+  /** A blob of `ref`'s repository, digest-verified. */
+  blob(ref: string, digest: string): Promise<Uint8Array>;
+}
+
+export interface PulledBundleImage extends BundleImageContent {
+  /** The reference as given (it becomes the bundle's `image`). */
+  ref: string;
+  /** Digest of the image manifest that was read. */
+  digest: string;
+}
+
+function parseJson(ref: string, what: string, bytes: Uint8Array): Record<string, unknown> {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
+    throw new Error('not a JSON object');
+  } catch (err) {
+    throw new BundleImageError(`reading bundle image ${ref}: ${what}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+interface DescriptorLike {
+  digest: string;
+  mediaType?: string;
+  platform?: { os?: string; architecture?: string };
+}
+
+function descriptors(value: unknown): DescriptorLike[] {
+  return Array.isArray(value)
+    ? value.filter((d): d is DescriptorLike => typeof d?.digest === 'string')
+    : [];
+}
+
+/**
+ * Pulls one bundle image: manifest (an index picks linux/amd64, else its first image), config
+ * labels (a missing package label is BundleImageLabelsError), then the layers' files.
+ */
+export async function pullBundleImage(
+  reader: BundleImageReader,
+  ref: string,
+  limits: Partial<DecodeLimits> = {},
+): Promise<PulledBundleImage> {
+  let m = await reader.manifest(ref);
+  let doc = parseJson(ref, 'manifest', m.bytes);
+  if (Array.isArray(doc.manifests)) {
+    const list = descriptors(doc.manifests);
+    const pick =
+      list.find((d) => d.platform?.os === 'linux' && d.platform.architecture === 'amd64') ??
+      list[0];
+    if (!pick) throw new BundleImageError(`reading bundle image ${ref}: the index lists no image`);
+    m = await reader.manifest(ref, pick.digest);
+    doc = parseJson(ref, 'manifest', m.bytes);
+  }
+  const config = descriptors([doc.config])[0];
+  if (!config) throw new BundleImageError(`reading bundle image ${ref}: manifest has no config`);
+  const labels = bundleLabels(ref, parseJson(ref, 'config', await reader.blob(ref, config.digest)));
+  const layers: LayerBlob[] = [];
+  for (const d of descriptors(doc.layers))
+    layers.push({ mediaType: d.mediaType ?? '', data: await reader.blob(ref, d.digest) });
+  return { ref, digest: m.digest, labels, files: bundleLayerFiles(ref, layers, limits) };
+}
+
+/** Bundle images in a v2 registry, with the client's auth, retries, limits and digest checks. */
+export function registryBundleReader(client: RegistryClient): BundleImageReader {
+  return {
+    async manifest(ref, digest) {
+      const parsed = parseReference(ref);
+      const m = await client.getManifest(digest ? withDigest(parsed, digest) : parsed);
+      return { bytes: m.bytes, digest: m.digest };
+    },
+    blob(ref, digest) {
+      const parsed = parseReference(ref);
+      return client.getBlob(parsed.registry, parsed.repository, digest);
+    },
+  };
+}
+
+/** Bundle images of an OCI layout; `tagOf` maps a reference to its index.json ref name. */
+export function layoutBundleReader(
+  layout: OciLayout,
+  tagOf: (ref: string) => string,
+): BundleImageReader {
+  return {
+    async manifest(ref, digest) {
+      const d = digest ?? (await layout.resolve(tagOf(ref))).digest;
+      return { bytes: await layout.readBlob(d), digest: d };
+    },
+    blob: (_ref, digest) => layout.readBlob(digest),
+  };
+}

@@ -1,0 +1,44 @@
+// The bundle-format reference corpus (../shared/corpus/bundles-dev): 473 bundles of 30
+// packages as folders and as an OCI layout of bundle images, with what opm v1.26.5 makes of
+// them. Tests read it in place (never copied) and skip with this message when it is absent.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SHARED } from './shared-corpus.js';
+
+export const BUNDLES_CORPUS = path.join(SHARED, 'corpus', 'bundles-dev');
+export const BUNDLES_PACKAGES = path.join(BUNDLES_CORPUS, 'packages');
+export const BUNDLES_LAYOUT = path.join(BUNDLES_CORPUS, 'images');
+export const EXPECTED_RENDER = path.join(BUNDLES_CORPUS, 'expected', 'opm-v1.26.5-render.json');
+export const EXPECTED_REGISTRY_ADD = path.join(
+  BUNDLES_CORPUS,
+  'expected',
+  'opm-v1.26.5-registry-add.migrate',
+);
+export const HAVE_BUNDLES_CORPUS = existsSync(path.join(BUNDLES_LAYOUT, 'index.json'));
+export const BUNDLES_SKIP_REASON = `../shared/corpus/bundles-dev is absent (looked in ${BUNDLES_CORPUS}); bundle corpus tests skipped`;
+/** The host the expected files were rendered against, rewritten to bundles.example. */
+export const EXPECTED_IMAGE_HOST = 'bundles.example/';
+export const COMPARE_FBC = path.join(SHARED, 'tools', 'compare-fbc');
+
+if (!HAVE_BUNDLES_CORPUS) console.warn(`[corpus] ${BUNDLES_SKIP_REASON}`);
+
+/** compare-fbc's verdict; exit 1 (DIFFERENT) is returned with the report, not thrown. */
+export async function compareFbc(
+  expected: string,
+  actual: string,
+  args: string[] = [],
+): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      'python3',
+      [COMPARE_FBC, ...args, expected, actual],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
