@@ -14,7 +14,7 @@ import { runLocalExecution } from '../stages/pipeline-local.js';
 import { buildKeys } from '../store/keys.js';
 import { LocalDirStore } from '../store/local-dir-store.js';
 import { S3Store } from '../store/s3-store.js';
-import type { Store } from '../store/store.js';
+import { getJson, type Store } from '../store/store.js';
 
 export const PIPELINE_USAGE = `Usage: catalog-build pipeline --request FILE [--s3-endpoint URL] [--bucket NAME | --store DIR] [--verbose]
 
@@ -71,6 +71,8 @@ export async function runPipeline(
   await saveBuildRequest(store, request);
   const run = await runLocalExecution(request, invokeLocalFunction, {
     executionName: request.buildId,
+    // The Distributed Map's ItemReader: the bucket is this run's store, whatever its name.
+    readItems: (_bucket, key) => getJson(store, key),
   });
   const outcome: PipelineOutcome = {
     buildId: request.buildId,

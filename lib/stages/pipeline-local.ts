@@ -3,8 +3,12 @@
 // Task's Lambda replaced by an in-process function keyed by the function's logical id. The
 // CloudFormation intrinsics the definition holds (Fn::GetAtt) become fixed local ARNs here.
 // This is the engine of `catalog-build pipeline` and of the end-to-end tests.
+// aws-local-stepfunctions has no Distributed Map (it ignores ItemReader), so a DISTRIBUTED
+// Map state runs here as AWS runs it: a map run that reads its items from the store (the
+// ItemReader's object) and one child execution per item, each with its own event history.
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import definition from '../../infra/state-machine.asl.json' with { type: 'json' };
+import { mapSettled } from '../appregistry/parallel.js';
 
 // aws-local-stepfunctions' Task states use Promise.withResolvers, which Node 20 lacks.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
@@ -26,6 +30,8 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:catalog-build`;
+/** What `{"Ref": "CatalogBucket"}` (the store bucket) resolves to in a local run. */
+export const LOCAL_BUCKET = 'catalog-build-local';
 
 /** "ListPackagesLambdaFunction" (the serverless logical id) → the local ARN of that function. */
 export function localFunctionArn(logicalId: string): string {
@@ -45,6 +51,7 @@ export function resolvedDefinition(raw: unknown = definition): StateMachineDefin
     if (v && typeof v === 'object') {
       const getAtt = v['Fn::GetAtt'];
       if (Array.isArray(getAtt) && getAtt[1] === 'Arn') return localFunctionArn(String(getAtt[0]));
+      if (v.Ref === 'CatalogBucket') return LOCAL_BUCKET;
       const sub = v['Fn::Sub'];
       if (typeof sub === 'string') {
         return sub
@@ -81,13 +88,44 @@ export function taskFunctions(raw: unknown = definition): Map<string, string> {
 /** Invokes the function with that logical id ("FetchPackage") on an event. */
 export type LocalInvoke = (functionId: string, event: unknown) => Promise<unknown>;
 
+/** Step Functions quotas of a Standard execution that a build must stay under. */
+export const STEP_FUNCTIONS_LIMITS = {
+  payloadBytes: 256 * 1024,
+  historyEvents: 25_000,
+  inlineMapConcurrency: 40,
+} as const;
+
+/** What one execution (the build, or one child of a map run) used of those limits. */
+export interface ExecutionUsage {
+  /** Largest state input/output seen, in bytes of JSON. */
+  largestPayload: { bytes: number; state: string };
+  /**
+   * History events AWS would record: every local event, plus three per Task attempt
+   * (Scheduled, Started, Succeeded or Failed), which the local engine does not log.
+   */
+  historyEvents: number;
+}
+
+/** A Distributed Map state's run: its items and the busiest of its child executions. */
+export interface MapRunUsage {
+  items: number;
+  childExecutions: number;
+  maxConcurrent: number;
+  /** The largest history and payload of any one child execution. */
+  largestChild: ExecutionUsage;
+}
+
 export interface LocalExecution {
   executionArn: string;
   status: 'SUCCEEDED' | 'FAILED';
   output?: unknown;
   error?: { name: string; cause: string };
-  /** Largest state input/output seen, in bytes of JSON (Step Functions caps them at 256 KB). */
+  /** Largest state input/output of the build and of every child execution. */
   largestPayload: { bytes: number; state: string };
+  /** History events of the build's own execution (children have their own histories). */
+  historyEvents: number;
+  /** Distributed Map runs, by state name. */
+  mapRuns: Record<string, MapRunUsage>;
   /** Task invocations per state name, retries included. */
   invocations: Record<string, number>;
   retries: number;
@@ -99,6 +137,59 @@ export interface LocalRunOptions {
   retryDelayMs?: number;
   onEvent?: (event: ExecutionEvent) => void;
   definition?: unknown;
+  /** A Distributed Map's ItemReader: the JSON object at bucket/key (locally, in the store). */
+  readItems?: (bucket: string, key: string) => Promise<unknown>;
+}
+
+type States = Record<string, Record<string, unknown>>;
+
+/** `$`, `$.a.b` on the state input, `$$.a.b` on the context object; nothing fancier. */
+function pathValue(path: string, input: Json, context: Json): Json {
+  const [root, rest] = path.startsWith('$$') ? [context, path.slice(2)] : [input, path.slice(1)];
+  if (rest !== '' && !/^(\.[A-Za-z0-9_]+)+$/.test(rest))
+    throw new Error(`running the map run locally: unsupported path ${path}`);
+  let v: Json = root;
+  for (const part of rest.split('.').slice(1)) {
+    v = v && typeof v === 'object' && !Array.isArray(v) ? (v[part] ?? null) : null;
+  }
+  return v;
+}
+
+/** A payload template (ItemSelector, ItemReader Parameters) applied to an input. */
+function applyTemplate(template: Json, input: Json, context: Json): Json {
+  if (!template || typeof template !== 'object' || Array.isArray(template)) return template;
+  return Object.fromEntries(
+    Object.entries(template).map(([k, v]) =>
+      k.endsWith('.$')
+        ? [k.slice(0, -2), pathValue(String(v), input, context)]
+        : [k, applyTemplate(v, input, context)],
+    ),
+  );
+}
+
+class UsageMeter implements ExecutionUsage {
+  largestPayload = { bytes: 0, state: '' };
+  historyEvents = 0;
+  retries = 0;
+  add(event: ExecutionEvent): void {
+    this.historyEvents++;
+    if (event.type === 'StateRetried') {
+      this.retries++;
+      this.historyEvents += 3;
+    }
+    if (!('state' in event)) return;
+    if (event.type === 'StateEntered' && event.state.type === 'Task') this.historyEvents += 3;
+    for (const payload of [event.state.input, event.state.output]) {
+      if (payload === undefined) continue;
+      const bytes = Buffer.byteLength(JSON.stringify(payload));
+      if (bytes > this.largestPayload.bytes)
+        this.largestPayload = { bytes, state: event.state.name };
+    }
+  }
+}
+
+class MapRunFailedError extends Error {
+  override name = 'States.ExceedToleratedFailureThreshold';
 }
 
 export async function runLocalExecution(
@@ -119,15 +210,112 @@ export async function runLocalExecution(
       return ((await invoke(fn, event)) ?? null) as Json;
     };
   }
-  const machine = new StateMachine(resolvedDefinition(raw), {
+  const executionArn = `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${options.executionName}`;
+  const meter = new UsageMeter();
+  const mapRuns: Record<string, MapRunUsage> = {};
+  const overrides = {
+    taskResourceLocalHandlers: taskResourceLocalHandlers as never,
+    retryIntervalOverrides,
+  };
+  const resolved = resolvedDefinition(raw) as unknown as { States: States };
+
+  // Each DISTRIBUTED Map becomes a Task (same ResultPath, Catch, Next) whose local handler
+  // is the map run: read the items, one child execution per item, MaxConcurrency at once.
+  for (const [name, state] of Object.entries(resolved.States)) {
+    const processor = state.ItemProcessor as
+      | { ProcessorConfig?: { Mode?: string }; StartAt: string; States: States }
+      | undefined;
+    if (processor?.ProcessorConfig?.Mode !== 'DISTRIBUTED') continue;
+    const { ItemReader, ItemSelector, MaxConcurrency, ItemProcessor, Type, Comment, ...kept } =
+      state as Record<string, Json>;
+    resolved.States[name] = { ...kept, Type: 'Task', Resource: localFunctionArn(`MapRun${name}`) };
+    const child = new StateMachine(
+      { StartAt: processor.StartAt, States: processor.States } as unknown as StateMachineDefinition,
+      { validationOptions: { noValidate: true } },
+    );
+    taskResourceLocalHandlers[name] = async (mapInput) => {
+      const context = {
+        Execution: { Id: executionArn, Name: options.executionName, Input: input as Json },
+      };
+      const reader = applyTemplate(
+        ((ItemReader as { Parameters?: Json })?.Parameters ?? {}) as Json,
+        mapInput as Json,
+        context,
+      ) as { Bucket?: string; Key?: string };
+      if (!options.readItems || !reader.Bucket || !reader.Key)
+        throw new Error(`running map run ${name} locally: no ItemReader object to read`);
+      const items = await options.readItems(reader.Bucket, reader.Key);
+      if (!Array.isArray(items))
+        throw new Error(`running map run ${name} locally: ${reader.Key} is not a JSON array`);
+      const usage: MapRunUsage = {
+        items: items.length,
+        childExecutions: 0,
+        maxConcurrent: 0,
+        largestChild: { largestPayload: { bytes: 0, state: '' }, historyEvents: 0 },
+      };
+      mapRuns[name] = usage;
+      let running = 0;
+      let failed: { index: number; error: string; cause: string } | undefined;
+      await mapSettled(items as Json[], Number(MaxConcurrency) || 1, async (item, index) => {
+        if (failed) return; // a failed child stops the run (tolerated failures: 0)
+        const childName = `${options.executionName}-${index}`;
+        const childArn = `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}/${name}:${childName}`;
+        const selected = ItemSelector
+          ? applyTemplate(ItemSelector, mapInput as Json, {
+              ...context,
+              Map: { Item: { Index: index, Value: item } },
+            })
+          : item;
+        usage.childExecutions++;
+        usage.maxConcurrent = Math.max(usage.maxConcurrent, ++running);
+        const childMeter = new UsageMeter();
+        const run = child.run(selected, {
+          overrides,
+          context: {
+            Execution: {
+              Id: childArn,
+              Name: childName,
+              Input: selected,
+              StartTime: new Date().toISOString(),
+            },
+            StateMachine: { Id: LOCAL_STATE_MACHINE_ARN, Name: 'catalog-build' },
+          },
+        });
+        const watching = (async () => {
+          for await (const event of run.eventLogs) {
+            options.onEvent?.(event);
+            childMeter.add(event);
+          }
+        })();
+        try {
+          await run.result;
+        } catch (err) {
+          const e = (err as { cause?: { name?: string; message?: string } }).cause ?? {};
+          failed ??= { index, error: e.name ?? 'Error', cause: e.message ?? String(err) };
+        } finally {
+          await watching.catch(() => {});
+          running--;
+          meter.retries += childMeter.retries;
+          if (childMeter.historyEvents > usage.largestChild.historyEvents)
+            usage.largestChild.historyEvents = childMeter.historyEvents;
+          if (childMeter.largestPayload.bytes > usage.largestChild.largestPayload.bytes)
+            usage.largestChild.largestPayload = childMeter.largestPayload;
+        }
+      });
+      if (failed) {
+        throw new MapRunFailedError(
+          `running map run ${name}: child execution of item ${failed.index} failed with ${failed.error}: ${failed.cause}`,
+        );
+      }
+      return null;
+    };
+  }
+
+  const machine = new StateMachine(resolved as unknown as StateMachineDefinition, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
-  const executionArn = `${LOCAL_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${options.executionName}`;
   const execution = machine.run(input as Json, {
-    overrides: {
-      taskResourceLocalHandlers: taskResourceLocalHandlers as never,
-      retryIntervalOverrides,
-    },
+    overrides,
     context: {
       Execution: {
         Id: executionArn,
@@ -138,26 +326,29 @@ export async function runLocalExecution(
       StateMachine: { Id: LOCAL_STATE_MACHINE_ARN, Name: 'catalog-build' },
     },
   });
-  const largestPayload = { bytes: 0, state: '' };
-  let retries = 0;
   const watching = (async () => {
     for await (const event of execution.eventLogs) {
       options.onEvent?.(event);
-      if (event.type === 'StateRetried') retries++;
-      if ('state' in event) {
-        for (const payload of [event.state.input, event.state.output]) {
-          if (payload === undefined) continue;
-          const bytes = Buffer.byteLength(JSON.stringify(payload));
-          if (bytes > largestPayload.bytes)
-            Object.assign(largestPayload, { bytes, state: event.state.name });
-        }
-      }
+      meter.add(event);
     }
   })();
+  const usage = () => {
+    let largestPayload = meter.largestPayload;
+    for (const run of Object.values(mapRuns))
+      if (run.largestChild.largestPayload.bytes > largestPayload.bytes)
+        largestPayload = run.largestChild.largestPayload;
+    return {
+      largestPayload,
+      historyEvents: meter.historyEvents,
+      mapRuns,
+      invocations,
+      retries: meter.retries,
+    };
+  };
   try {
     const output = await execution.result;
     await watching;
-    return { executionArn, status: 'SUCCEEDED', output, largestPayload, invocations, retries };
+    return { executionArn, status: 'SUCCEEDED', output, ...usage() };
   } catch (err) {
     await watching.catch(() => {});
     const e = err as { name?: string; message?: string; cause?: unknown };
@@ -166,13 +357,6 @@ export async function runLocalExecution(
     const name = inner?.name ?? e.name ?? 'Error';
     const cause =
       typeof inner?.cause === 'string' ? inner.cause : (inner?.message ?? e.message ?? '');
-    return {
-      executionArn,
-      status: 'FAILED',
-      error: { name, cause },
-      largestPayload,
-      invocations,
-      retries,
-    };
+    return { executionArn, status: 'FAILED', error: { name, cause }, ...usage() };
   }
 }

@@ -17,6 +17,8 @@ export const buildKeys = (buildId: string) => {
   return {
     request: `${base}/request.json`,
     packages: `${base}/packages.json`,
+    /** The listed package names as one JSON array: the Distributed Map's ItemReader input. */
+    packageNames: `${base}/package-names.json`,
     db: `${base}/bundles.db`,
     warnings: `${base}/warnings.json`,
     image: `${base}/image.json`,

@@ -146,6 +146,23 @@ describe('serverless package (offline)', () => {
     const invoke = JSON.stringify(resources.CatalogBuildStateMachineRole!.Properties.Policies);
     expect(invoke).toContain('lambda:InvokeFunction');
     expect(invoke).not.toContain('ApiLambdaFunction');
+    // The Distributed Map's run: it reads the names object of the bucket and starts and
+    // watches child executions of this same state machine, nothing wider.
+    const sfnStatements = resources.CatalogBuildStateMachineRole!.Properties.Policies.flatMap(
+      (p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement,
+    ) as Array<{ Action: string | string[]; Resource: unknown }>;
+    const allowed = (action: string) =>
+      sfnStatements
+        .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action))
+        .map((s) => JSON.stringify(s.Resource));
+    expect(allowed('s3:GetObject').join()).toContain('CatalogBucket');
+    expect(allowed('s3:PutObject')).toEqual([]);
+    expect(allowed('states:StartExecution').join()).toContain(
+      'stateMachine:olm-catalog-builder-test',
+    );
+    expect(allowed('states:DescribeExecution').join()).toContain(
+      'execution:olm-catalog-builder-test',
+    );
   });
 
   it('deploys the state machine from infra/state-machine.asl.json with the stage functions wired in', () => {

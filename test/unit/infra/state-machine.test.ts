@@ -4,12 +4,16 @@
 // payload limit, a temporary error is retried, a permanent one is reported with its stage.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { INLINE_MAP_MAX_PACKAGES, listingOutput } from '../../../functions/list-packages.js';
 import definition from '../../../infra/state-machine.asl.json' with { type: 'json' };
 import { TEMPORARY_ERROR_NAMES } from '../../../lib/errors.js';
 import {
+  LOCAL_BUCKET,
   type LocalInvoke,
+  type LocalRunOptions,
   resolvedDefinition,
   runLocalExecution,
+  STEP_FUNCTIONS_LIMITS,
   taskFunctions,
 } from '../../../lib/stages/pipeline-local.js';
 
@@ -54,6 +58,7 @@ describe('state machine definition', () => {
     expect(tasks.map(([n]) => n).sort()).toEqual([
       'AssembleImage',
       'BuildIndex',
+      'FetchListedPackage',
       'FetchPackage',
       'ListPackages',
       'PushImage',
@@ -70,6 +75,7 @@ describe('state machine definition', () => {
     const stages: Record<string, string> = {
       ListPackages: 'list-packages',
       FetchPackages: 'fetch-package',
+      FetchPackagesDistributed: 'fetch-package',
       BuildIndex: 'build-index',
       AssembleImage: 'assemble-image',
       PushImage: 'push-image',
@@ -84,11 +90,62 @@ describe('state machine definition', () => {
     }
     expect((states.FetchPackages as { MaxConcurrency?: number }).MaxConcurrency).toBeGreaterThan(0);
     expect(taskFunctions().get('FetchPackage')).toBe('FetchPackage');
+    expect(taskFunctions().get('FetchListedPackage')).toBe('FetchPackage');
+  });
+
+  it('fans out big orgs in a Distributed Map reading the names from the bucket', () => {
+    const states = definition.States as unknown as Record<string, Record<string, unknown>>;
+    expect(states.ListPackages!.Next).toBe('FanOut');
+    expect(states.FanOut).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.listing.names', IsPresent: true, Next: 'FetchPackages' }],
+      Default: 'FetchPackagesDistributed',
+    });
+    const distributed = states.FetchPackagesDistributed!;
+    expect(distributed).toMatchObject({
+      Type: 'Map',
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { Bucket: { Ref: 'CatalogBucket' }, 'Key.$': '$.listing.itemsKey' },
+      },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ResultPath: null,
+      Next: 'BuildIndex',
+    });
+    // The same fetch, the same item, as the inline Map: only where the names come from differs.
+    expect(distributed.ItemSelector).toEqual(states.FetchPackages!.ItemSelector);
+    const inner = (distributed.ItemProcessor as { States: Record<string, unknown> }).States;
+    const inlineInner = (states.FetchPackages!.ItemProcessor as { States: Record<string, unknown> })
+      .States;
+    expect(inner.FetchListedPackage).toEqual(inlineInner.FetchPackage);
+    // Both Maps stay within the inline Map's concurrency, which the App Registry sees.
+    for (const m of [distributed, states.FetchPackages!])
+      expect(m.MaxConcurrency).toBeLessThanOrEqual(STEP_FUNCTIONS_LIMITS.inlineMapConcurrency);
+  });
+
+  it('list-packages hands over the names inline up to the inline Map limit only', () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `p${i}`);
+    expect(listingOutput(names(INLINE_MAP_MAX_PACKAGES), 'k').names).toHaveLength(
+      INLINE_MAP_MAX_PACKAGES,
+    );
+    expect(listingOutput(names(INLINE_MAP_MAX_PACKAGES + 1), 'k')).toEqual({
+      count: INLINE_MAP_MAX_PACKAGES + 1,
+      itemsKey: 'k',
+    });
   });
 });
 
 /** Stand-in functions: synthetic results of the real shapes, failures on demand. */
 function fakeFunctions(packageCount: number, failures: Record<string, Error[]> = {}) {
+  // Names as long as real ones get (the longest in the dev corpus has 40 characters).
+  const listed = Array.from(
+    { length: packageCount },
+    (_, i) => `operator-package-with-a-long-name-${String(i).padStart(5, '0')}`,
+  );
+  // The bucket the ItemReader reads: what the list-packages handler wrote there.
+  const bucket = new Map([[`${LOCAL_BUCKET}/${ITEMS_KEY}`, listed]]);
+  const readItems: LocalRunOptions['readItems'] = async (b, key) => bucket.get(`${b}/${key}`);
   const calls: Array<{
     fn: string;
     event: { input: Record<string, unknown>; execution?: string };
@@ -101,13 +158,7 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
     const input = event.input;
     switch (fn) {
       case 'ListPackages':
-        return {
-          count: packageCount,
-          names: Array.from(
-            { length: packageCount },
-            (_, i) => `operator-package-number-${String(i).padStart(4, '0')}`,
-          ),
-        };
+        return listingOutput(listed, ITEMS_KEY);
       case 'FetchPackage':
         return { name: input.name, digest: `sha256:${'a'.repeat(64)}` };
       case 'BuildIndex':
@@ -147,8 +198,9 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
         throw new Error(`no function ${fn}`);
     }
   };
-  return { calls, invoke };
+  return { calls, invoke, readItems };
 }
+const ITEMS_KEY = 'builds/b1/package-names.json';
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 const REQUEST = {
@@ -164,15 +216,66 @@ describe('state machine run locally', () => {
     const run = await runLocalExecution(REQUEST, f.invoke, { executionName: 'big' });
     expect(run.status).toBe('SUCCEEDED');
     expect(run.invocations.FetchPackage).toBe(1000);
+    expect(run.mapRuns).toEqual({});
     expect(run.largestPayload.bytes).toBeLessThan(64 * 1024);
+    // The inline Map's iterations are in the build's own history: ~7 events per package,
+    // which leaves room for retries under the 25,000-event limit.
+    expect(run.historyEvents).toBeLessThan(STEP_FUNCTIONS_LIMITS.historyEvents / 3);
     console.info(
-      `[payload] 1,000 packages: largest state payload ${run.largestPayload.bytes} B in ${run.largestPayload.state}`,
+      `[limits] 1,000 packages (inline Map): largest state payload ${run.largestPayload.bytes} B in ${run.largestPayload.state}, ${run.historyEvents} history events`,
     );
     // Every Task got the execution ARN for the logs' correlation id.
     expect(f.calls.every((c) => c.event.execution?.endsWith(':execution:catalog-build:big'))).toBe(
       true,
     );
   });
+
+  it('keeps a 5,000-package org under every limit with the Distributed Map', async () => {
+    const f = fakeFunctions(5000);
+    const run = await runLocalExecution(REQUEST, f.invoke, {
+      executionName: 'huge',
+      readItems: f.readItems,
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.invocations.FetchListedPackage).toBe(5000);
+    expect(run.invocations.FetchPackage).toBe(0);
+    const mapRun = run.mapRuns.FetchPackagesDistributed!;
+    expect(mapRun).toMatchObject({ items: 5000, childExecutions: 5000 });
+    expect(mapRun.maxConcurrent).toBeLessThanOrEqual(8);
+    // The build's own history does not grow with the org; each child's is a few events.
+    expect(run.historyEvents).toBeLessThan(100);
+    expect(mapRun.largestChild.historyEvents).toBeLessThan(50);
+    // No state holds the names: the largest payload is the same as for a 2-package org.
+    expect(run.largestPayload.bytes).toBeLessThan(4 * 1024);
+    expect(run.largestPayload.bytes).toBeLessThan(STEP_FUNCTIONS_LIMITS.payloadBytes);
+    const fetched = f.calls.filter((c) => c.fn === 'FetchPackage').map((c) => c.event.input.name);
+    expect(new Set(fetched).size).toBe(5000);
+    const buildIndex = f.calls.find((c) => c.fn === 'BuildIndex')!;
+    expect(buildIndex.event.input.listing).toEqual({ count: 5000, itemsKey: ITEMS_KEY });
+    console.info(
+      `[limits] 5,000 packages (Distributed Map): largest state payload ${run.largestPayload.bytes} B in ${run.largestPayload.state}, ${run.historyEvents} history events in the build, at most ${mapRun.largestChild.historyEvents} per child execution, ${mapRun.maxConcurrent} children at once`,
+    );
+  }, 120_000);
+
+  it('reports a failed child of the Distributed Map as a fetch-package failure', async () => {
+    const f = fakeFunctions(INLINE_MAP_MAX_PACKAGES + 1, {
+      FetchPackage: [named('AppRegistryAuthError', 'pulling blob: 401 Unauthorized')],
+    });
+    const run = await runLocalExecution(REQUEST, f.invoke, {
+      executionName: 'huge-fail',
+      readItems: f.readItems,
+    });
+    expect(run.status).toBe('FAILED');
+    const report = f.calls.find((c) => c.fn === 'Report')!;
+    expect(report.event.input).toMatchObject({
+      outcome: 'failed',
+      failure: { stage: 'fetch-package', error: 'States.ExceedToleratedFailureThreshold' },
+    });
+    expect(String((report.event.input.failure as { cause: unknown }).cause)).toContain(
+      'AppRegistryAuthError: pulling blob: 401 Unauthorized',
+    );
+    expect(f.calls.some((c) => c.fn === 'BuildIndex')).toBe(false);
+  }, 60_000);
 
   it('skips assemble and push when the request has no destination', async () => {
     const f = fakeFunctions(2);
