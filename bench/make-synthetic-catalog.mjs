@@ -3,16 +3,17 @@
 // appears (metadata.name, replaces, skips, currentCSV, packageName), so each copy loads as
 // distinct packages with the same graph shape instead of colliding with the original.
 // Usage: node bench/make-synthetic-catalog.mjs SRC_DIR OUT_DIR COPIES
+//        node bench/make-synthetic-catalog.mjs SRC_DIR OUT_DIR --packages N
+//        (as many copies as it takes to reach N packages, e.g. 1000 or 5000)
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'js-yaml';
 
-const [src, out, copiesArg] = process.argv.slice(2);
+const [src, out, copiesArg, packagesArg] = process.argv.slice(2);
 if (!src || !out) {
-  console.error('usage: make-synthetic-catalog.mjs SRC_DIR OUT_DIR COPIES');
+  console.error('usage: make-synthetic-catalog.mjs SRC_DIR OUT_DIR (COPIES | --packages N)');
   process.exit(2);
 }
-const copies = Number(copiesArg ?? 10);
 
 async function listFiles(dir, rel = '') {
   const out = [];
@@ -30,6 +31,7 @@ for (const f of files) texts.set(f, await readFile(path.join(src, f), 'utf8'));
 
 // Names to rename: CSV metadata.name values and packageName values (first document of each file).
 const names = new Set();
+const packageNames = new Set();
 for (const text of texts.values()) {
   let doc;
   try {
@@ -42,7 +44,18 @@ for (const text of texts.values()) {
   }
   if (doc?.kind === 'ClusterServiceVersion' && typeof doc.metadata?.name === 'string')
     names.add(doc.metadata.name);
-  if (typeof doc?.packageName === 'string') names.add(doc.packageName);
+  if (typeof doc?.packageName === 'string') {
+    names.add(doc.packageName);
+    packageNames.add(doc.packageName);
+  }
+}
+const copies =
+  copiesArg === '--packages'
+    ? Math.ceil(Number(packagesArg) / packageNames.size)
+    : Number(copiesArg ?? 10);
+if (!Number.isInteger(copies) || copies < 1) {
+  console.error(`not a number of copies: ${copiesArg} ${packagesArg ?? ''}`);
+  process.exit(2);
 }
 // Names are made of [A-Za-z0-9_.-]; renaming whole tokens of that alphabet found in the set
 // is exact (no partial matches inside longer names) and linear in the input.
@@ -52,9 +65,11 @@ const rename = (text, i) => text.replace(token, (m) => (names.has(m) ? `${m}-c${
 await rm(out, { recursive: true, force: true });
 for (let i = 0; i < copies; i++) {
   for (const [f, text] of texts) {
-    const target = path.join(out, `copy${String(i).padStart(2, '0')}`, f);
+    const target = path.join(out, `copy${String(i).padStart(3, '0')}`, f);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, i === 0 ? text : rename(text, i));
   }
 }
-console.log(`${copies} copies of ${files.length} files (${names.size} names renamed) in ${out}`);
+console.log(
+  `${copies} copies of ${files.length} files (${names.size} names renamed, ${copies * packageNames.size} package manifests) in ${out}`,
+);

@@ -1,0 +1,158 @@
+// Scale benchmark of the index build: time, peak RSS and DB size of `catalog-build
+// --manifest-dir DIR --to-db FILE` on the dev corpus and on synthetic catalogs of renamed
+// copies of it (10x, ~1,000 and ~5,000 packages), against the memory target of issue 14:
+// peak RSS ≤ 2 × DB size + 100 MB. Peak RSS is what GNU time reports (the kernel's maxrss of
+// the whole process), so it is exact even on a busy machine; wall times are not, so an
+// optional baseline build (another checkout's dist/, e.g. main's) runs side by side, input
+// by input, and the ratio between the two is what to read.
+// Usage: npm run build && node bench/scale.mjs [--sizes dev,10x,1000,5000] [--runs N]
+//        [--baseline CHECKOUT_DIR] [--keep DIR]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: 'dev,10x,1000,5000' },
+    runs: { type: 'string', default: '1' },
+    baseline: { type: 'string' },
+    keep: { type: 'string' },
+  },
+});
+const root = path.resolve(import.meta.dirname, '..');
+const corpus = path.resolve(root, '..', 'shared', 'corpus', 'dev', 'packages');
+if (!existsSync(corpus)) {
+  console.error(`skipped: ${corpus} is absent`);
+  process.exit(0);
+}
+const work = values.keep
+  ? path.resolve(values.keep)
+  : mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
+mkdirSync(work, { recursive: true });
+const runs = Number(values.runs);
+
+/** The manifests directory of one size, made once (kept with --keep). */
+function catalog(size) {
+  if (size === 'dev') return corpus;
+  const dir = path.join(work, `synthetic-${size}`);
+  if (existsSync(path.join(dir, '.done'))) return dir;
+  const args = size.endsWith('x') ? [size.slice(0, -1)] : ['--packages', size];
+  execFileSync(
+    'node',
+    [path.join(root, 'bench/make-synthetic-catalog.mjs'), corpus, dir, ...args],
+    { stdio: 'inherit' },
+  );
+  execFileSync('touch', [path.join(dir, '.done')]);
+  return dir;
+}
+
+function duSize(dir) {
+  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+function build(checkout, dir, label) {
+  const db = path.join(work, `${label}.db`);
+  rmSync(db, { force: true });
+  const res = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%e %M',
+      'node',
+      path.join(checkout, 'dist/lib/cli/main.js'),
+      '--manifest-dir',
+      dir,
+      '--to-db',
+      db,
+      '--store',
+      path.join(work, 'store'),
+      '-q',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const last = res.stderr.trim().split('\n').pop() ?? '';
+  if (res.status !== 0) return { failed: res.stderr.trim().split('\n').slice(-3).join(' / ') };
+  const [wall, rssKb] = last.split(' ').map(Number);
+  const dbBytes = statSync(db).size;
+  const packages = Number(
+    execFileSync('sqlite3', [db, 'SELECT count(*) FROM package'], { encoding: 'utf8' }).trim(),
+  );
+  const digest = execFileSync('sha256sum', [db], { encoding: 'utf8' }).split(' ')[0];
+  rmSync(db, { force: true });
+  return { wall, rssMb: rssKb / 1024, dbBytes, packages, digest };
+}
+
+const MB = 1e6;
+const rows = [];
+for (const size of values.sizes.split(',')) {
+  const dir = catalog(size);
+  const input = duSize(dir);
+  const ours = [];
+  const base = [];
+  for (let i = 0; i < runs; i++) {
+    // Alternate, so both see the same machine load.
+    ours.push(build(root, dir, `ours-${size}`));
+    if (values.baseline) base.push(build(path.resolve(values.baseline), dir, `base-${size}`));
+  }
+  const summarise = (samples) => {
+    const ok = samples.filter((s) => !s.failed);
+    if (ok.length === 0) return { failed: samples[0]?.failed };
+    ok.sort((a, b) => a.wall - b.wall);
+    return {
+      ...ok[Math.floor(ok.length / 2)],
+      rssMb: Math.max(...ok.map((s) => s.rssMb)),
+      digests: new Set(ok.map((s) => s.digest)).size,
+    };
+  };
+  rows.push({ size, input, ours: summarise(ours), base: values.baseline && summarise(base) });
+  console.error(`${size}: ${JSON.stringify(rows.at(-1))}`);
+}
+
+const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
+console.log(
+  `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 16)}Z; ${runs} run(s) each (median wall, max RSS)`,
+);
+console.log(
+  `| input | packages | manifests | wall | peak RSS | DB size | 2 × DB + 100 MB | RSS within |${values.baseline ? ' baseline wall | baseline RSS | wall ÷ baseline |' : ''}`,
+);
+console.log(
+  `| --- | --- | --- | --- | --- | --- | --- | --- |${values.baseline ? ' --- | --- | --- |' : ''}`,
+);
+for (const { size, input, ours, base } of rows) {
+  const cells = ours.failed
+    ? [size, '', `${(input / MB).toFixed(0)} MB`, `failed: ${ours.failed}`, '', '', '', '']
+    : (() => {
+        const target = (2 * ours.dbBytes) / MB + 100;
+        return [
+          size,
+          ours.packages.toLocaleString('en'),
+          `${(input / MB).toFixed(0)} MB`,
+          `${ours.wall.toFixed(1)} s`,
+          `${ours.rssMb.toFixed(0)} MB`,
+          `${(ours.dbBytes / MB).toFixed(0)} MB`,
+          `${target.toFixed(0)} MB`,
+          ours.rssMb <= target ? 'yes' : 'NO',
+        ];
+      })();
+  if (base) {
+    if (base.failed) cells.push(`failed: ${base.failed}`, '', '');
+    else
+      cells.push(
+        `${base.wall.toFixed(1)} s`,
+        `${base.rssMb.toFixed(0)} MB`,
+        ours.failed ? '' : (ours.wall / base.wall).toFixed(2),
+      );
+  }
+  console.log(`| ${cells.join(' | ')} |`);
+}
+const t = Object.fromEntries(rows.filter((r) => !r.ours.failed).map((r) => [r.size, r.ours]));
+if (t['1000'] && t['5000']) {
+  const ratio = t['5000'].wall / t['1000'].wall;
+  const pkgs = t['5000'].packages / t['1000'].packages;
+  console.log(
+    `scaling: t(5000) / t(1000) = ${ratio.toFixed(2)} for ${pkgs.toFixed(2)}× the packages (target ≤ 5.5)`,
+  );
+}
+if (!values.keep) rmSync(work, { recursive: true, force: true });
