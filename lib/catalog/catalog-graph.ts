@@ -4,6 +4,7 @@
 // downstream switches on a format. Entries keep the order their source gives (an FBC's
 // file order, which render-graph's output follows); a reader of a DB sorts them by name,
 // as `opm migrate` does.
+import { CatalogError } from '../errors.js';
 import { compareBytes } from './file-tree.js';
 import { isObject, type JsonObject } from './yaml-document.js';
 
@@ -40,7 +41,7 @@ export interface CatalogGraph {
   bundles: Map<string, GraphBundle>;
 }
 
-export class CatalogFormatError extends Error {
+export class CatalogFormatError extends CatalogError {
   override name = 'CatalogFormatError';
 }
 

@@ -3,6 +3,8 @@
 // syntax of `olm.skipRange` (space = AND, `||` = OR, `x` wildcards, an operator may be
 // followed by spaces). Upgrade graphs must select exactly the bundles upstream selects, so
 // this is not the npm `semver` dialect (which, e.g., accepts `v1.2.3` and loose forms).
+import { CatalogError } from '../errors.js';
+
 const DIGITS = /^[0-9]+$/;
 const ALPHANUM = /^[0-9A-Za-z-]+$/;
 
@@ -15,7 +17,7 @@ export interface SemVer {
   pre: Array<{ num: boolean; value: string }>;
 }
 
-export class SemVerError extends Error {
+export class SemVerError extends CatalogError {
   override name = 'SemVerError';
 }
 
