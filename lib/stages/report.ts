@@ -8,6 +8,12 @@ import { describeError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { getJson, putJson, type Store, StoreNotFoundError } from '../store/store.js';
+import {
+  type BuildChanges,
+  changesSince,
+  previousBuildOf,
+  recordSuccess,
+} from './build-changes.js';
 import { readItemRecords, readStageRecord, type StageRecord } from './stage-results.js';
 import type {
   AssembleImageResult,
@@ -66,6 +72,12 @@ export interface BuildReport {
     durationMs: number;
     error?: { name: string; message: string };
   }>;
+  /** The previous successful build of the same target, compared with (null: none). */
+  previousBuildId: string | null;
+  /** What changed since it (docs/DIFF.md's diff plus marked Mermaid graphs); null when not compared. */
+  changes: BuildChanges | null;
+  /** One line for people and webhooks: "+3 bundles, 1 head moved, 0 paths broken", "no changes", … */
+  changeSummary: string;
 }
 
 export interface ReportDeps extends StageDeps {
@@ -94,6 +106,8 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
   const keys = buildKeys(request.buildId);
   const now = deps.now ?? (() => new Date());
   const { report: built, stored, listing } = await gatherReport(store, request, now());
+  const compared = built.outcome === 'succeeded' && stored && built.index;
+  if (compared) await compareWithPrevious(store, built, stored, deps);
   await putJson(store, keys.reportJson, built);
   await store.put(keys.reportMd, renderReportMarkdown(built), {
     contentType: 'text/markdown; charset=utf-8',
@@ -102,6 +116,8 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
   if (built.outcome === 'succeeded' && stored?.appRegistry && listing) {
     await writeSnapshot(store, snapshotOf(stored.appRegistry, listing.packages, request.buildId));
   }
+  // Only after the report is stored: a report that failed to write leaves the pointer as it was.
+  if (compared) await recordSuccess(store, request.buildId, stored);
   deps.log.info('build report written', {
     buildId: request.buildId,
     outcome: built.outcome,
@@ -124,6 +140,31 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
     result.webhook = await postWebhook(webhook.url, built, key, deps);
   }
   return result;
+}
+
+/** Fills `previousBuildId`, `changes` and `changeSummary`; a diff that fails is logged, never fatal. */
+async function compareWithPrevious(
+  store: Store,
+  built: BuildReport,
+  stored: BuildRequest,
+  deps: ReportDeps,
+): Promise<void> {
+  const previous = await previousBuildOf(store, built.buildId, stored);
+  if (!previous) {
+    built.changeSummary = 'first successful build of this target';
+    return;
+  }
+  built.previousBuildId = previous;
+  try {
+    built.changes = (await changesSince(store, previous, built.buildId)) ?? null;
+    built.changeSummary = built.changes
+      ? built.changes.summaryText
+      : `not compared: build ${previous} has no index`;
+  } catch (err) {
+    const { name, message } = describeError(err);
+    deps.log.warn('comparing with the previous build failed', { previous, name, message });
+    built.changeSummary = `not compared with build ${previous}: ${message}`;
+  }
 }
 
 async function optionalJson<T>(store: Store, key: string): Promise<T | undefined> {
@@ -276,6 +317,9 @@ export async function gatherReport(
       skipped: blobs?.bytesPresent ?? 0,
     },
     stages,
+    previousBuildId: null,
+    changes: null,
+    changeSummary: outcome === 'failed' ? 'build failed' : 'not compared',
   };
   return {
     report,
@@ -324,7 +368,9 @@ export function renderReportMarkdown(r: BuildReport): string {
   }
   for (const p of r.image?.platforms ?? [])
     lines.push(`  - ${p.platform}: manifest ${p.manifestDigest}`);
+  lines.push(`- Changes: ${r.changeSummary}`);
   lines.push('');
+  lines.push(...renderChangesMarkdown(r));
   if (r.warnings.length > 0) {
     lines.push('## Warnings', '');
     for (const w of r.warnings) lines.push(`- ${w.replace(/\n/g, ' ')}`);
@@ -355,6 +401,45 @@ export function renderReportMarkdown(r: BuildReport): string {
     );
   lines.push('');
   return lines.join('\n');
+}
+
+/** The diff with the previous build: a summary table, a row per changed package, its graph. */
+export function renderChangesMarkdown(r: BuildReport): string[] {
+  const c = r.changes;
+  if (!c) return [];
+  const lines = [`## Changes since build ${c.previousBuildId}`, ''];
+  if (c.empty)
+    return [...lines, 'No changes: the catalog is the same as in the previous build.', ''];
+  const s = c.summary;
+  lines.push(
+    '| packages added | packages removed | default channels changed | heads moved | bundles added | bundles removed | edges added | edges removed | paths broken |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${s.packagesAdded} | ${s.packagesRemoved} | ${s.defaultChannelsChanged} | ${s.headsMoved} | ${s.bundlesAdded} | ${s.bundlesRemoved} | ${s.edgesAdded} | ${s.edgesRemoved} | ${s.pathsBroken} |`,
+    '',
+    '| package | change | details |',
+    '| --- | --- | --- |',
+  );
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  for (const p of c.packages) {
+    const details: string[] = [];
+    if (p.defaultChannel)
+      details.push(`default channel ${p.defaultChannel.old} → ${p.defaultChannel.new}`);
+    for (const ch of p.channelsAdded) details.push(`+channel ${ch}`);
+    for (const ch of p.channelsRemoved) details.push(`−channel ${ch}`);
+    for (const h of p.headsMoved)
+      details.push(`head of ${h.channel}: ${h.old ?? '—'} → ${h.new ?? '—'}`);
+    if (p.bundlesAdded.length) details.push(`+${p.bundlesAdded.join(', +')}`);
+    if (p.bundlesRemoved.length) details.push(`−${p.bundlesRemoved.join(', −')}`);
+    if (p.edgesAdded.length || p.edgesRemoved.length)
+      details.push(`edges +${p.edgesAdded.length}/−${p.edgesRemoved.length}`);
+    for (const b of p.pathsBroken)
+      details.push(`**path broken** in ${b.channel}: ${b.bundle} cannot reach ${b.newHead}`);
+    lines.push(`| ${cell(p.name)} | ${p.status} | ${cell(details.join('<br>'))} |`);
+  }
+  lines.push('');
+  for (const g of c.graphs)
+    lines.push(`### ${g.package}`, '', '```mermaid', g.mermaid.trimEnd(), '```', '');
+  return lines;
 }
 
 /** `sha256=<hex>` of the body under the key, as sent in SIGNATURE_HEADER. */

@@ -7,6 +7,7 @@
 // with a named error, a report, and the destination tag left as it was.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,9 +144,36 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
 
   it('a second build with nothing changed downloads 0 blobs and uploads 0 blobs', async () => {
     const blobsBefore = appRegistry.requests.blob;
-    const outcome = await runPipeline(request({ buildId: 'e2e-second' }), store, { env });
+    // A webhook receiver on loopback: the payload carries the one-line change summary.
+    const payloads: BuildReport[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        payloads.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/hook`;
+    const outcome = await runPipeline(
+      request({ buildId: 'e2e-second', webhook: { url: hook } }),
+      store,
+      { env },
+    ).finally(() => new Promise((r) => receiver.close(r)));
     expect(outcome.status).toBe('SUCCEEDED');
     const second = await getJson<BuildReport>(store, outcome.reportKey);
+    // Compared with the first build of the same destination: nothing changed, and it says so.
+    expect(first.changeSummary).toBe('first successful build of this target');
+    expect(second.previousBuildId).toBe('e2e-first');
+    expect(second.changes).toMatchObject({ empty: true, summaryText: 'no changes', packages: [] });
+    expect(second.changes?.summary.bundlesAdded).toBe(0);
+    expect(second.changeSummary).toBe('no changes');
+    expect(payloads.map((p) => [p.buildId, p.changeSummary])).toEqual([
+      ['e2e-second', 'no changes'],
+    ]);
+    const md = new TextDecoder().decode(await store.get('builds/e2e-second/report.md'));
+    expect(md).toContain('## Changes since build e2e-first');
     expect(appRegistry.requests.blob).toBe(blobsBefore);
     expect(second.counts.downloaded).toBe(0);
     expect(second.counts.cached).toBe(second.counts.packages);
