@@ -19,6 +19,8 @@ export interface Bundle {
   name: string;
   /** Folder the bundle was read from, relative to the manifests root. */
   dir: string;
+  /** The bundle image it was pulled from (operatorbundle.bundlepath); absent for folders. */
+  image?: string;
   /** The CSV object as decoded. */
   csv: JsonObject;
   /** Every object of the bundle, in file-name order (the CSV among them). */

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuilderError, describeError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
-import { buildIndex } from '../stages/build-index.js';
+import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
 import { report } from '../stages/report.js';
 import { runRecorded } from '../stages/stage-results.js';
@@ -220,6 +220,7 @@ function summarize(
       `packages ${s.fetched.length} (downloaded ${downloaded.length}, ${formatBytes(bytes)}; cached ${s.fetched.length - downloaded.length})`,
     );
   }
+  if (s.indexed?.formats) parts.push(`manifests: found ${describeFormats(s.indexed.formats)}`);
   if (s.indexed) {
     const c = s.indexed.counts;
     parts.push(

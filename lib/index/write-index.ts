@@ -53,7 +53,16 @@ function insertRows(db: Database, catalog: LoadedCatalog): void {
     for (const b of catalog.bundles) {
       const csv = goJsonEncode(b.csv);
       const objects = Buffer.concat(b.objects.map((o) => (o === b.csv ? csv : goJsonEncode(o))));
-      bundle.run([b.name, csv, objects, '', b.version, b.skipRange, b.replaces, b.skips.join(',')]);
+      bundle.run([
+        b.name,
+        csv,
+        objects,
+        b.image ?? '',
+        b.version,
+        b.skipRange,
+        b.replaces,
+        b.skips.join(','),
+      ]);
       for (const img of b.relatedImages) image.run([img, b.name]);
       const version = b.version === '' ? null : b.version;
       for (const k of b.provided) {

@@ -6,7 +6,8 @@
 import { decodePackageBlob } from '../appregistry/decode.js';
 import type { FileTree } from '../catalog/file-tree.js';
 import { loadCatalog, problemsWarning } from '../catalog/load-catalog.js';
-import type { Problem } from '../catalog/model.js';
+import { loadManifestDir, type ManifestFormats } from '../catalog/load-manifest-dir.js';
+import type { LoadedCatalog, Problem } from '../catalog/model.js';
 import { CatalogError } from '../errors.js';
 import { sha256Digest } from '../image/digest.js';
 import { loadSqlJs } from '../index/sqljs.js';
@@ -21,6 +22,11 @@ export class NoManifestsError extends CatalogError {
   override name = 'NoManifestsError';
 }
 
+/** Manifests were read but not one package could be loaded: an empty index is never written. */
+export class EmptyCatalogError extends CatalogError {
+  override name = 'EmptyCatalogError';
+}
+
 /** What builds/<id>/warnings.json holds. */
 export interface IndexWarnings {
   /** Upstream's single warning line (`error building database: …`), when there were problems. */
@@ -29,6 +35,23 @@ export interface IndexWarnings {
   problems: Problem[];
   /** Packages whose blob could not be decoded (they contributed nothing). */
   decoding: string[];
+  /** `--manifest-dir`: the formats found, and folders skipped or mixed (each named). */
+  formats?: ManifestFormats;
+  detection?: string[];
+}
+
+/** "3 bundle-format bundles in 1 package, 12 package-manifest files" for logs and errors. */
+export function describeFormats(f: ManifestFormats): string {
+  const parts: string[] = [];
+  if (f.bundleFolders > 0)
+    parts.push(
+      `${f.bundleFolders} bundle-format bundle${f.bundleFolders === 1 ? '' : 's'} in ${f.bundlePackages} package folder${f.bundlePackages === 1 ? '' : 's'}`,
+    );
+  if (f.packageManifestFiles > 0 || parts.length === 0)
+    parts.push(
+      `${f.packageManifestFiles} package-manifest file${f.packageManifestFiles === 1 ? '' : 's'}`,
+    );
+  return parts.join(', ');
 }
 
 async function treeFromPackages(
@@ -67,12 +90,25 @@ export async function buildIndex(
     );
   }
   deps.log.info('loading manifests', { files: files.length });
-  const catalog = loadCatalog(files);
+  let catalog: LoadedCatalog;
+  let formats: ManifestFormats | undefined;
+  let detection: string[] = [];
+  if (request.manifestDir !== undefined) {
+    ({ catalog, formats, warnings: detection } = loadManifestDir(files));
+    deps.log.info(`found ${describeFormats(formats)} in ${request.manifestDir}`, { ...formats });
+  } else catalog = loadCatalog(files);
   // The raw bytes are no longer needed once decoded: let them go before sql.js grows.
   files = [];
   const summary = problemsWarning(catalog);
   if (summary) deps.log.warn(summary);
-  for (const w of decoding) deps.log.warn(w);
+  for (const w of [...detection, ...decoding]) deps.log.warn(w);
+  if (catalog.packages.length === 0 && formats) {
+    const first = catalog.problems[0] ?? detection[0];
+    const why = typeof first === 'string' ? first : first?.message;
+    throw new EmptyCatalogError(
+      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir} (found ${describeFormats(formats)}; ${catalog.bundles.length} bundles, ${catalog.problems.length} problems${why ? `, first: ${why}` : ''})`,
+    );
+  }
 
   const migratedAt =
     request.sourceDateEpoch !== undefined
@@ -84,6 +120,7 @@ export async function buildIndex(
     ...(summary ? { summary } : {}),
     problems: catalog.problems,
     decoding,
+    ...(formats ? { formats, detection } : {}),
   };
   await putJson(deps.store, keys.warnings, warnings);
   return {
@@ -93,6 +130,7 @@ export async function buildIndex(
     dbSize: bytes.length,
     counts,
     warningsKey: keys.warnings,
-    warningCount: catalog.problems.length + decoding.length,
+    warningCount: catalog.problems.length + decoding.length + detection.length,
+    ...(formats ? { formats } : {}),
   };
 }

@@ -110,6 +110,12 @@ export interface BuildIndexResult {
   counts: IndexCounts;
   warningsKey: string;
   warningCount: number;
+  /** `--manifest-dir` builds: the manifest formats found (bundle-format and/or package manifests). */
+  formats?: {
+    bundleFolders: number;
+    bundlePackages: number;
+    packageManifestFiles: number;
+  };
 }
 
 export interface AssembleImageRequest {

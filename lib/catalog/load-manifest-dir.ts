@@ -1,0 +1,110 @@
+// A manifests directory in either format, or both: package-manifest packages go through
+// loadCatalog as before, bundle-format folders are parsed and built into a catalog the way
+// `opm registry add` would (bundle-catalog.ts), and the two are joined into one LoadedCatalog
+// for the writers. What was found is described (`formats`) so the CLI can say it, and each
+// skipped folder or refused bundle is a named problem or warning, never silence.
+import { type BundleInput, loadBundleCatalog } from './bundle-catalog.js';
+import { BundleFormatError, parseBundleFormat } from './bundle-format.js';
+import { detectManifestFormats } from './detect-format.js';
+import type { FileTree } from './file-tree.js';
+import { loadCatalog } from './load-catalog.js';
+import type { LoadedCatalog, Problem } from './model.js';
+
+export interface ManifestFormats {
+  /** Bundle-format bundle folders found (parsed or not). */
+  bundleFolders: number;
+  /** Bundle-format package folders. */
+  bundlePackages: number;
+  /** Files left to the package-manifest loader. */
+  packageManifestFiles: number;
+}
+
+export interface LoadedManifestDir {
+  catalog: LoadedCatalog;
+  formats: ManifestFormats;
+  /** Detection findings and upstream-order caveats (not load problems). */
+  warnings: string[];
+}
+
+/** Joins a bundle-format catalog after a package-manifest one (entry ids continue). */
+export function joinCatalogs(first: LoadedCatalog, second: LoadedCatalog): LoadedCatalog {
+  let maxId = 0;
+  for (const p of first.packages) for (const e of p.entries) maxId = Math.max(maxId, e.id);
+  const problems: Problem[] = [...first.problems, ...second.problems];
+  const taken = new Set(first.packages.map((p) => p.name));
+  const packages = [...first.packages];
+  for (const p of second.packages) {
+    if (taken.has(p.name)) {
+      problems.push({
+        subject: p.name,
+        kind: 'package',
+        message: 'UNIQUE constraint failed: package.name',
+      });
+      continue;
+    }
+    packages.push({
+      ...p,
+      entries: p.entries.map((e) => ({
+        ...e,
+        id: e.id + maxId,
+        ...(e.replaces === undefined ? {} : { replaces: e.replaces + maxId }),
+      })),
+    });
+  }
+  return { bundles: [...first.bundles, ...second.bundles], packages, problems };
+}
+
+/** Parses bundle folders; a folder opm would refuse becomes a problem naming it. */
+export function parseBundleFolders(
+  folders: readonly { dir: string; files: FileTree }[],
+  image: (dir: string) => string = () => '',
+): { inputs: BundleInput[]; problems: Problem[] } {
+  const inputs: BundleInput[] = [];
+  const problems: Problem[] = [];
+  for (const f of folders) {
+    try {
+      inputs.push({
+        where: f.dir,
+        image: image(f.dir),
+        bundle: parseBundleFormat(f.files, f.dir || '.'),
+      });
+    } catch (err) {
+      if (!(err instanceof BundleFormatError)) throw err;
+      problems.push({ subject: f.dir, kind: 'bundle', message: err.message });
+    }
+  }
+  return { inputs, problems };
+}
+
+export function loadManifestDir(files: FileTree): LoadedManifestDir {
+  const detected = detectManifestFormats(files);
+  const formats: ManifestFormats = {
+    bundleFolders: detected.bundles.length,
+    bundlePackages: detected.bundlePackages.length,
+    packageManifestFiles: detected.packageManifestFiles.length,
+  };
+  const warnings = [...detected.warnings];
+  const manifests: LoadedCatalog =
+    detected.packageManifestFiles.length > 0
+      ? loadCatalog(detected.packageManifestFiles)
+      : { bundles: [], packages: [], problems: [] };
+  if (detected.bundles.length === 0) return { catalog: manifests, formats, warnings };
+  const parsed = parseBundleFolders(detected.bundles);
+  const existing = new Set(manifests.bundles.map((b) => b.name));
+  const inputs = parsed.inputs.filter((i) => {
+    if (!existing.has(i.bundle.name)) return true;
+    parsed.problems.push({
+      subject: i.where,
+      kind: 'bundle',
+      message: `error adding operator bundle ${i.bundle.name} from ${i.where}: UNIQUE constraint failed: operatorbundle.name (a package-manifest bundle has the same name)`,
+    });
+    return false;
+  });
+  const built = loadBundleCatalog(inputs);
+  warnings.push(...built.warnings);
+  const bundles: LoadedCatalog = {
+    ...built.catalog,
+    problems: [...parsed.problems, ...built.catalog.problems],
+  };
+  return { catalog: joinCatalogs(manifests, bundles), formats, warnings };
+}
