@@ -5,6 +5,9 @@
 // U+2028/U+2029 escaped; control characters as \n \r \t or \u00XX (Go 1.19, before \b \f);
 // invalid UTF-16 as U+FFFD; integers exact (BigInt for int64 beyond 2^53); floats in Go's
 // 'f' / 'e' choice with the exponent cleaned ("1e-07" → "1e-7"); a trailing newline per value.
+// The file-based catalog and the opm serve cache need two variants of the same encoder: Go
+// structs (keys in declaration order, i.e. the object's insertion order) and an Encoder with
+// SetEscapeHTML(false); RawJson embeds an already-compact value as it is (json.RawMessage).
 
 const HEX = '0123456789abcdef';
 
@@ -15,15 +18,30 @@ export class GoJsonError extends Error {
 /** Characters Go escapes or replaces; strings without any are written as they are. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what Go escapes.
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above, without the HTML characters.
+const NEEDS_ESCAPE_NO_HTML = /[\u0000-\u001f"\\\u2028\u2029\ud800-\udfff]/;
 
-function encodeString(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+/** A value that is already compact JSON text, written as it is (Go's json.RawMessage). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+export interface GoJsonOptions {
+  /** Escape < > & as \u003c \u003e \u0026 (json.Marshal's default). */
+  escapeHtml?: boolean;
+  /** Sort object keys (a Go map); false keeps insertion order (a Go struct). */
+  sortKeys?: boolean;
+}
+
+function encodeString(s: string, escapeHtml = true): string {
+  if (!(escapeHtml ? NEEDS_ESCAPE : NEEDS_ESCAPE_NO_HTML).test(s)) return `"${s}"`;
   let buf = '"';
   let last = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     let rep: string | undefined;
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) {
+    const html = c === 0x3c || c === 0x3e || c === 0x26;
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (html && escapeHtml)) {
       switch (c) {
         case 0x22:
           rep = '\\"';
@@ -75,7 +93,7 @@ export function formatGoFloat(f: number): string {
   return String(f);
 }
 
-function compareUtf8(a: string, b: string): number {
+export function compareUtf8(a: string, b: string): number {
   // Code-unit order equals UTF-8 byte order except between surrogates and U+E000–U+FFFF.
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
@@ -99,10 +117,10 @@ function sortedKeys(obj: object): string[] {
   return HIGH_CHAR.test(keys.join('')) ? keys.sort(compareUtf8) : keys;
 }
 
-function encodeValue(value: unknown): string {
+function encodeValue(value: unknown, html = true, sort = true): string {
   switch (typeof value) {
     case 'string':
-      return encodeString(value);
+      return encodeString(value, html);
     case 'number':
       return Number.isInteger(value) && Math.abs(value) < 1e21
         ? String(value)
@@ -115,16 +133,26 @@ function encodeValue(value: unknown): string {
       return 'null';
     case 'object': {
       if (value === null) return 'null';
+      if (value instanceof RawJson) return value.text;
+      if (value instanceof Map) {
+        // A Go map with keys that are not all strings' insertion order in JS (e.g. "1").
+        const keys = [...value.keys()] as string[];
+        let out = '{';
+        for (const key of sort ? keys.sort(compareUtf8) : keys)
+          out += `${out.length > 1 ? ',' : ''}${encodeString(key, html)}:${encodeValue(value.get(key), html, sort)}`;
+        return `${out}}`;
+      }
       if (Array.isArray(value)) {
         let out = '[';
-        for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + encodeValue(value[i]);
+        for (let i = 0; i < value.length; i++)
+          out += (i > 0 ? ',' : '') + encodeValue(value[i], html, sort);
         return `${out}]`;
       }
       const obj = value as Record<string, unknown>;
       let out = '{';
       let first = true;
-      for (const key of sortedKeys(obj)) {
-        out += `${first ? '' : ','}${encodeString(key)}:${encodeValue(obj[key])}`;
+      for (const key of sort ? sortedKeys(obj) : Object.keys(obj)) {
+        out += `${first ? '' : ','}${encodeString(key, html)}:${encodeValue(obj[key], html, sort)}`;
         first = false;
       }
       return `${out}}`;
@@ -134,9 +162,9 @@ function encodeValue(value: unknown): string {
   }
 }
 
-/** json.Marshal(value) as a string (no trailing newline). */
-export function goJsonMarshal(value: unknown): string {
-  return encodeValue(value);
+/** json.Marshal(value) as a string (no trailing newline); options as GoJsonOptions says. */
+export function goJsonMarshal(value: unknown, options: GoJsonOptions = {}): string {
+  return encodeValue(value, options.escapeHtml ?? true, options.sortKeys ?? true);
 }
 
 const encoder = new TextEncoder();

@@ -1,0 +1,223 @@
+// The serve-cache digest of `opm serve` (operator-registry v1.26.5, pkg/cache): FNV-1a 64 over
+// the tar stream Go's archive/tar writes for a tree walked with fs.WalkDir — first the FBC
+// root, then the cache's `cache/` directory, each its own archive (two zero blocks at the end
+// of each). A server started with integrity enforced recomputes this over what the image
+// holds and refuses to start on a mismatch, so every header byte counts: names are the walk
+// paths (the root is "."), mode is the permission bits, uid/gid 0, no user/group names,
+// mtime 0 (Go writes its zero time as the epoch), USTAR magic; a name that does not fit the
+// USTAR name/prefix fields gets a PAX `path` record first, as Go's Writer chooses.
+// Only the hash is produced: nothing here allocates the archive.
+
+export interface TreeEntry {
+  /** Slash-separated path relative to the root, no leading "./"; "" is not allowed. */
+  path: string;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  /** Absent for a directory. */
+  data?: Uint8Array;
+}
+
+/** A tree as WalkDir visits it: the root directory, then entries depth-first, names sorted. */
+export interface Tree {
+  rootMode: number;
+  entries: TreeEntry[];
+}
+
+const BLOCK = 512;
+
+/** Incremental FNV-1a 64 on two 32-bit halves (no BigInt per byte). */
+export class Fnv1a64 {
+  private hi = 0xcbf29ce4;
+  private lo = 0x84222325;
+
+  update(bytes: Uint8Array): this {
+    let hi = this.hi;
+    let lo = this.lo;
+    for (let i = 0; i < bytes.length; i++) {
+      lo ^= bytes[i]!;
+      // h * 0x100000001b3 mod 2^64 = h * 0x1b3 + (h << 40)
+      const t = (lo >>> 0) * 0x1b3;
+      const carry = Math.floor(t / 4294967296);
+      hi = (Math.imul(hi, 0x1b3) + carry + (lo << 8)) >>> 0;
+      lo = t >>> 0;
+    }
+    this.hi = hi;
+    this.lo = lo;
+    return this;
+  }
+
+  /** Lower-case hex, 16 digits (fmt "%x" of the 8-byte sum). */
+  hex(): string {
+    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
+  }
+}
+
+const encoder = new TextEncoder();
+
+function putString(block: Uint8Array, offset: number, size: number, s: string): void {
+  const bytes = encoder.encode(s);
+  block.set(bytes.subarray(0, size), offset);
+}
+
+/** Go's formatOctal: zero-padded octal leaving room for a NUL. */
+function putOctal(block: Uint8Array, offset: number, size: number, n: number): void {
+  putString(block, offset, size, n.toString(8).padStart(size - 1, '0'));
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** Go's toASCII: drops NUL and everything outside ASCII. */
+function toAscii(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c > 0 && c < 0x80) out += ch;
+  }
+  return out;
+}
+
+/** Go's splitUSTARPath: a prefix (<=155 bytes) and a name (<=100 bytes) split at a slash. */
+function splitUstarPath(name: string): [string, string] | undefined {
+  const length = name.length;
+  if (length <= 100 || !isAscii(name)) return undefined;
+  let i = Math.min(length - 1, 155);
+  while (i > 0 && name[i] !== '/') i--;
+  if (i <= 0) return undefined;
+  const prefix = name.slice(0, i);
+  const rest = name.slice(i + 1);
+  if (rest.length === 0 || rest.length > 100) return undefined;
+  return [prefix, rest];
+}
+
+/** Go's formatPAXRecord. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  const bodyLength = encoder.encode(body).length;
+  let size = bodyLength + String(bodyLength).length;
+  if (String(size).length + bodyLength !== size) size = String(size).length + bodyLength;
+  return `${size}${body}`;
+}
+
+/** templateV7Plus (and, with raw, writeRawFile: no device numbers). */
+function header(
+  name: string,
+  mode: number,
+  size: number,
+  typeflag: string,
+  raw = false,
+): Uint8Array {
+  const block = new Uint8Array(BLOCK);
+  putString(block, 0, 100, name);
+  putOctal(block, 100, 8, mode);
+  putOctal(block, 108, 8, 0); // uid
+  putOctal(block, 116, 8, 0); // gid
+  putOctal(block, 124, 12, size);
+  putOctal(block, 136, 12, 0); // mtime
+  block[156] = typeflag.charCodeAt(0);
+  putString(block, 257, 6, 'ustar\0');
+  putString(block, 263, 2, '00');
+  if (!raw) {
+    putOctal(block, 329, 8, 0); // devmajor
+    putOctal(block, 337, 8, 0); // devminor
+  }
+  return block;
+}
+
+function seal(block: Uint8Array, prefix = ''): Uint8Array {
+  if (prefix) putString(block, 345, 155, prefix);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  putString(block, 148, 7, sum.toString(8).padStart(6, '0'));
+  block[155] = 0x20;
+  return block;
+}
+
+/** Feeds one entry's header (and PAX record, if needed), data and padding to the hash. */
+function hashEntry(hash: Fnv1a64, name: string, mode: number, data: Uint8Array | undefined): void {
+  const size = data?.length ?? 0;
+  const typeflag = data ? '0' : '5';
+  const nameBytes = encoder.encode(name).length;
+  const fitsUstar = nameBytes <= 100 && isAscii(name);
+  const split = fitsUstar ? undefined : splitUstarPath(name);
+  if (fitsUstar || split) {
+    const block = header(split ? split[1] : name, mode, size, typeflag);
+    hash.update(seal(block, split?.[0]));
+  } else {
+    // PAX: an extended header `<dir>/PaxHeaders.0/<file>` with the path record, then the
+    // main header with the name cut to 100 bytes.
+    const record = encoder.encode(paxRecord('path', name));
+    const slash = name.lastIndexOf('/');
+    const dir = slash >= 0 ? name.slice(0, slash + 1) : '';
+    const file = name.slice(slash + 1);
+    let paxName = toAscii(`${dir}PaxHeaders.0/${file}`);
+    paxName = paxName.slice(0, 100).replace(/\/+$/, '');
+    hash.update(seal(header(paxName, 0, record.length, 'x', true)));
+    hash.update(record);
+    pad(hash, record.length);
+    const asciiName = toAscii(name);
+    const main = header('', mode, size, typeflag);
+    putString(main, 0, 100, asciiName.slice(0, 100));
+    hash.update(seal(main));
+  }
+  if (data) {
+    hash.update(data);
+    pad(hash, data.length);
+  }
+}
+
+const ZERO = new Uint8Array(BLOCK * 2);
+
+function pad(hash: Fnv1a64, length: number): void {
+  const rest = length % BLOCK;
+  if (rest !== 0) hash.update(ZERO.subarray(0, BLOCK - rest));
+}
+
+/** Adds the tar stream of one tree (fsToTar) to the hash. */
+export function hashTree(hash: Fnv1a64, tree: Tree): void {
+  hashEntry(hash, '.', tree.rootMode, undefined);
+  for (const e of tree.entries) hashEntry(hash, e.path, e.mode, e.data);
+  hash.update(ZERO);
+}
+
+/** Orders paths as fs.WalkDir visits them: component by component, each bytewise. */
+export function compareWalkOrder(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  const n = Math.min(pa.length, pb.length);
+  for (let i = 0; i < n; i++) {
+    if (pa[i] !== pb[i]) return Buffer.compare(Buffer.from(pa[i]!), Buffer.from(pb[i]!));
+  }
+  return pa.length - pb.length;
+}
+
+/**
+ * A tree from files alone: their parent directories are added with dirMode, and everything
+ * is put in walk order.
+ */
+export function treeOf(
+  files: ReadonlyArray<{ path: string; data: Uint8Array }>,
+  modes: { dir: number; file: number },
+): Tree {
+  const entries = new Map<string, TreeEntry>();
+  for (const f of files) {
+    const parts = f.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (!entries.has(dir)) entries.set(dir, { path: dir, mode: modes.dir });
+    }
+    entries.set(f.path, { path: f.path, mode: modes.file, data: f.data });
+  }
+  const sorted = [...entries.values()].sort((x, y) => compareWalkOrder(x.path, y.path));
+  return { rootMode: modes.dir, entries: sorted };
+}
+
+/** The digest `opm serve` writes to and checks against `<cache-dir>/digest`. */
+export function serveCacheDigest(configs: Tree, cache: Tree): string {
+  const hash = new Fnv1a64();
+  hashTree(hash, configs);
+  hashTree(hash, cache);
+  return hash.hex();
+}
