@@ -3,7 +3,7 @@
 // so serialising an object with fbc-json gives the file bytes. Property values are kept as
 // compact JSON text (RawJson), never re-parsed: a value read from a catalog keeps its exact
 // escapes, as `opm migrate` keeps a DB value's `\u003c`.
-import { compareUtf8, type RawJson } from './go-json.js';
+import type { RawJson } from './go-json.js';
 
 export const SCHEMA_PACKAGE = 'olm.package';
 export const SCHEMA_CHANNEL = 'olm.channel';
@@ -75,9 +75,4 @@ export interface FbcPackageFile {
 /** A whole catalog: one entry per package, sorted by package name. */
 export interface FbcCatalog {
   packages: FbcPackageFile[];
-}
-
-/** Bytewise (UTF-8) order of two strings, as Go's sort of strings. */
-export function compareBytes(a: string, b: string): number {
-  return compareUtf8(a, b);
 }

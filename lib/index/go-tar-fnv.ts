@@ -7,6 +7,7 @@
 // mtime 0 (Go writes its zero time as the epoch), USTAR magic; a name that does not fit the
 // USTAR name/prefix fields gets a PAX `path` record first, as Go's Writer chooses.
 // Only the hash is produced: nothing here allocates the archive.
+import { compareWalkOrder } from '../catalog/file-tree.js';
 
 export interface TreeEntry {
   /** Slash-separated path relative to the root, no leading "./"; "" is not allowed. */
@@ -180,17 +181,6 @@ export function hashTree(hash: Fnv1a64, tree: Tree): void {
   hashEntry(hash, '.', tree.rootMode, undefined);
   for (const e of tree.entries) hashEntry(hash, e.path, e.mode, e.data);
   hash.update(ZERO);
-}
-
-/** Orders paths as fs.WalkDir visits them: component by component, each bytewise. */
-export function compareWalkOrder(a: string, b: string): number {
-  const pa = a.split('/');
-  const pb = b.split('/');
-  const n = Math.min(pa.length, pb.length);
-  for (let i = 0; i < n; i++) {
-    if (pa[i] !== pb[i]) return Buffer.compare(Buffer.from(pa[i]!), Buffer.from(pb[i]!));
-  }
-  return pa.length - pb.length;
 }
 
 /**

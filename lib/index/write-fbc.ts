@@ -1,0 +1,69 @@
+// The FBC writer: a loaded catalog in, the `/configs` tree (`<package>/catalog.json`) and the
+// opm serve cache out. Packages that `opm validate` would reject are left out with a named
+// warning (fbc-validate) before anything is encoded, so what we write always loads in opm.
+// The modes recorded here are the ones the image layer and --to-fbc use: the cache digest
+// covers them, so they are part of the output, not a detail of whoever writes the files.
+import type { LoadedCatalog } from '../catalog/model.js';
+import { fbcFromCatalog } from './fbc-from-catalog.js';
+import { fbcDocument } from './fbc-json.js';
+import type { FbcCatalog, FbcPackageFile } from './fbc-model.js';
+import { buildServeCache, type ServeCache } from './fbc-serve-cache.js';
+import { type Tree, treeOf } from './go-tar-fnv.js';
+
+/** Modes of the configs tree in our images and directories (0755/0644, as opm migrate leaves them). */
+export const CONFIGS_DIR_MODE = 0o755;
+export const CONFIGS_FILE_MODE = 0o644;
+export const CATALOG_FILE = 'catalog.json';
+
+export interface FbcFile {
+  /** Relative path, e.g. `etcd/catalog.json`. */
+  path: string;
+  data: Uint8Array;
+}
+
+export interface FbcCounts {
+  packages: number;
+  channels: number;
+  bundles: number;
+}
+
+export interface WrittenFbc {
+  catalog: FbcCatalog;
+  /** One `<package>/catalog.json` per package, sorted by package name. */
+  files: FbcFile[];
+  configs: Tree;
+  cache: ServeCache;
+  counts: FbcCounts;
+}
+
+const encoder = new TextEncoder();
+
+/** The bytes of `<package>/catalog.json`. */
+export function packageFileText(file: FbcPackageFile): string {
+  let text = fbcDocument(file.package);
+  for (const c of file.channels) text += fbcDocument(c);
+  for (const b of file.bundles) text += fbcDocument(b);
+  return text;
+}
+
+/** Encodes an FBC catalog (already validated) with its serve cache. */
+export function encodeFbc(catalog: FbcCatalog): WrittenFbc {
+  const files = catalog.packages.map((p) => ({
+    path: `${p.package.name}/${CATALOG_FILE}`,
+    data: encoder.encode(packageFileText(p)),
+  }));
+  const configs = treeOf(files, { dir: CONFIGS_DIR_MODE, file: CONFIGS_FILE_MODE });
+  const cache = buildServeCache(catalog, configs);
+  const counts: FbcCounts = { packages: 0, channels: 0, bundles: 0 };
+  for (const p of catalog.packages) {
+    counts.packages++;
+    counts.channels += p.channels.length;
+    counts.bundles += p.bundles.length;
+  }
+  return { catalog, files, configs, cache, counts };
+}
+
+/** The FBC of a loaded catalog. */
+export function writeFbc(catalog: LoadedCatalog): WrittenFbc {
+  return encodeFbc(fbcFromCatalog(catalog));
+}
