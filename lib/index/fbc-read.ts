@@ -5,9 +5,10 @@
 // escaping (key order kept), which is how opm's loader normalises them.
 
 import type { FbcBundle, FbcCatalog, FbcChannel, FbcPackage, FbcPackageFile } from './fbc-model.js';
+import { CatalogError } from '../errors.js';
 import { compareUtf8, goJsonMarshal, RawJson } from './go-json.js';
 
-export class FbcReadError extends Error {
+export class FbcReadError extends CatalogError {
   override name = 'FbcReadError';
 }
 
