@@ -8,6 +8,7 @@ import { fbcFromCatalog } from './fbc-from-catalog.js';
 import { fbcDocument } from './fbc-json.js';
 import type { FbcCatalog, FbcPackageFile } from './fbc-model.js';
 import { buildServeCache, type ServeCache } from './fbc-serve-cache.js';
+import { type FbcViolation, validateFbc } from './fbc-validate.js';
 import { type Tree, treeOf } from './go-tar-fnv.js';
 
 /** Modes of the configs tree in our images and directories (0755/0644, as opm migrate leaves them). */
@@ -34,6 +35,8 @@ export interface WrittenFbc {
   configs: Tree;
   cache: ServeCache;
   counts: FbcCounts;
+  /** What opm validate would have rejected; each violation's package is left out. */
+  violations: FbcViolation[];
 }
 
 const encoder = new TextEncoder();
@@ -47,7 +50,7 @@ export function packageFileText(file: FbcPackageFile): string {
 }
 
 /** Encodes an FBC catalog (already validated) with its serve cache. */
-export function encodeFbc(catalog: FbcCatalog): WrittenFbc {
+export function encodeFbc(catalog: FbcCatalog, violations: FbcViolation[] = []): WrittenFbc {
   const files = catalog.packages.map((p) => ({
     path: `${p.package.name}/${CATALOG_FILE}`,
     data: encoder.encode(packageFileText(p)),
@@ -60,10 +63,11 @@ export function encodeFbc(catalog: FbcCatalog): WrittenFbc {
     counts.channels += p.channels.length;
     counts.bundles += p.bundles.length;
   }
-  return { catalog, files, configs, cache, counts };
+  return { catalog, files, configs, cache, counts, violations };
 }
 
-/** The FBC of a loaded catalog. */
+/** The FBC of a loaded catalog, without the packages opm validate would reject. */
 export function writeFbc(catalog: LoadedCatalog): WrittenFbc {
-  return encodeFbc(fbcFromCatalog(catalog));
+  const checked = validateFbc(fbcFromCatalog(catalog));
+  return encodeFbc(checked.catalog, checked.violations);
 }
