@@ -1,5 +1,7 @@
 // The one layer a catalog build adds: a gzip'd tar holding a single regular file (`bundles.db`)
-// at the archive root, so it lands at `/bundles.db` in the image where registry-server looks.
+// at the archive root, so it lands at `/bundles.db` in the image where registry-server looks —
+// or, for a file-based catalog, the `configs/` tree and the pre-built serve cache (several
+// entries, directories included, each with the mode the cache digest was computed over).
 // Everything that could vary between runs is fixed, so the same DB gives the same layer digest:
 // mode 0644 (readable by the arbitrary non-root UID OpenShift runs with), uid/gid 0 with no
 // user/group names, mtime = SOURCE_DATE_EPOCH (or 0), no directory entries, and a gzip header
@@ -90,12 +92,59 @@ async function writeEntryData(
   await done;
 }
 
+/** One entry of a multi-entry layer: a directory (no data) or a regular file. */
+export interface LayerEntry {
+  /** Path inside the image without a leading slash; directories without a trailing one. */
+  path: string;
+  /** Permission bits (sticky bit allowed), e.g. 0o644, 0o1777. */
+  mode: number;
+  /** A regular file's content; absent for a directory. */
+  data?: LayerContent;
+}
+
 /** Builds the deterministic single-file layer. Same content and options → same bytes and digests. */
-export async function buildLayer(
-  content: LayerContent,
+export function buildLayer(content: LayerContent, options: LayerOptions = {}): Promise<Layer> {
+  return buildTreeLayer(
+    [{ path: options.name ?? DB_FILE_NAME, mode: 0o644, data: content }],
+    options,
+  );
+}
+
+function addEntry(pack: tarStream.Pack, e: LayerEntry, mtime: number): Promise<void> {
+  const header = {
+    name: e.path,
+    mode: e.mode,
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    mtime: new Date(mtime * 1000),
+  };
+  if (!e.data) {
+    return new Promise<void>((resolve, reject) => {
+      pack.entry({ ...header, type: 'directory' }, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  let entry!: EntrySink;
+  const done = new Promise<void>((resolve, reject) => {
+    entry = pack.entry({ ...header, type: 'file', size: e.data!.size }, (err) =>
+      err ? reject(err) : resolve(),
+    ) as unknown as EntrySink;
+  });
+  // The entry's failure (e.g. size mismatch) is reported through `done`; the listener only
+  // keeps it from also surfacing as an unhandled 'error' event.
+  entry.on('error', () => {});
+  return writeEntryData(entry, done, e.data.data);
+}
+
+/**
+ * Builds a deterministic layer of several entries, written in the order given (callers list
+ * parents before children). Same entries and options → same bytes and digests.
+ */
+export async function buildTreeLayer(
+  entries: readonly LayerEntry[],
   options: LayerOptions = {},
 ): Promise<Layer> {
-  const name = options.name ?? DB_FILE_NAME;
   const mtime = options.mtime ?? 0;
   if (!Number.isInteger(mtime) || mtime < 0)
     throw new RangeError(`building layer: mtime must be whole seconds >= 0, got ${mtime}`);
@@ -103,28 +152,9 @@ export async function buildLayer(
   let diffHex = '';
   let tarSize = 0;
   const chunks: Uint8Array[] = [];
-
-  let entry!: EntrySink;
-  const entryDone = new Promise<void>((resolve, reject) => {
-    entry = pack.entry(
-      {
-        name,
-        type: 'file',
-        size: content.size,
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        uname: '',
-        gname: '',
-        mtime: new Date(mtime * 1000),
-      },
-      (err) => (err ? reject(err) : resolve()),
-    ) as unknown as EntrySink;
-  });
-  // The entry's failure (e.g. size mismatch) is reported through entryDone; the listener only
-  // keeps it from also surfacing as an unhandled 'error' event.
-  entry.on('error', () => {});
-  const feeding = writeEntryData(entry, entryDone, content.data).then(
+  const feeding = (async () => {
+    for (const e of entries) await addEntry(pack, e, mtime);
+  })().then(
     () => pack.finalize(),
     (err: unknown) => {
       pack.destroy(err as Error);

@@ -4,8 +4,8 @@
 // the same code as ours. Property values are re-encoded compactly in Go's style without HTML
 // escaping (key order kept), which is how opm's loader normalises them.
 
-import type { FbcBundle, FbcCatalog, FbcChannel, FbcPackage, FbcPackageFile } from './fbc-model.js';
 import { CatalogError } from '../errors.js';
+import type { FbcBundle, FbcCatalog, FbcChannel, FbcPackage, FbcPackageFile } from './fbc-model.js';
 import { compareUtf8, goJsonMarshal, RawJson } from './go-json.js';
 
 export class FbcReadError extends CatalogError {
