@@ -1,6 +1,7 @@
 // Lambda behind the HTTP API (payload 2.0, IAM-authorized): POST /builds validates a build
 // request and starts its execution (202 + build id); GET /builds/{id} answers the execution's
-// status, the state it is in, and the report once there is one.
+// status, the state it is in, and the report once there is one; GET /builds/{id}/report.html
+// the report as one self-contained page (lib/stages/report-page.ts).
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   DescribeExecutionCommand,
@@ -10,6 +11,7 @@ import {
 import middy from '@middy/core';
 import { describeError } from '../lib/errors.js';
 import { InvalidBuildRequestError, validateBuildRequest } from '../lib/stages/build-request.js';
+import { renderReportPage } from '../lib/stages/report-page.js';
 import { buildKeys } from '../lib/store/keys.js';
 import { getJson, StoreNotFoundError } from '../lib/store/store.js';
 import { logger } from './commons/powertools.js';
@@ -105,11 +107,30 @@ async function getBuild(id: string): Promise<HttpResult> {
   }
 }
 
+async function getReportPage(id: string): Promise<HttpResult> {
+  const page = await renderReportPage(functionRuntime().store, id);
+  if (page === undefined)
+    return json(404, {
+      error: 'BuildNotFoundError',
+      message: `reading report of build ${id}: no report yet`,
+    });
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    },
+    body: page,
+  };
+}
+
 export const handler = middy(async (event: HttpEvent): Promise<HttpResult> => {
   try {
     if (event.routeKey === 'POST /builds') return await postBuild(event);
     if (event.routeKey === 'GET /builds/{id}' && event.pathParameters?.id)
       return await getBuild(event.pathParameters.id);
+    if (event.routeKey === 'GET /builds/{id}/report.html' && event.pathParameters?.id)
+      return await getReportPage(event.pathParameters.id);
     return json(404, {
       error: 'NotFound',
       message: `routing ${event.routeKey ?? 'request'}: no such route`,

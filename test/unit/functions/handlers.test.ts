@@ -181,6 +181,43 @@ describe('api handler', () => {
   });
 });
 
+describe('api handler: report page', () => {
+  it('GET /builds/{id}/report.html serves the page as HTML with a CSP, 404 before a report exists', async () => {
+    const missing = await apiHandler(
+      http('GET /builds/{id}/report.html', { pathParameters: { id: 'b-page' } }),
+      ctx(),
+    );
+    expect(missing.statusCode).toBe(404);
+    await putJson(store, 'builds/b-page/report.json', {
+      buildId: 'b-page',
+      outcome: 'succeeded',
+      failure: null,
+      request: null,
+      generatedAt: '2026-01-01T00:00:00.000Z',
+      packages: [],
+      counts: { packages: 0, downloaded: 0, cached: 0, bundles: 0, warnings: 1 },
+      warnings: ['hello: <b>not bold</b>'],
+      index: null,
+      image: null,
+      push: null,
+      bytes: { uploaded: 0, mounted: 0, skipped: 0 },
+      stages: [],
+      previousBuildId: null,
+      changes: null,
+      changeSummary: 'first successful build of this target',
+    });
+    const res = await apiHandler(
+      http('GET /builds/{id}/report.html', { pathParameters: { id: 'b-page' } }),
+      ctx(),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.body).toContain('first successful build of this target');
+    expect(res.body).toContain('<li>hello: &lt;b&gt;not bold&lt;/b&gt;</li>');
+  });
+});
+
 describe('watch handler', () => {
   it('starts a build when upstream differs from the last snapshot and says what changed', async () => {
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });

@@ -82,9 +82,13 @@ describe('serverless package (offline)', () => {
     expect(sized).toMatchObject({
       buildIndex: [1536, 900],
       fetchPackage: [512, 300],
-      report: [256, 120],
-      api: [256, 29],
+      report: [1024, 120],
+      api: [1024, 29],
     });
+    for (const fn of ['report', 'api'])
+      expect(
+        execFileSync('unzip', ['-l', path.join(outDir, `${fn}.zip`)], { encoding: 'utf8' }),
+      ).toContain('node_modules/sql.js/dist/sql-wasm.wasm');
     const listing = execFileSync('unzip', ['-l', path.join(outDir, 'buildIndex.zip')], {
       encoding: 'utf8',
     });
@@ -181,10 +185,11 @@ describe('serverless package (offline)', () => {
     expect(text).toContain('StoreUnavailableError');
   });
 
-  it('exposes POST/GET /builds with IAM authorization, a schedule for the watcher and an ECR push rule', () => {
+  it('exposes POST/GET /builds and the report page with IAM authorization, a schedule for the watcher and an ECR push rule', () => {
     const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
     expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
       'GET /builds/{id}',
+      'GET /builds/{id}/report.html',
       'POST /builds',
     ]);
     for (const r of routes) expect(r.Properties.AuthorizationType).toBe('AWS_IAM');

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../../lib/stages/build-index.js';
 import { saveBuildRequest } from '../../../lib/stages/build-request.js';
 import { type BuildReport, report } from '../../../lib/stages/report.js';
+import { renderReportPage } from '../../../lib/stages/report-page.js';
 import { runRecorded } from '../../../lib/stages/stage-results.js';
 import { silentLogger } from '../../../lib/stages/types.js';
 import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
@@ -118,6 +119,32 @@ describe('build changes in the report', () => {
     const r = await getJson<BuildReport>(store, 'builds/c3/report.json');
     expect(r.previousBuildId).toBe('c2');
     expect(r.changeSummary).toBe('-1 package, -2 bundles, 0 heads moved, 0 paths broken');
+  });
+
+  it('the report page draws the change and every package graph, self-contained', async () => {
+    const page = (await renderReportPage(store, 'c3'))!;
+    expect(page).toContain(
+      '<p class="summary" id="change-summary">-1 package, -2 bundles, 0 heads moved, 0 paths broken</p>',
+    );
+    expect(page).toContain('<h2 id="changes">Changes since build c2</h2>');
+    // The removed package drawn with its nodes marked removed, the head starred.
+    const changed = page.slice(page.indexOf('<div class="graph changed">'));
+    expect(changed).toContain('<svg class="upgrade-graph" data-package="todo-operator"');
+    expect(changed).toContain(
+      '<g class="node" data-bundle="todo-operator.v1.1.0" data-mark="removed" data-head="true">',
+    );
+    expect(changed).toContain(
+      'data-kind="replace" data-mark="removed" data-from="todo-operator.v1.0.0" data-to="todo-operator.v1.1.0"',
+    );
+    // Every package of the new catalog, unmarked.
+    expect(page).toContain('<h2 id="graphs">Upgrade graphs (1 packages)</h2>');
+    expect(page).toContain('data-bundle="hello-operator.v0.2.0" data-mark="same" data-head="true"');
+    // Nothing to load: no src/href attributes, no script, a CSP that allows nothing remote.
+    expect(page).not.toMatch(/\s(src|href)=|<script/i);
+    expect(page).toContain(
+      `content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`,
+    );
+    expect(await renderReportPage(store, 'missing')).toBeUndefined();
   });
 
   it('another target has its own history', async () => {
