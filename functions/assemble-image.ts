@@ -7,7 +7,7 @@ import { requireObject, requireString, stageHandler } from './commons/stage-hand
 export const handler = stageHandler({
   stage: 'assemble-image',
   parse: (input) => {
-    const { maxPerRegistry: _unused, ...options } = imageOptions(input);
+    const options = imageOptions(input);
     return {
       buildId: requireString(input, 'buildId'),
       dbKey: requireString(requireObject(input, 'index'), 'dbKey'),

@@ -1,14 +1,24 @@
 // Client for the App Registry ("CNR", appr 0.2.6) API that oc used to download an org:
 // list packages → show the default release → pull its blob (upstream-spec §3). Unlike
-// upstream it runs requests in parallel (bounded), retries what a retry can cure, and
-// verifies every blob's sha256 while it streams in. The endpoint keeps its path (Quay
+// upstream it runs requests in parallel (bounded), retries what a retry can cure (lib/http's
+// one policy and classification), and verifies every blob's sha256 while it streams in. The endpoint keeps its path (Quay
 // serves the API under /cnr); the token goes verbatim into `Authorization` and nowhere
 // else — messages carry the redacted endpoint and the status line only.
 import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { UsageError } from '../errors.js';
+import { isTemporaryNetworkError, isTemporaryStatus } from '../http/classify.js';
+import { Limiter } from '../http/limiter.js';
+import {
+  parseRetryAfter,
+  type RetryOptions,
+  type RetryPolicy,
+  retryPolicy,
+  retryVerdict,
+  withRetry,
+} from '../http/retry.js';
+import { BodyTooLargeError, type HttpResponse, readBody, send } from '../http/send.js';
 import { redactSecrets, redactUrl } from '../redact.js';
 import {
   AppRegistryAuthError,
@@ -19,7 +29,6 @@ import {
   AppRegistryRequestError,
   AppRegistryUnavailableError,
 } from './errors.js';
-import { createLimiter, type Limiter } from './parallel.js';
 
 export const DEFAULT_APPREGISTRY_ENDPOINT = 'https://quay.io/cnr';
 
@@ -36,18 +45,8 @@ export interface AppRegistryClientOptions {
   /** Sent verbatim as the Authorization header (Quay tokens read `basic …`). */
   token?: string;
   concurrency?: number;
-  /** Retries after the first attempt for temporary failures (default 4). */
-  retries?: number;
-  /** First backoff step; doubles per attempt, with jitter (default 500 ms). */
-  retryBaseMs?: number;
-  /** Longest backoff step (default 10 s). */
-  retryMaxMs?: number;
-  /** A Retry-After longer than this fails at once instead of stalling a build (default 60 s). */
-  maxRetryAfterMs?: number;
-  /** Injected for tests; defaults to a real timer. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Injected for tests; defaults to Math.random. */
-  random?: () => number;
+  /** The retry policy's numbers; defaults in APPREGISTRY_RETRY. */
+  retry?: RetryOptions;
   /** An undici dispatcher to use (not closed by close()); default: an own keep-alive Agent. */
   dispatcher?: Dispatcher;
   /** Time to the response headers (default 30 s). */
@@ -95,28 +94,24 @@ export interface ClientStats {
   bytesPulled: number;
 }
 
+/**
+ * 4 retries from 500 ms, doubling to at most 10 s, ±50 % jitter so clients throttled
+ * together do not all come back at the same instant; a Retry-After over 60 s fails at once
+ * instead of stalling a build.
+ */
+export const APPREGISTRY_RETRY: RetryOptions = {
+  retries: 4,
+  baseDelayMs: 500,
+  factor: 2,
+  maxDelayMs: 10_000,
+  jitter: 0.5,
+  maxRetryAfterMs: 60_000,
+};
+
 const HEX64 = /^[a-f0-9]{64}$/;
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const USER_AGENT = 'olm-catalog-builder (appregistry)';
-/** Codes of network failures worth retrying (resets, timeouts, refused, DNS hiccups). */
-const TEMPORARY_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-]);
-
 class RetryableError extends AppRegistryUnavailableError {
   override name = 'AppRegistryUnavailableError';
   retryAfterMs?: number;
@@ -147,18 +142,6 @@ function statusLine(code: number): string {
   return `${code} ${(STATUS_CODES[code] ?? 'UNKNOWN').toUpperCase()}`;
 }
 
-/** Retry-After as milliseconds (delta-seconds or an HTTP date), undefined when absent/bad. */
-export function parseRetryAfter(
-  value: string | string[] | undefined,
-  now = Date.now(),
-): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 export class AppRegistryClient {
   readonly endpoint: string;
   readonly stats: ClientStats = { requests: 0, retries: 0, blobsPulled: 0, bytesPulled: 0 };
@@ -168,19 +151,9 @@ export class AppRegistryClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownDispatcher: boolean;
   private readonly opts: Required<
-    Pick<
-      AppRegistryClientOptions,
-      | 'retries'
-      | 'retryBaseMs'
-      | 'retryMaxMs'
-      | 'maxRetryAfterMs'
-      | 'headersTimeoutMs'
-      | 'bodyTimeoutMs'
-      | 'maxBlobBytes'
-    >
+    Pick<AppRegistryClientOptions, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'maxBlobBytes'>
   >;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  private readonly random: () => number;
+  private readonly policy: RetryPolicy;
   private readonly signal: AbortSignal | undefined;
 
   constructor(options: AppRegistryClientOptions = {}) {
@@ -188,21 +161,16 @@ export class AppRegistryClient {
     this.endpoint = redactUrl(this.base).replace(/\/$/, '');
     this.token = options.token || undefined;
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-    this.limiter = createLimiter(concurrency);
+    this.limiter = new Limiter(concurrency);
     this.ownDispatcher = !options.dispatcher;
     this.dispatcher =
       options.dispatcher ?? new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
     this.opts = {
-      retries: options.retries ?? 4,
-      retryBaseMs: options.retryBaseMs ?? 500,
-      retryMaxMs: options.retryMaxMs ?? 10_000,
-      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
       headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
       bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
       maxBlobBytes: options.maxBlobBytes ?? 256 * 1024 * 1024,
     };
-    this.sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
-    this.random = options.random ?? Math.random;
+    this.policy = retryPolicy({ ...APPREGISTRY_RETRY, ...options.retry });
     this.signal = options.signal;
   }
 
@@ -358,7 +326,7 @@ export class AppRegistryClient {
       const type = String(res.headers['content-type'] ?? '');
       let text: string;
       try {
-        text = await readCapped(res.body, MAX_JSON_BYTES);
+        text = (await readBody(res.body, MAX_JSON_BYTES)).toString('utf8');
       } catch (err) {
         throw this.networkError(what, err);
       }
@@ -376,27 +344,29 @@ export class AppRegistryClient {
   }
 
   /** One request under the concurrency limit; non-2xx statuses become named errors. */
-  private async send(what: string, url: URL, accept: string): Promise<Dispatcher.ResponseData> {
+  private async send(what: string, url: URL, accept: string): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept, 'user-agent': USER_AGENT };
     if (this.token) headers['authorization'] = this.token;
-    let res: Dispatcher.ResponseData;
+    let res: HttpResponse;
     try {
       this.stats.requests++;
-      res = await request(url, {
+      res = await send({
+        url,
         method: 'GET',
         headers,
         dispatcher: this.dispatcher,
-        headersTimeout: this.opts.headersTimeoutMs,
-        bodyTimeout: this.opts.bodyTimeoutMs,
+        limits: {
+          timeouts: { headersMs: this.opts.headersTimeoutMs, bodyMs: this.opts.bodyTimeoutMs },
+        },
         ...(this.signal ? { signal: this.signal } : {}),
       });
     } catch (err) {
       throw this.networkError(what, err);
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) return res;
+    if (res.status >= 200 && res.status < 300) return res;
     let detail = '';
     try {
-      const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES);
+      const text = (await readBody(res.body, MAX_ERROR_BODY_BYTES)).toString('utf8');
       const parsed = JSON.parse(text) as unknown;
       const err = isObj(parsed) ? parsed['error'] : undefined;
       const msg = isObj(err) ? err['message'] : undefined;
@@ -404,51 +374,44 @@ export class AppRegistryClient {
     } catch {
       res.body.destroy();
     }
-    const message = `${what} at ${this.endpoint}: ${statusLine(res.statusCode)}${detail}`;
-    const code = res.statusCode;
+    const message = `${what} at ${this.endpoint}: ${statusLine(res.status)}${detail}`;
+    const code = res.status;
     if (code === 401 || code === 403) throw new AppRegistryAuthError(message);
     if (code === 404) throw new AppRegistryNotFoundError(message);
-    if (code === 408 || code === 429 || (code >= 500 && code !== 501 && code !== 505)) {
+    if (isTemporaryStatus(code)) {
       const err = new RetryableError(message);
-      const after = parseRetryAfter(res.headers['retry-after']);
+      const after = parseRetryAfter(res.headers['retry-after'], this.policy.now());
       if (after !== undefined) err.retryAfterMs = after;
       throw err;
     }
     throw new AppRegistryRequestError(message);
   }
 
-  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let n = 0; ; n++) {
-      try {
-        return await this.limiter.run(attempt);
-      } catch (err) {
-        if (
-          !(err instanceof AppRegistryUnavailableError) ||
-          n >= this.opts.retries ||
-          this.signal?.aborted
-        )
-          throw err;
-        const after = (err as RetryableError).retryAfterMs;
-        if (after !== undefined && after > this.opts.maxRetryAfterMs) {
-          throw new AppRegistryUnavailableError(
-            `${err.message} (Retry-After ${Math.round(after / 1000)} s is longer than we wait)`,
+  /** One policy (lib/http): only AppRegistryUnavailableError is worth another attempt. */
+  private withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    return withRetry(
+      this.policy,
+      () => this.limiter.run(attempt),
+      (err) => retryVerdict(err instanceof AppRegistryUnavailableError, err),
+      {
+        ...(this.signal ? { signal: this.signal } : {}),
+        onRetry: () => {
+          this.stats.retries++;
+        },
+        onRetryAfterTooLong: (err, after) =>
+          new AppRegistryUnavailableError(
+            `${(err as Error).message} (Retry-After ${Math.round(after / 1000)} s is longer than we wait)`,
             { cause: err },
-          );
-        }
-        // Exponential steps with "equal jitter": at least half a step, so clients that were
-        // throttled together do not all come back at the same instant.
-        const step = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** n);
-        const wait = after ?? step / 2 + (this.random() * step) / 2;
-        this.stats.retries++;
-        await this.sleep(wait, this.signal);
-      }
-    }
+          ),
+      },
+    );
   }
 
   private networkError(what: string, err: unknown): Error {
     if (err instanceof AppRegistryUnavailableError || err instanceof AppRegistryBlobLimitError)
       return err;
     if (err instanceof AppRegistryProtocolError) return this.protocol(what, err.message);
+    if (err instanceof BodyTooLargeError) return this.protocol(what, err.message);
     const e = err as { code?: string; name?: string; message?: string };
     if (e?.name === 'AbortError') return err as Error;
     const code = e?.code ?? '';
@@ -456,7 +419,7 @@ export class AppRegistryClient {
       this.token,
     ]);
     const message = `${what} at ${this.endpoint}: connection failed: ${clip(detail)}`;
-    if (TEMPORARY_NETWORK_CODES.has(code)) return new RetryableError(message, { cause: err });
+    if (isTemporaryNetworkError(err)) return new RetryableError(message, { cause: err });
     return new AppRegistryRequestError(message, { cause: err });
   }
 
@@ -482,18 +445,4 @@ function clip(text: string, max = 200): string {
 function headerNumber(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   return v && /^\d+$/.test(v) ? Number(v) : undefined;
-}
-
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      throw new AppRegistryProtocolError(`response body exceeds ${max} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
 }

@@ -22,6 +22,7 @@ export async function runImageStages(
   const common = {
     buildId,
     ...(request.insecure ? { insecure: true } : {}),
+    ...(request.maxPerRegistry ? { maxPerRegistry: request.maxPerRegistry } : {}),
   };
   const assembled = await step('assemble-image', () =>
     assembleImage(
@@ -44,7 +45,6 @@ export async function runImageStages(
         ...common,
         imageKey: assembled.imageKey,
         to: request.to!,
-        ...(request.maxPerRegistry ? { maxPerRegistry: request.maxPerRegistry } : {}),
         ...(local.dir ? { dir: local.dir } : {}),
       },
       deps,

@@ -1,21 +1,22 @@
 // The container-registry client the push and assemble stages use: manifests (GET/HEAD/PUT,
 // every manifest media type in Accept so the registry never down-converts to schema 1), blobs
 // (HEAD, verified GET, cross-repository mount, upload — monolithic PUT, or PATCH chunks above
-// a threshold), counters of what crossed the wire, and upload progress. HTTP, auth, retries
-// and TLS live in transport.ts; this file is the Docker Registry HTTP API v2 itself.
+// a threshold), counters of what crossed the wire, and upload progress. HTTP, auth and TLS live
+// in transport.ts, the retry policy and the per-registry bound in lib/http; this file is the
+// Docker Registry HTTP API v2 itself.
 // References are structural (`{ registry, repository, tag?, digest? }`) so lib/image's
 // parsed references fit without this adapter importing them.
 import { createHash } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import type { HostLimiter } from '../http/limiter.js';
+import { type RetryOptions, withRetry } from '../http/retry.js';
 import { sha256Digest } from '../image/digest.js';
 import type { Keychain } from './keychain.js';
-import { KeyedLimiter } from './limiter.js';
 import {
   RegistryDigestMismatchError,
   RegistryNotFoundError,
   RegistryProtocolError,
 } from './registry-errors.js';
-import { type RetryOptions, withRetry } from './retry.js';
 import {
   type RegistryCall,
   RegistryTransport,
@@ -95,8 +96,10 @@ export interface RegistryClientOptions {
   insecure?: boolean;
   /** Extra trusted CA certificates (PEM text), added to the system roots. */
   caCertificates?: string[];
-  /** Concurrent operations per registry (`--max-per-registry`). Default 4. */
+  /** Concurrent requests per registry (`--max-per-registry`). Default 4. */
   maxPerRegistry?: number;
+  /** A per-registry bound shared with other clients of the same build (wins over maxPerRegistry). */
+  limiter?: HostLimiter;
   userAgent?: string;
   retry?: RetryOptions;
   onProgress?: (progress: UploadProgress) => void;
@@ -150,7 +153,6 @@ function withQuery(location: string, key: string, value: string): string {
 
 export class RegistryClient {
   readonly transport: RegistryTransport;
-  private readonly limiter: KeyedLimiter;
   private readonly onProgress: ((p: UploadProgress) => void) | undefined;
   private readonly chunkedThreshold: number;
   private readonly chunkSize: number;
@@ -164,7 +166,6 @@ export class RegistryClient {
 
   constructor(options: RegistryClientOptions = {}) {
     this.transport = new RegistryTransport(options);
-    this.limiter = new KeyedLimiter(options.maxPerRegistry ?? 4);
     this.onProgress = options.onProgress;
     this.chunkedThreshold = options.chunkedThreshold ?? DEFAULT_CHUNKED_THRESHOLD;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -193,56 +194,52 @@ export class RegistryClient {
     accept: readonly string[] = MANIFEST_MEDIA_TYPES,
   ): Promise<Manifest> {
     const subject = formatRef(ref);
-    return this.limited(ref.registry, () =>
-      withRetry(
-        this.transport.policy,
-        async () => {
-          const res = await this.transport.sendOnce(this.manifestCall(ref, 'GET', accept));
-          const bytes = await readAll(res.body, MANIFEST_SIZE_LIMIT, `getting manifest ${subject}`);
-          const digest = sha256Digest(bytes);
-          const announced = responseHeader(res.headers, 'docker-content-digest');
-          const expected = ref.digest ?? (announced?.startsWith('sha256:') ? announced : undefined);
-          if (expected && expected !== digest) {
-            throw new RegistryDigestMismatchError(
-              `getting manifest ${subject}: content has digest ${digest}, expected ${expected}`,
-              { url: res.url },
-            );
-          }
-          const mediaType = mediaTypeOf(responseHeader(res.headers, 'content-type'), bytes);
-          return { bytes, mediaType, digest };
-        },
-        (err) => this.transport.verdict(err),
-      ),
+    return withRetry(
+      this.transport.policy,
+      async () => {
+        const res = await this.transport.sendOnce(this.manifestCall(ref, 'GET', accept));
+        const bytes = await readAll(res.body, MANIFEST_SIZE_LIMIT, `getting manifest ${subject}`);
+        const digest = sha256Digest(bytes);
+        const announced = responseHeader(res.headers, 'docker-content-digest');
+        const expected = ref.digest ?? (announced?.startsWith('sha256:') ? announced : undefined);
+        if (expected && expected !== digest) {
+          throw new RegistryDigestMismatchError(
+            `getting manifest ${subject}: content has digest ${digest}, expected ${expected}`,
+            { url: res.url },
+          );
+        }
+        const mediaType = mediaTypeOf(responseHeader(res.headers, 'content-type'), bytes);
+        return { bytes, mediaType, digest };
+      },
+      (err) => this.transport.verdict(err),
     );
   }
 
   /** HEAD by tag or digest: media type, digest and size, or undefined when absent. */
-  headManifest(
+  async headManifest(
     ref: RepositoryRef,
   ): Promise<{ mediaType: string; digest: string; size: number } | undefined> {
-    return this.limited(ref.registry, async () => {
-      try {
-        const res = await this.transport.send(this.manifestCall(ref, 'HEAD', MANIFEST_MEDIA_TYPES));
-        await res.body.dump();
-        const digest = responseHeader(res.headers, 'docker-content-digest') ?? ref.digest;
-        if (!digest) {
-          throw new RegistryProtocolError(
-            `checking manifest ${formatRef(ref)}: no Docker-Content-Digest`,
-            {
-              url: res.url,
-            },
-          );
-        }
-        return {
-          mediaType: (responseHeader(res.headers, 'content-type') ?? '').split(';')[0]!.trim(),
-          digest,
-          size: Number(responseHeader(res.headers, 'content-length') ?? '0'),
-        };
-      } catch (err) {
-        if (err instanceof RegistryNotFoundError) return undefined;
-        throw err;
+    try {
+      const res = await this.transport.send(this.manifestCall(ref, 'HEAD', MANIFEST_MEDIA_TYPES));
+      await res.body.dump();
+      const digest = responseHeader(res.headers, 'docker-content-digest') ?? ref.digest;
+      if (!digest) {
+        throw new RegistryProtocolError(
+          `checking manifest ${formatRef(ref)}: no Docker-Content-Digest`,
+          {
+            url: res.url,
+          },
+        );
       }
-    });
+      return {
+        mediaType: (responseHeader(res.headers, 'content-type') ?? '').split(';')[0]!.trim(),
+        digest,
+        size: Number(responseHeader(res.headers, 'content-length') ?? '0'),
+      };
+    } catch (err) {
+      if (err instanceof RegistryNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /** PUT under the tag (or the digest when there is no tag); returns the content digest. */
@@ -255,38 +252,36 @@ export class RegistryClient {
     }
     const target = ref.tag ?? digest;
     const subject = `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : `@${digest}`}`;
-    return this.limited(ref.registry, async () => {
-      const res = await this.transport.send({
-        action: 'pushing manifest',
-        subject,
-        registry: ref.registry,
-        method: 'PUT',
-        url: `/v2/${ref.repository}/manifests/${target}`,
-        headers: { 'content-type': mediaType },
-        body: () => bytes,
-        scopes: [pushScope(ref.repository)],
-        expect: [201, 200],
-        idempotent: true,
-      });
-      await res.body.dump();
-      const announced = responseHeader(res.headers, 'docker-content-digest');
-      if (announced?.startsWith('sha256:') && announced !== digest) {
-        throw new RegistryDigestMismatchError(
-          `pushing manifest ${subject}: registry stored ${announced}, we sent ${digest}`,
-          { url: res.url },
-        );
-      }
-      this.tally.manifests++;
-      this.tally.bytesManifests += bytes.length;
-      return digest;
+    const res = await this.transport.send({
+      action: 'pushing manifest',
+      subject,
+      registry: ref.registry,
+      method: 'PUT',
+      url: `/v2/${ref.repository}/manifests/${target}`,
+      headers: { 'content-type': mediaType },
+      body: () => bytes,
+      scopes: [pushScope(ref.repository)],
+      expect: [201, 200],
+      idempotent: true,
     });
+    await res.body.dump();
+    const announced = responseHeader(res.headers, 'docker-content-digest');
+    if (announced?.startsWith('sha256:') && announced !== digest) {
+      throw new RegistryDigestMismatchError(
+        `pushing manifest ${subject}: registry stored ${announced}, we sent ${digest}`,
+        { url: res.url },
+      );
+    }
+    this.tally.manifests++;
+    this.tally.bytesManifests += bytes.length;
+    return digest;
   }
 
   // ---- blobs -----------------------------------------------------------------------------
 
   /** HEAD a blob: its size when the repository has it, undefined otherwise. */
   blobExists(registry: string, repository: string, digest: string): Promise<number | undefined> {
-    return this.limited(registry, () => this.headBlob(registry, repository, digest));
+    return this.headBlob(registry, repository, digest);
   }
 
   /** The whole blob in memory, verified against its digest. */
@@ -306,46 +301,26 @@ export class RegistryClient {
   async getBlobStream(registry: string, repository: string, digest: string): Promise<Readable> {
     checkDigest(digest);
     const subject = `${registry}/${repository}@${digest}`;
-    return this.limited(registry, async () => {
-      const res = await this.sendBlobRead('GET', registry, repository, digest);
-      const hash = createHash('sha256');
-      const verify = new Transform({
-        transform(chunk: Buffer, _enc, cb: TransformCallback) {
-          hash.update(chunk);
-          cb(null, chunk);
-        },
-        flush(cb: TransformCallback) {
-          const got = `sha256:${hash.digest('hex')}`;
-          if (got !== digest) {
-            cb(
-              new RegistryDigestMismatchError(
-                `getting blob ${subject}: content has digest ${got}`,
-                { url: res.url },
-              ),
-            );
-          } else cb();
-        },
-      });
-      res.body.on('error', (err) => verify.destroy(err));
-      return res.body.pipe(verify);
+    const res = await this.sendBlobRead('GET', registry, repository, digest);
+    const hash = createHash('sha256');
+    const verify = new Transform({
+      transform(chunk: Buffer, _enc, cb: TransformCallback) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb: TransformCallback) {
+        const got = `sha256:${hash.digest('hex')}`;
+        if (got !== digest) {
+          cb(
+            new RegistryDigestMismatchError(`getting blob ${subject}: content has digest ${got}`, {
+              url: res.url,
+            }),
+          );
+        } else cb();
+      },
     });
-  }
-
-  /**
-   * Cross-repository mount from `fromRepository` on the same registry. True when mounted
-   * (201); false when the registry opened an upload instead (202; ECR, or a blob it will not
-   * share) — the next uploadBlob of that digest continues that upload session.
-   */
-  mountBlob(
-    registry: string,
-    repository: string,
-    digest: string,
-    fromRepository: string,
-    size?: number,
-  ): Promise<boolean> {
-    return this.limited(registry, () =>
-      this.mount(registry, repository, digest, fromRepository, size),
-    );
+    res.body.on('error', (err) => verify.destroy(err));
+    return res.body.pipe(verify);
   }
 
   /**
@@ -359,39 +334,33 @@ export class RegistryClient {
     size: number,
     body: BlobBody,
   ): Promise<void> {
-    return this.limited(registry, () => this.upload(registry, repository, digest, size, body));
+    return this.upload(registry, repository, digest, size, body);
   }
 
   /**
    * The push path for one blob: HEAD → mount from `mountFrom` (same registry) → upload.
    * Updates the counters and says which happened.
    */
-  pushBlob(
+  async pushBlob(
     registry: string,
     repository: string,
     blob: { digest: string; size: number },
     source: { body: BlobBody; mountFrom?: string },
   ): Promise<BlobOutcome> {
-    return this.limited(registry, async () => {
-      const existing = await this.headBlob(registry, repository, blob.digest);
-      if (existing !== undefined) {
-        countBlob(this.tally, 'present', existing);
-        return 'present';
-      }
-      if (source.mountFrom && source.mountFrom !== repository) {
-        if (await this.mount(registry, repository, blob.digest, source.mountFrom, blob.size))
-          return 'mounted';
-      }
-      await this.upload(registry, repository, blob.digest, blob.size, source.body);
-      return 'uploaded';
-    });
+    const existing = await this.headBlob(registry, repository, blob.digest);
+    if (existing !== undefined) {
+      countBlob(this.tally, 'present', existing);
+      return 'present';
+    }
+    if (source.mountFrom && source.mountFrom !== repository) {
+      if (await this.mount(registry, repository, blob.digest, source.mountFrom, blob.size))
+        return 'mounted';
+    }
+    await this.upload(registry, repository, blob.digest, blob.size, source.body);
+    return 'uploaded';
   }
 
   // ---- internals ---------------------------------------------------------------------------
-
-  private limited<T>(registry: string, fn: () => Promise<T>): Promise<T> {
-    return this.limiter.run(registry, fn);
-  }
 
   /** GET or HEAD of a manifest by tag or digest, with every accepted type in Accept. */
   private manifestCall(
@@ -506,8 +475,10 @@ export class RegistryClient {
         // A session left by a 202 mount is used once; a restart opens a fresh one.
         let location = this.pendingUploads.get(key);
         this.pendingUploads.delete(key);
+        // The source is opened before our requests take a slot: a copy from this same
+        // registry then never waits for a slot its own upload holds.
+        const source = await primed(typeof body === 'function' ? body() : body);
         if (!location) location = await this.startUpload(registry, repository, subject, scopes);
-        const source = typeof body === 'function' ? body() : body;
         if (size > this.chunkedThreshold) {
           await this.uploadChunked(
             registry,
@@ -650,6 +621,23 @@ export class RegistryClient {
       }
     })();
   }
+}
+
+/**
+ * The source with its first chunk already read (so whatever it opens — a registry GET — has
+ * been answered), yielding that chunk again first.
+ */
+async function primed(
+  source: Uint8Array | Readable | AsyncIterable<Uint8Array>,
+): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+  if (source instanceof Uint8Array) return source;
+  const it = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const first = await it.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
 }
 
 function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {

@@ -4,6 +4,7 @@
 // with credentials redacted. Which class a response becomes is decided in one place
 // (`registryErrorFromResponse`) so the retry policy and the messages agree.
 import { RegistryError } from '../errors.js';
+import { errorCode, isTemporaryNetworkError, isTemporaryStatus } from '../http/classify.js';
 import { redactUrl } from '../redact.js';
 
 /** One entry of a distribution-spec error body. */
@@ -57,11 +58,14 @@ export class RegistryRateLimitedError extends RegistryRequestError {
   }
 }
 
-/** 408, 5xx (incl. 499/522 from proxies), connection resets and timeouts. */
+/**
+ * 408, 5xx (incl. 499/522 from proxies), or no answer at all. Temporary unless lib/http's
+ * classification says a retry cannot cure the failure (e.g. plain HTTP spoken to a TLS port).
+ */
 export class RegistryUnavailableError extends RegistryRequestError {
   override name = 'RegistryUnavailableError';
-  constructor(message: string, details: RegistryErrorDetails = {}) {
-    super(message, details, true);
+  constructor(message: string, details: RegistryErrorDetails = {}, temporary = true) {
+    super(message, details, temporary);
   }
 }
 
@@ -81,7 +85,6 @@ export class RegistryProtocolError extends RegistryRequestError {
 }
 
 const NOT_FOUND_CODES = new Set(['MANIFEST_UNKNOWN', 'BLOB_UNKNOWN', 'NAME_UNKNOWN']);
-const TEMPORARY_STATUSES = new Set([408, 499, 500, 502, 503, 504, 522]);
 
 /** Parses a distribution error body; anything else gives no diagnostics. */
 export function parseDiagnostics(body: string): DistributionDiagnostic[] {
@@ -137,7 +140,7 @@ export function registryErrorFromResponse(
   if (status === 429 || codes.has('TOOMANYREQUESTS')) {
     return new RegistryRateLimitedError(message, details);
   }
-  if (TEMPORARY_STATUSES.has(status) || status >= 500 || codes.has('UNAVAILABLE')) {
+  if (isTemporaryStatus(status) || codes.has('UNAVAILABLE')) {
     return new RegistryUnavailableError(message, details);
   }
   if (codes.has('DIGEST_INVALID')) return new RegistryDigestMismatchError(message, details);
@@ -171,21 +174,7 @@ export function registryErrorFromFailure(
   }
   return new RegistryUnavailableError(
     `${action} ${subject}: ${code ?? 'connection failed'} ${text}`.trim(),
-    {
-      url,
-      cause: err,
-    },
+    { url, cause: err },
+    isTemporaryNetworkError(err),
   );
-}
-
-/** The `code` of a Node/undici error or of its cause, e.g. ECONNRESET. */
-export function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET' && code !== 'UND_ERR') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  const top = (err as { code?: unknown } | undefined)?.code;
-  return typeof top === 'string' ? top : undefined;
 }

@@ -3,9 +3,31 @@
 // token per scope set, refreshed on 401) → retry (temporary statuses and resets, Retry-After)
 // → redirects (GET/HEAD only; Authorization dropped across origins). One undici Agent per
 // transport carries the TLS choices: verified by default, an optional CA bundle added to the
-// system roots, or — with `insecure` — unverified TLS and a fallback to plain HTTP.
+// system roots, or — with `insecure` — unverified TLS and a fallback to plain HTTP. Sending,
+// retrying, the temporary-failure rules and the per-registry bound (`--max-per-registry`,
+// one slot per HTTP exchange, ping and token included) are lib/http's.
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent } from 'undici';
+import { isTemporaryNetworkError } from '../http/classify.js';
+import { HostLimiter } from '../http/limiter.js';
+import {
+  parseRetryAfter,
+  type RetryOptions,
+  type RetryPolicy,
+  type RetryVerdict,
+  retryPolicy,
+  retryVerdict,
+  withRetry,
+} from '../http/retry.js';
+import {
+  type HttpBody,
+  type HttpHeaders,
+  type HttpRequest,
+  type HttpResponse,
+  header,
+  readBodyPrefix,
+  send,
+} from '../http/send.js';
 import { checkFollowTarget } from './address-guard.js';
 import {
   type Challenge,
@@ -16,7 +38,6 @@ import {
 } from './challenge.js';
 import { anonymousKeychain, type Credential, type Keychain } from './keychain.js';
 import {
-  errorCode,
   RegistryAuthError,
   RegistryProtocolError,
   RegistryRequestError,
@@ -24,13 +45,6 @@ import {
   registryErrorFromFailure,
   registryErrorFromResponse,
 } from './registry-errors.js';
-import {
-  parseRetryAfter,
-  type RetryOptions,
-  type RetryPolicy,
-  retryPolicy,
-  withRetry,
-} from './retry.js';
 
 export interface TransportOptions {
   keychain?: Keychain;
@@ -40,9 +54,13 @@ export interface TransportOptions {
   caCertificates?: string[];
   userAgent?: string;
   retry?: RetryOptions;
+  /** Concurrent requests per registry (`--max-per-registry`). Default 4. */
+  maxPerRegistry?: number;
+  /** A bound shared with other clients (wins over maxPerRegistry): one per build. */
+  limiter?: HostLimiter;
 }
 
-export type RequestBody = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+export type RequestBody = HttpBody;
 
 /** One HTTP exchange as the client describes it. */
 export interface RegistryCall {
@@ -65,10 +83,7 @@ export interface RegistryCall {
   idempotent: boolean;
 }
 
-export interface RegistryResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+export interface RegistryResponse extends HttpResponse {
   /** The URL that answered (after redirects). */
   url: string;
 }
@@ -101,26 +116,8 @@ export function apiHost(registry: string): string {
 }
 
 /** Reads at most 64 KiB of a response body as text and releases the connection. */
-export async function readErrorBody(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  try {
-    for await (const chunk of body) {
-      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      chunks.push(b);
-      n += b.length;
-      if (n >= ERROR_BODY_CAP) break;
-    }
-  } catch {
-    // A body that fails mid-way still leaves what we read.
-  }
-  if (!body.destroyed) body.destroy();
-  return Buffer.concat(chunks).subarray(0, ERROR_BODY_CAP).toString('utf8');
-}
-
-function header(headers: RegistryResponse['headers'], name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
+function readErrorBody(body: HttpResponse['body']): Promise<string> {
+  return readBodyPrefix(body, ERROR_BODY_CAP);
 }
 
 export { header as responseHeader };
@@ -134,6 +131,7 @@ export class RegistryTransport {
   readonly keychain: Keychain;
   readonly insecure: boolean;
   readonly policy: RetryPolicy;
+  readonly limiter: HostLimiter;
   private readonly agent: Agent;
   private readonly userAgent: string;
   private readonly sessions = new Map<string, Promise<Session>>();
@@ -143,6 +141,7 @@ export class RegistryTransport {
     this.keychain = options.keychain ?? anonymousKeychain;
     this.insecure = options.insecure ?? false;
     this.policy = retryPolicy(options.retry);
+    this.limiter = options.limiter ?? new HostLimiter(options.maxPerRegistry ?? 4);
     this.userAgent = options.userAgent ?? 'olm-catalog-builder';
     const ca = options.caCertificates?.length
       ? [...rootCertificates, ...options.caCertificates]
@@ -178,10 +177,10 @@ export class RegistryTransport {
     let lastError: unknown;
     for (const scheme of schemes) {
       const base = `${scheme}://${host}`;
-      let res: Dispatcher.ResponseData;
+      let res: HttpResponse;
       try {
-        res = await request(`${base}/v2/`, {
-          dispatcher: this.agent,
+        res = await this.request(registry, {
+          url: `${base}/v2/`,
           method: 'GET',
           headers: { 'user-agent': this.userAgent },
         });
@@ -189,12 +188,12 @@ export class RegistryTransport {
         lastError = registryErrorFromFailure('pinging', registry, err, `${base}/v2/`);
         continue;
       }
-      const headers = res.headers as RegistryResponse['headers'];
-      if (res.statusCode === 200) {
+      const headers = res.headers;
+      if (res.status === 200) {
         await res.body.dump();
         return { base, challenge: undefined };
       }
-      if (res.statusCode === 401) {
+      if (res.status === 401) {
         await res.body.dump();
         const challenge = pickChallenge(parseChallenges(headers['www-authenticate']));
         if (!challenge) {
@@ -210,7 +209,7 @@ export class RegistryTransport {
       }
       const text = await readErrorBody(res.body);
       throw this.annotate(
-        registryErrorFromResponse('pinging', registry, res.statusCode, text, `${base}/v2/`),
+        registryErrorFromResponse('pinging', registry, res.status, text, `${base}/v2/`),
         headers,
       );
     }
@@ -305,29 +304,24 @@ export class RegistryTransport {
     const res = await withRetry(
       this.policy,
       async () => {
-        let r: Dispatcher.ResponseData;
+        let r: HttpResponse;
         try {
-          r = await request(url, {
-            dispatcher: this.agent,
-            method,
-            headers,
-            ...(body ? { body } : {}),
-          });
+          r = await this.request(url.host, { url, method, headers, ...(body ? { body } : {}) });
         } catch (err) {
           throw registryErrorFromFailure('getting token for', registry, err, url.href);
         }
-        if (r.statusCode !== 200) {
+        if (r.status !== 200) {
           const text = await readErrorBody(r.body);
           throw this.annotate(
             registryErrorFromResponse(
               'getting token for',
               registry,
-              r.statusCode,
+              r.status,
               text,
               url.href,
               method,
             ),
-            r.headers as RegistryResponse['headers'],
+            r.headers,
           );
         }
         return r;
@@ -424,22 +418,22 @@ export class RegistryTransport {
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...call.headers };
       if (auth && url.origin === origin) headers.authorization = auth;
-      let res: Dispatcher.ResponseData;
+      let res: HttpResponse;
       try {
-        res = await request(url, {
-          dispatcher: this.agent,
+        res = await this.request(call.registry, {
+          url,
           method: call.method,
           headers,
-          ...(call.body ? { body: call.body() as Dispatcher.DispatchOptions['body'] } : {}),
+          ...(call.body ? { body: call.body() } : {}),
         });
       } catch (err) {
         throw registryErrorFromFailure(call.action, call.subject, err, url.href);
       }
-      const resHeaders = res.headers as RegistryResponse['headers'];
+      const resHeaders = res.headers;
       const location = header(resHeaders, 'location');
       if (
         follow &&
-        [301, 302, 303, 307, 308].includes(res.statusCode) &&
+        [301, 302, 303, 307, 308].includes(res.status) &&
         location &&
         hop < MAX_REDIRECTS
       ) {
@@ -448,29 +442,28 @@ export class RegistryTransport {
         guard(url);
         continue;
       }
-      return { status: res.statusCode, headers: resHeaders, body: res.body, url: url.href };
+      return { status: res.status, headers: resHeaders, body: res.body, url: url.href };
     }
   }
 
-  private annotate(
-    err: RegistryRequestError,
-    headers: RegistryResponse['headers'],
-  ): RegistryRequestError {
+  /** One exchange through the agent, counted against `key`'s slots (the registry's name). */
+  private request(key: string, req: Omit<HttpRequest, 'dispatcher' | 'limiter'>) {
+    return send({ ...req, dispatcher: this.agent, limiter: this.limiter, limitKey: key });
+  }
+
+  private annotate(err: RegistryRequestError, headers: HttpHeaders): RegistryRequestError {
     const ms = parseRetryAfter(header(headers, 'retry-after'), this.policy.now());
     if (ms !== undefined) (err as RegistryRequestError & WithRetryAfter).retryAfterMs = ms;
     return err;
   }
 
   /** Whether an error is worth another attempt, and how long the server asked us to wait. */
-  verdict(err: unknown): { retry: boolean; retryAfterMs?: number } {
+  verdict(err: unknown): RetryVerdict {
     if (err instanceof RegistryTlsError || err instanceof RegistryAuthError)
       return { retry: false };
-    if (err instanceof RegistryRequestError && err.temporary) {
-      const ms = (err as RegistryRequestError & WithRetryAfter).retryAfterMs;
-      return ms === undefined ? { retry: true } : { retry: true, retryAfterMs: ms };
-    }
-    const code = errorCode(err);
-    return { retry: code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' };
+    if (err instanceof RegistryRequestError) return retryVerdict(err.temporary, err);
+    // A body that fails while we read it (reset mid-stream) is not a RegistryError yet.
+    return retryVerdict(isTemporaryNetworkError(err));
   }
 }
 

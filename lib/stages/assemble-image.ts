@@ -4,6 +4,8 @@
 // store under blobs/sha256/<hex>; base layers stay where they are and the plan
 // (`builds/<id>/image.json`) records where push finds each one, so base bytes are read only if
 // the destination cannot mount them. Returns small JSON (digests), never bytes.
+
+import type { RetryOptions } from '../http/retry.js';
 import { formatCreated } from '../image/append.js';
 import { type Assembled, assembleImages, type BasePlatform } from '../image/assemble.js';
 import { parseRaw } from '../image/digest.js';
@@ -21,7 +23,6 @@ import { FileLayout } from '../registry/file-destination.js';
 import { loadKeychain } from '../registry/keychain.js';
 import { OciLayout } from '../registry/oci-layout.js';
 import { RegistryClient, type UploadProgress } from '../registry/registry-client.js';
-import type { RetryOptions } from '../registry/retry.js';
 import { blobKey, buildKeys } from '../store/keys.js';
 import { putJson, StoreNotFoundError } from '../store/store.js';
 import type { AssembleImageRequest, AssembleImageResult, StageDeps } from './types.js';
@@ -186,7 +187,10 @@ export async function assembleImage(
   };
   try {
     if (loc.kind === 'registry')
-      opened = await openRegistryClient(deps, { insecure: request.insecure });
+      opened = await openRegistryClient(deps, {
+        insecure: request.insecure,
+        maxPerRegistry: request.maxPerRegistry,
+      });
     const reader =
       loc.kind === 'scratch' ? undefined : baseReader(loc, client, request.fromDir ?? '.');
     deps.progress?.({

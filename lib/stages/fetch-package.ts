@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { AppRegistryClient } from '../appregistry/client.js';
 import { type DecodeLimits, decodePackageBlob } from '../appregistry/decode.js';
 import { AppRegistryPackagesFailedError, type PackageFailure } from '../appregistry/errors.js';
-import { mapSettled } from '../appregistry/parallel.js';
+import { mapSettled } from '../http/limiter.js';
 import { blobKey } from '../store/keys.js';
 import { type AppRegistryStageDeps, toFailure, withAppRegistryClient } from './list-packages.js';
 import type {

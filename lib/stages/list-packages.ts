@@ -8,7 +8,7 @@ import {
   AppRegistryProtocolError,
   type PackageFailure,
 } from '../appregistry/errors.js';
-import { mapSettled } from '../appregistry/parallel.js';
+import { mapSettled } from '../http/limiter.js';
 import type {
   AppRegistrySource,
   ListPackagesRequest,

@@ -4,9 +4,11 @@
 // same registry → upload from the store, or a stream copy from the base's registry/layout.
 // Then the per-platform manifests by digest, and the tag LAST (index or single manifest), and
 // only once every blob is confirmed: a failed run leaves the tag as it was, never a half image.
-// Base bytes are read through a second client so a copy from the destination registry cannot
-// starve the destination's own parallelism slots (a blob upload waiting on its source read).
+// One registry client serves the destination and the base's blobs, so --max-per-registry
+// bounds every request to a registry; an upload opens its source before it takes a slot, so a
+// copy within one registry cannot wait on itself.
 import type { Readable } from 'node:stream';
+import { mapAll } from '../http/limiter.js';
 import {
   checkImagePlan,
   type ImagePlan,
@@ -91,9 +93,9 @@ export async function pushImage(
   await checkStoreBlobs(plan, deps.store);
   const top = manifests.find((m) => m.entry.digest === plan.top.digest)!;
 
-  const opened: { client: RegistryClient; owned: boolean }[] = [];
-  const open = async (): Promise<RegistryClient> => {
-    const o = await openRegistryClient(deps, {
+  let opened: Promise<{ client: RegistryClient; owned: boolean }> | undefined;
+  const source = async (): Promise<RegistryClient> => {
+    opened ??= openRegistryClient(deps, {
       insecure: request.insecure,
       maxPerRegistry: request.maxPerRegistry,
       onProgress: (p) =>
@@ -105,18 +107,12 @@ export async function pushImage(
           done: p.bytes >= p.total,
         }),
     });
-    opened.push(o);
-    return o.client;
-  };
-  let sourceClient: Promise<RegistryClient> | undefined;
-  const source = () => {
-    sourceClient ??= open();
-    return sourceClient;
+    return (await opened).client;
   };
 
   try {
     if (dest.kind === 'registry') {
-      const client = await open();
+      const client = await source();
       const ref = dest.ref;
       const outcomes = await settleAll(
         plan.blobs.map(async (blob) => {
@@ -163,7 +159,8 @@ export async function pushImage(
       await layout.setTag(dest.tag, top.entry.digest);
     }
   } finally {
-    for (const o of opened) if (o.owned) await o.client.close();
+    const o = await opened?.catch(() => undefined);
+    if (o?.owned) await o.client.close();
   }
 
   // As given, like oc's "Pushed … to <to>" line.
@@ -177,7 +174,10 @@ export async function pushImage(
   return { buildId: request.buildId, ref, digest: plan.top.digest, blobs: counters };
 }
 
-/** Blobs into a directory layout, a few at a time (disk-bound; the bound keeps open files low). */
+/** Blobs written to a directory layout at once (disk-bound; the bound keeps open files low). */
+const LAYOUT_WRITES = 4;
+
+/** Blobs into a directory layout, a few at a time. */
 async function writeLayoutBlobs(
   plan: ImagePlan,
   store: Store,
@@ -185,12 +185,8 @@ async function writeLayoutBlobs(
   counters: BlobCounters,
   write: (blob: PlanBlob, open: () => AsyncIterable<Uint8Array>) => Promise<boolean>,
 ): Promise<void> {
-  const queue = [...plan.blobs];
-  const worker = async () => {
-    for (let blob = queue.shift(); blob; blob = queue.shift()) {
-      const wrote = await write(blob, blobOpener(blob, store, source));
-      countBlob(counters, wrote ? 'uploaded' : 'present', blob.size);
-    }
-  };
-  await settleAll(Array.from({ length: Math.min(4, queue.length) }, worker));
+  await mapAll(plan.blobs, LAYOUT_WRITES, async (blob) => {
+    const wrote = await write(blob, blobOpener(blob, store, source));
+    countBlob(counters, wrote ? 'uploaded' : 'present', blob.size);
+  });
 }

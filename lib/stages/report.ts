@@ -2,9 +2,19 @@
 // per-stage records of stage-results.ts, warnings.json) and writes builds/<id>/report.json
 // (schema in docs/REPORT.md) and report.md, whether the build succeeded or failed. It then
 // POSTs the JSON to an optional webhook, signed with HMAC-SHA256, retrying transient
-// failures; a webhook that stays down is recorded in the result, never fails the build.
+// failures with lib/http's one policy (Retry-After included); a webhook that stays down is
+// recorded in the result, never fails the build.
 import { createHmac } from 'node:crypto';
 import { describeError } from '../errors.js';
+import { isTemporaryNetworkError, isTemporaryStatus } from '../http/classify.js';
+import {
+  parseRetryAfter,
+  type RetryOptions,
+  retryPolicy,
+  retryVerdict,
+  withRetry,
+} from '../http/retry.js';
+import { send } from '../http/send.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { getJson, putJson, type Store, StoreNotFoundError } from '../store/store.js';
@@ -83,8 +93,7 @@ export interface BuildReport {
 export interface ReportDeps extends StageDeps {
   /** Reads the webhook's HMAC key by the name the request gives (Secrets Manager, env). */
   resolveSecret?: (name: string) => Promise<string>;
-  /** For tests: the HTTP client and the pause between webhook attempts. */
-  fetch?: typeof fetch;
+  /** For tests: the pause between webhook attempts. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -99,7 +108,10 @@ const STAGE_ORDER: StageName[] = [
   'assemble-image',
   'push-image',
 ];
-const WEBHOOK_ATTEMPTS = 4;
+/** 4 attempts, 0.5 s then ×2: a receiver that is down for longer is recorded, not awaited. */
+const WEBHOOK_RETRY: RetryOptions = { retries: 3, baseDelayMs: 500, factor: 2, maxDelayMs: 10_000 };
+/** A receiver has this long to answer each attempt, headers and body alike. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
 
 export async function report(request: ReportRequest, deps: ReportDeps): Promise<ReportStageResult> {
   const { store } = deps;
@@ -447,14 +459,24 @@ export function signWebhookBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** What one webhook attempt learned, carried through the retry loop. */
+class WebhookAttemptError extends Error {
+  constructor(
+    readonly note: { status?: number; error: string },
+    readonly temporary: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(note.error);
+  }
+}
+
 async function postWebhook(
   url: string,
   body: BuildReport,
   hmacKey: string | undefined,
   deps: ReportDeps,
 ): Promise<NonNullable<ReportStageResult['webhook']>> {
-  const doFetch = deps.fetch ?? fetch;
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const policy = retryPolicy({ ...WEBHOOK_RETRY, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
   const json = JSON.stringify(body);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -462,27 +484,43 @@ async function postWebhook(
   };
   if (hmacKey) headers[SIGNATURE_HEADER] = signWebhookBody(json, hmacKey);
   const shown = redactUrl(url);
-  let last: { status?: number; error?: string } = {};
   let attempts = 0;
-  while (attempts < WEBHOOK_ATTEMPTS) {
-    attempts++;
-    try {
-      const res = await doFetch(url, {
-        method: 'POST',
-        headers,
-        body: json,
-        signal: AbortSignal.timeout(10_000),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.ok) return { url: shown, delivered: true, status: res.status, attempts };
-      last = { status: res.status, error: `HTTP ${res.status}` };
-      // Only throttling and server errors may pass on retry; a 4xx is the receiver's answer.
-      if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
-    } catch (err) {
-      last = { error: describeError(err).message };
-    }
-    if (attempts < WEBHOOK_ATTEMPTS) await sleep(500 * 2 ** (attempts - 1));
+  try {
+    const status = await withRetry(
+      policy,
+      async () => {
+        attempts++;
+        let res: Awaited<ReturnType<typeof send>>;
+        try {
+          res = await send({
+            url,
+            method: 'POST',
+            headers,
+            body: json,
+            limits: { timeouts: { headersMs: WEBHOOK_TIMEOUT_MS, bodyMs: WEBHOOK_TIMEOUT_MS } },
+          });
+          await res.body.dump();
+        } catch (err) {
+          throw new WebhookAttemptError(
+            { error: describeError(err).message },
+            isTemporaryNetworkError(err),
+          );
+        }
+        if (res.status >= 200 && res.status < 300) return res.status;
+        // Only throttling and server errors may pass on retry; a 4xx is the receiver's answer.
+        throw new WebhookAttemptError(
+          { status: res.status, error: `HTTP ${res.status}` },
+          isTemporaryStatus(res.status),
+          parseRetryAfter(res.headers['retry-after'], policy.now()),
+        );
+      },
+      (err) => retryVerdict(err instanceof WebhookAttemptError && err.temporary, err),
+    );
+    return { url: shown, delivered: true, status, attempts };
+  } catch (err) {
+    const last =
+      err instanceof WebhookAttemptError ? err.note : { error: describeError(err).message };
+    deps.log.warn('posting build report to webhook failed', { url: shown, attempts, ...last });
+    return { url: shown, delivered: false, attempts, ...last };
   }
-  deps.log.warn('posting build report to webhook failed', { url: shown, attempts, ...last });
-  return { url: shown, delivered: false, attempts, ...last };
 }

@@ -125,6 +125,8 @@ export interface AssembleImageRequest {
   filterByOs?: string;
   insecure?: boolean;
   registryAuthSecret?: string;
+  /** Bounds the base pulls too (`--max-per-registry`). */
+  maxPerRegistry?: number;
   sourceDateEpoch?: number;
   /** Root directory of `file://` base images (oc's `--from-dir`, else `--dir`); default cwd. */
   fromDir?: string;

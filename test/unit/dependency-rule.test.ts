@@ -1,6 +1,7 @@
 // The layout rule of docs/CONTRIBUTING.md, enforced: lib/catalog, lib/index and lib/image are
-// pure (no file system, network, undici or AWS SDK), and the adapters (lib/registry,
-// lib/appregistry, lib/store) import nothing from lib/stages. Imports are read from the
+// pure (no file system, network, undici or AWS SDK), the adapters (lib/http, lib/registry,
+// lib/appregistry, lib/store) import nothing from lib/stages, and lib/http — the policy every
+// HTTP client shares — imports no other adapter. Imports are read from the
 // source text: static `import … from`, `export … from`, bare `import '…'` and `import('…')`.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -98,8 +99,8 @@ describe('pure modules: lib/catalog, lib/index, lib/image', () => {
   });
 });
 
-describe('adapters: lib/registry, lib/appregistry, lib/store', () => {
-  const scanned = scan(['lib/registry', 'lib/appregistry', 'lib/store']);
+describe('adapters: lib/http, lib/registry, lib/appregistry, lib/store', () => {
+  const scanned = scan(['lib/http', 'lib/registry', 'lib/appregistry', 'lib/store']);
 
   it('has files to check', () => {
     expect(scanned.length).toBeGreaterThan(10);
@@ -114,6 +115,27 @@ describe('adapters: lib/registry, lib/appregistry, lib/store', () => {
             path
               .resolve(REPO_ROOT, path.dirname(s.file), i)
               .startsWith(path.join(REPO_ROOT, 'lib', 'stages')),
+        )
+        .map((i) => `${s.file} imports ${i}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
+
+describe('lib/http: the shared HTTP policy', () => {
+  const scanned = scan(['lib/http']);
+
+  it('imports no other room of lib (every client builds on it, not the reverse)', () => {
+    expect(scanned.length).toBeGreaterThan(2);
+    // lib/errors.ts and lib/redact.ts sit at the root of lib, below every room: allowed.
+    const otherRoom = (target: string) => {
+      const rel = path.relative(path.join(REPO_ROOT, 'lib'), target).split(path.sep);
+      return rel.length > 1 && rel[0] !== 'http';
+    };
+    const offending = scanned.flatMap((s) =>
+      s.imports
+        .filter(
+          (i) => i.startsWith('.') && otherRoom(path.resolve(REPO_ROOT, path.dirname(s.file), i)),
         )
         .map((i) => `${s.file} imports ${i}`),
     );

@@ -166,7 +166,7 @@ describe.skipIf(!HAVE_CORPUS)(
         const appRegistryClient = new AppRegistryClient({
           endpoint: server.url,
           token: TOKEN,
-          sleep: async () => {},
+          retry: { sleep: async () => {} },
         });
         const err = await listPackages(
           { buildId: 'b4', appRegistry: source },

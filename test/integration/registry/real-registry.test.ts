@@ -81,6 +81,11 @@ async function pushImage(
   return client.putManifest({ registry: host, repository, tag }, img.manifest, img.mediaType);
 }
 
+/** A blob's bytes, opened lazily as push-image's blob opener does. */
+async function* streamOf(client: RegistryClient, host: string, repository: string, digest: string) {
+  yield* (await client.getBlobStream(host, repository, digest)) as AsyncIterable<Uint8Array>;
+}
+
 function skopeoRaw(ref: string, extra: string[] = []): string {
   return execFileSync(
     'skopeo',
@@ -101,6 +106,32 @@ describe('plain registry', () => {
   afterAll(async () => {
     await client?.close();
     await reg?.stop();
+  });
+
+  it('copies blobs within one registry under a bound of 1 request, the source read included', async () => {
+    // The upload's body is a GET from the same registry: with one slot, a copy that took its
+    // slot before opening its source would wait on itself forever.
+    const one = new RegistryClient({ insecure: true, retry: noSleep, maxPerRegistry: 1 });
+    try {
+      const img = makeImage(200_000);
+      await pushImage(one, reg.host, 'team/copy-src', 'v1', img);
+      const outcomes = await Promise.all(
+        [img.layer, img.config].map((blob) => {
+          const digest = sha256Digest(blob);
+          return one.pushBlob(
+            reg.host,
+            'team/copy-dst',
+            { digest, size: blob.length },
+            { body: () => Readable.from(streamOf(one, reg.host, 'team/copy-src', digest)) },
+          );
+        }),
+      );
+      expect(outcomes).toEqual(['uploaded', 'uploaded']);
+      const back = await one.getBlob(reg.host, 'team/copy-dst', sha256Digest(img.layer));
+      expect(Buffer.from(back).equals(Buffer.from(img.layer))).toBe(true);
+    } finally {
+      await one.close();
+    }
   });
 
   it('pushes blobs and a manifest, reads them back, and skopeo sees the same bytes', async () => {

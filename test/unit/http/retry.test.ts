@@ -1,13 +1,8 @@
-// The retry schedule, computed rather than slept: backoff growth, jitter bounds, the cap,
-// Retry-After in both forms, and when withRetry stops.
+// The one retry policy, computed rather than slept: backoff growth, jitter bounds, the cap,
+// Retry-After in both forms (and the values it must refuse), and when withRetry stops.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  parseRetryAfter,
-  retryDelay,
-  retryPolicy,
-  withRetry,
-} from '../../../lib/registry/retry.js';
+import { parseRetryAfter, retryDelay, retryPolicy, withRetry } from '../../../lib/http/retry.js';
 
 describe('retryDelay', () => {
   it('grows ×3 from 1 s with no jitter at the midpoint', () => {
@@ -33,12 +28,6 @@ describe('retryDelay', () => {
       ),
     );
   });
-
-  it('lets Retry-After win, capped', () => {
-    const p = retryPolicy({ maxDelayMs: 30_000 });
-    expect(retryDelay(p, 0, 5000)).toBe(5000);
-    expect(retryDelay(p, 0, 3_600_000)).toBe(30_000);
-  });
 });
 
 describe('parseRetryAfter', () => {
@@ -53,6 +42,10 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter('-5', now)).toBeUndefined();
+    expect(parseRetryAfter('1.5', now)).toBeUndefined();
+  });
+  it('takes the first of repeated headers', () => {
+    expect(parseRetryAfter(['3', '9'], now)).toBe(3000);
   });
 });
 
@@ -91,5 +84,51 @@ describe('withRetry', () => {
         () => ({ retry: true }),
       ),
     ).rejects.toThrow('temp 3');
+  });
+
+  it('waits exactly what Retry-After asks, within maxRetryAfterMs', async () => {
+    const sleeps: number[] = [];
+    const p = retryPolicy({ maxRetryAfterMs: 30_000, sleep: async (ms) => void sleeps.push(ms) });
+    let calls = 0;
+    const out = await withRetry(
+      p,
+      async () => {
+        if (++calls < 2) throw new Error('throttled');
+        return calls;
+      },
+      () => ({ retry: true, retryAfterMs: 5000 }),
+    );
+    expect(out).toBe(2);
+    expect(sleeps).toEqual([5000]);
+  });
+
+  it('gives up at once on a Retry-After longer than maxRetryAfterMs', async () => {
+    const sleeps: number[] = [];
+    const p = retryPolicy({ maxRetryAfterMs: 30_000, sleep: async (ms) => void sleeps.push(ms) });
+    let calls = 0;
+    const err = await withRetry(
+      p,
+      async () => Promise.reject(new Error(`throttled ${++calls}`)),
+      () => ({ retry: true, retryAfterMs: 3_600_000 }),
+      { onRetryAfterTooLong: (e, ms) => new Error(`${(e as Error).message}, ${ms / 1000} s`) },
+    ).catch((e: Error) => e);
+    expect(err.message).toBe('throttled 1, 3600 s');
+    expect(sleeps).toEqual([]);
+  });
+
+  it('counts retries through onRetry and stops when the signal aborts', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const p = retryPolicy({ retries: 5, sleep: async () => controller.abort() });
+    let calls = 0;
+    await expect(
+      withRetry(
+        p,
+        async () => Promise.reject(new Error(`temp ${++calls}`)),
+        () => ({ retry: true }),
+        { signal: controller.signal, onRetry: (n) => void seen.push(n) },
+      ),
+    ).rejects.toThrow('temp 2');
+    expect(seen).toEqual([0]);
   });
 });

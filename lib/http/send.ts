@@ -1,0 +1,127 @@
+// The one place a request leaves the process. Every client (registry transport, App Registry,
+// report webhook) describes an exchange as an `HttpRequest` and gets the status, headers and
+// a streaming body back; failures without a response are rethrown as undici raised them, for
+// the client to name (see classify.ts). Limits travel with each request (`RequestLimits`), so
+// a new one — a connect or idle timeout, an address check — is added here once and reaches
+// every client. Response bodies are read through `readBody`, which enforces `maxBodyBytes`.
+import { type Dispatcher, request } from 'undici';
+import type { HostLimiter } from './limiter.js';
+
+/** Per-request limits; every field is optional and absent means "the dispatcher's default". */
+export interface RequestLimits {
+  timeouts?: {
+    /** Time to the response headers, in ms (undici `headersTimeout`). */
+    headersMs?: number;
+    /** Longest silence while the body streams, in ms (undici `bodyTimeout`). */
+    bodyMs?: number;
+  };
+  /** Largest response body `readBody` accepts, in bytes. */
+  maxBodyBytes?: number;
+}
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+export type HttpBody = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;
+export type HttpHeaders = Record<string, string | string[] | undefined>;
+
+export interface HttpRequest {
+  url: URL | string;
+  method: HttpMethod;
+  headers?: Record<string, string>;
+  body?: HttpBody;
+  /** The connection pool (TLS choices live there); default: undici's global one. */
+  dispatcher?: Dispatcher;
+  signal?: AbortSignal;
+  limits?: RequestLimits;
+  /**
+   * Counted against this key of `limiter` from sending until the response headers arrive
+   * (an upload holds its slot while its body is sent; a download's body streams outside).
+   */
+  limiter?: HostLimiter;
+  limitKey?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: HttpHeaders;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/** Sends one request (no retries, no redirects) within the request's limits. */
+export function send(req: HttpRequest): Promise<HttpResponse> {
+  const go = async (): Promise<HttpResponse> => {
+    const t = req.limits?.timeouts;
+    const res = await request(req.url, {
+      method: req.method,
+      ...(req.headers ? { headers: req.headers } : {}),
+      ...(req.body !== undefined ? { body: req.body as Dispatcher.DispatchOptions['body'] } : {}),
+      ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(t?.headersMs !== undefined ? { headersTimeout: t.headersMs } : {}),
+      ...(t?.bodyMs !== undefined ? { bodyTimeout: t.bodyMs } : {}),
+    });
+    return { status: res.statusCode, headers: res.headers as HttpHeaders, body: res.body };
+  };
+  if (!req.limiter) return go();
+  const key = req.limitKey ?? new URL(req.url).host;
+  return req.limiter.run(key, go);
+}
+
+/** Thrown by readBody when a body passes its cap (clients rename it into their family). */
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+  constructor(readonly maxBytes: number) {
+    super(`response body exceeds ${maxBytes} bytes`);
+  }
+}
+
+/**
+ * The whole body, or BodyTooLargeError as soon as it passes `maxBytes`; the stream is
+ * destroyed either way once we stop reading, so the connection is released.
+ */
+export async function readBody(
+  body: AsyncIterable<unknown> & { destroy?: () => void },
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += b.length;
+    if (size > maxBytes) {
+      body.destroy?.();
+      throw new BodyTooLargeError(maxBytes);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * At most `maxBytes` of a body as text, for error messages: never fails (a body cut mid-way
+ * leaves what arrived) and always releases the connection.
+ */
+export async function readBodyPrefix(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of body) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      chunks.push(b);
+      n += b.length;
+      if (n >= maxBytes) break;
+    }
+  } catch {
+    // What we read is still worth showing.
+  }
+  if (!body.destroyed) body.destroy();
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+}
+
+/** A header's first value (undici gives arrays for repeated headers). */
+export function header(headers: HttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
