@@ -8,7 +8,7 @@
 // ItemReader's object) and one child execution per item, each with its own event history.
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import definition from '../../infra/state-machine.asl.json' with { type: 'json' };
-import { mapSettled } from '../appregistry/parallel.js';
+import { mapSettled } from '../http/limiter.js';
 
 // aws-local-stepfunctions' Task states use Promise.withResolvers, which Node 20 lacks.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
