@@ -69,6 +69,9 @@ export function runCredentialHelper(
         );
       },
     );
+    // A helper that exits without reading stdin makes this write fail (EPIPE); its exit
+    // status, reported above, is the error that matters.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(helperServerUrl(registry));
   });
 }
