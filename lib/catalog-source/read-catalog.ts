@@ -10,10 +10,10 @@ import {
   CatalogFormatError,
   type CatalogGraph,
   graphFromFbcObjects,
-  splitJsonStream,
 } from '../catalog/catalog-graph.js';
 import { compareBytes } from '../catalog/file-tree.js';
 import { CatalogError } from '../errors.js';
+import { splitJsonStream } from '../index/fbc-read.js';
 import { isSqliteFile, readIndexGraph } from '../index/read-index.js';
 import { buildKeys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
@@ -46,7 +46,12 @@ const FBC_EXTENSIONS = /\.(json|ya?ml)$/;
 export function fbcObjects(files: Array<{ path: string; text: string }>): unknown[] {
   const sorted = [...files].sort((a, b) => compareBytes(a.path, b.path));
   return sorted.flatMap((f) => {
-    if (f.path.endsWith('.json')) return splitJsonStream(f.text, f.path);
+    if (f.path.endsWith('.json'))
+      try {
+        return splitJsonStream(f.text).map((doc) => JSON.parse(doc) as unknown);
+      } catch (err) {
+        throw new CatalogFormatError(`reading ${f.path}: ${(err as Error).message}`);
+      }
     try {
       return yaml.loadAll(f.text, undefined, { schema: yaml.CORE_SCHEMA, json: true });
     } catch (err) {

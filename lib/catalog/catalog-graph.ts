@@ -45,40 +45,6 @@ export class CatalogFormatError extends CatalogError {
   override name = 'CatalogFormatError';
 }
 
-/** Splits a stream of concatenated JSON values (`}\n{`), as FBC `.json` files hold them. */
-export function splitJsonStream(text: string, file: string): unknown[] {
-  const out: unknown[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0) {
-        try {
-          out.push(JSON.parse(text.slice(start, i + 1)));
-        } catch (err) {
-          throw new CatalogFormatError(`reading ${file}: ${(err as Error).message}`);
-        }
-      }
-    } else if (depth === 0 && !/\s/.test(c!)) {
-      throw new CatalogFormatError(`reading ${file}: unexpected "${c}" between JSON values`);
-    }
-  }
-  if (depth !== 0) throw new CatalogFormatError(`reading ${file}: unterminated JSON value`);
-  return out;
-}
-
 function str(o: JsonObject, key: string): string {
   const v = o[key];
   return typeof v === 'string' ? v : '';

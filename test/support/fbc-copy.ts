@@ -4,7 +4,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { splitJsonStream } from '../../lib/catalog/catalog-graph.js';
+import { splitJsonStream } from '../../lib/index/fbc-read.js';
 import { CORPUS } from './shared-corpus.js';
 
 export const DEV_FBC = path.join(CORPUS, 'expected', 'opm-v1.26.5-migrate.packages');
@@ -25,7 +25,9 @@ export async function editPackage(
   edit: (objects: FbcObject[]) => FbcObject[],
 ): Promise<void> {
   const file = path.join(dir, pkg, 'catalog.json');
-  const objects = splitJsonStream(await readFile(file, 'utf8'), file) as FbcObject[];
+  const objects = splitJsonStream(await readFile(file, 'utf8')).map(
+    (d) => JSON.parse(d) as FbcObject,
+  );
   const out = edit(objects);
   await writeFile(file, out.map((o) => `${JSON.stringify(o, null, 4)}\n`).join(''));
 }
