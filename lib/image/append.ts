@@ -3,7 +3,9 @@
 // digest and size into the manifest. The base config is otherwise kept as it was, unknown
 // fields and key order included (it is parsed, edited in place on a copy and re-serialised),
 // so the result stays what the base's authors built; only `created`, `rootfs.diff_ids` and one
-// `history` entry change. Media types follow the base manifest's family (see media-types.ts).
+// `history` entry change — plus, when asked (an FBC image, as `opm generate dockerfile` builds
+// it), the run settings of `config`: labels merged over the base's, Entrypoint and Cmd set.
+// Media types follow the base manifest's family (see media-types.ts).
 import { toRaw } from './digest.js';
 import { MalformedImageError } from './errors.js';
 import { FAMILY_TYPES, familyOf } from './media-types.js';
@@ -24,6 +26,26 @@ export interface AppendOptions {
   createdBy?: string;
   /** Optional `comment` of the history entry. */
   comment?: string;
+  /** Run settings for config.config (Docker's LABEL / ENTRYPOINT / CMD); absent: kept as the base has them. */
+  runConfig?: RunConfig;
+}
+
+export interface RunConfig {
+  /** Merged over the base's config.Labels (ours win). */
+  labels?: Record<string, string>;
+  entrypoint?: string[];
+  cmd?: string[];
+}
+
+function applyRunConfig(config: ConfigFile, run: RunConfig): void {
+  const inner = { ...(config.config ?? {}) } as Record<string, unknown>;
+  if (run.entrypoint) inner.Entrypoint = [...run.entrypoint];
+  if (run.cmd) inner.Cmd = [...run.cmd];
+  if (run.labels) {
+    const base = inner.Labels && typeof inner.Labels === 'object' ? inner.Labels : {};
+    inner.Labels = { ...(base as Record<string, string>), ...run.labels };
+  }
+  config.config = inner;
 }
 
 export const DEFAULT_CREATED_BY = 'catalog-build: add /bundles.db';
@@ -82,6 +104,7 @@ export function appendLayer(base: Image, layer: AppendedLayer, options: AppendOp
   if (options.comment) entry.comment = options.comment;
   history.push(entry);
   config.history = history;
+  if (options.runConfig) applyRunConfig(config, options.runConfig);
   const configRaw = toRaw(config, base.config.mediaType);
 
   const manifest = structuredClone(base.manifest.value) as Manifest;

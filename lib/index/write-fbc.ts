@@ -7,7 +7,12 @@ import type { LoadedCatalog } from '../catalog/model.js';
 import { fbcFromCatalog } from './fbc-from-catalog.js';
 import { fbcDocument } from './fbc-json.js';
 import type { FbcCatalog, FbcPackageFile } from './fbc-model.js';
-import { buildServeCache, type ServeCache } from './fbc-serve-cache.js';
+import {
+  buildServeCache,
+  CACHE_DIR_MODE,
+  CACHE_FILE_MODE,
+  type ServeCache,
+} from './fbc-serve-cache.js';
 import { type FbcViolation, validateFbc } from './fbc-validate.js';
 import { type Tree, treeOf } from './go-tar-fnv.js';
 
@@ -70,4 +75,61 @@ export function encodeFbc(catalog: FbcCatalog, violations: FbcViolation[] = []):
 export function writeFbc(catalog: LoadedCatalog): WrittenFbc {
   const checked = validateFbc(fbcFromCatalog(catalog));
   return encodeFbc(checked.catalog, checked.violations);
+}
+
+/** Where the parts of an FBC build go in the image, and the run settings opm needs. */
+export const FBC_CONFIGS_DIR = 'configs';
+export const FBC_CACHE_DIR = 'tmp/cache';
+export const FBC_CONFIGS_LABEL = 'operators.operatorframework.io.index.configs.v1';
+
+/**
+ * LABEL, ENTRYPOINT and CMD as `opm generate dockerfile` v1.26.5 writes them: the server
+ * starts on /configs with the pre-built cache, integrity enforced (its default).
+ */
+export const FBC_RUN_CONFIG = {
+  labels: { [FBC_CONFIGS_LABEL]: `/${FBC_CONFIGS_DIR}` },
+  entrypoint: ['/bin/opm'],
+  cmd: ['serve', `/${FBC_CONFIGS_DIR}`, `--cache-dir=/${FBC_CACHE_DIR}`],
+};
+
+/** /tmp as every base image has it (world-writable, sticky): our layer must not narrow it. */
+const TMP_MODE = 0o1777;
+
+export interface FbcImageEntry {
+  /** Path in the image, no leading slash. */
+  path: string;
+  mode: number;
+  /** Absent for a directory. */
+  data?: Uint8Array;
+}
+
+/**
+ * The entries of the FBC image layer: `configs/` (the digest's first tree, with the modes it
+ * was computed over) and `tmp/cache/` (digest, cache/ files), parents before children.
+ */
+export function fbcImageEntries(
+  configs: Tree,
+  cache: { files: ReadonlyArray<{ path: string; data: Uint8Array }> },
+): FbcImageEntry[] {
+  const out: FbcImageEntry[] = [{ path: FBC_CONFIGS_DIR, mode: configs.rootMode }];
+  for (const e of configs.entries)
+    out.push({
+      path: `${FBC_CONFIGS_DIR}/${e.path}`,
+      mode: e.mode,
+      ...(e.data ? { data: e.data } : {}),
+    });
+  out.push({ path: 'tmp', mode: TMP_MODE }, { path: FBC_CACHE_DIR, mode: CACHE_DIR_MODE });
+  const dirs = new Set<string>();
+  for (const f of cache.files) {
+    const slash = f.path.lastIndexOf('/');
+    if (slash > 0) {
+      const dir = f.path.slice(0, slash);
+      if (!dirs.has(dir)) {
+        dirs.add(dir);
+        out.push({ path: `${FBC_CACHE_DIR}/${dir}`, mode: CACHE_DIR_MODE });
+      }
+    }
+    out.push({ path: `${FBC_CACHE_DIR}/${f.path}`, mode: CACHE_FILE_MODE, data: f.data });
+  }
+  return out;
 }
