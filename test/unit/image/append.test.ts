@@ -39,6 +39,39 @@ function validate(image: Image) {
 describe('appendLayer', () => {
   const created = formatCreated(0);
 
+  it('sets Entrypoint and Cmd and merges Labels over the base when asked (FBC images)', async () => {
+    const base = await randomImage({ family: 'oci' });
+    const baseConfig = base.image.config.value.config ?? {};
+    const withLabel = toRaw(
+      { ...base.image.config.value, config: { ...baseConfig, Labels: { keep: 'me', x: 'base' } } },
+      base.image.config.mediaType,
+    );
+    const manifest = toRaw(
+      {
+        ...base.image.manifest.value,
+        config: {
+          ...base.image.manifest.value.config,
+          digest: withLabel.digest,
+          size: withLabel.bytes.length,
+        },
+      },
+      base.image.manifest.mediaType,
+    );
+    const out = appendLayer({ manifest, config: withLabel }, await dbLayer(), {
+      created,
+      runConfig: { labels: { x: 'ours' }, entrypoint: ['/bin/opm'], cmd: ['serve', '/configs'] },
+    });
+    validate(out);
+    const c = decode(out.config.bytes) as ConfigFile;
+    expect(c.config).toMatchObject({
+      Entrypoint: ['/bin/opm'],
+      Cmd: ['serve', '/configs'],
+      Labels: { keep: 'me', x: 'ours' },
+    });
+    const plain = decode(appendLayer(base.image, await dbLayer(), { created }).config.bytes);
+    expect(plain.config).toEqual(base.image.config.value.config);
+  });
+
   it.each(['docker', 'oci'] as const)(
     '%s base: new layer and config follow the family, digests agree',
     async (family) => {
