@@ -1,7 +1,7 @@
 // What operator-registry reads from a ClusterServiceVersion and from CRDs, with the same
 // type strictness as its Go structs: a field of the wrong type is an error that stops the
 // bundle (as a failed json.Unmarshal did), a missing field is its zero value.
-import type { ApiKey } from './model.js';
+import type { ApiKey, LoaderRules } from './model.js';
 import { isObject, type JsonObject } from './yaml-document.js';
 
 export class FieldError extends Error {
@@ -71,11 +71,26 @@ export function metadataName(obj: JsonObject): string {
   return isObject(meta) && typeof meta.name === 'string' ? meta.name : '';
 }
 
+function csvAnnotations(csv: JsonObject): JsonObject | undefined {
+  const meta = objectField(csv, 'metadata', 'ClusterServiceVersion.metadata');
+  return objectField(meta, 'annotations', 'ObjectMeta.annotations');
+}
+
+/** A CSV annotation's value, '' when absent (annotations are map[string]string). */
+export function csvAnnotation(csv: JsonObject, key: string): string {
+  return stringField(csvAnnotations(csv), key, 'ObjectMeta.annotations');
+}
+
+/** Whether the CSV has the annotation at all (an empty value counts). */
+export function hasCsvAnnotation(csv: JsonObject, key: string): boolean {
+  const annotations = csvAnnotations(csv);
+  return annotations !== undefined && Object.hasOwn(annotations, key);
+}
+
 /** spec.version, spec.replaces, spec.skips and the olm.skipRange annotation. */
 export function csvGraphFields(csv: JsonObject) {
   const spec = objectField(csv, 'spec', 'ClusterServiceVersion.spec');
-  const meta = objectField(csv, 'metadata', 'ClusterServiceVersion.metadata');
-  const annotations = objectField(meta, 'annotations', 'ObjectMeta.annotations');
+  const annotations = csvAnnotations(csv);
   return {
     version: stringField(spec, 'version', '.version'),
     replaces: stringField(spec, 'replaces', '.replaces'),
@@ -174,24 +189,20 @@ export function requiredApiKeys(csv: JsonObject): ApiKey[] {
   ];
 }
 
-const V1BETA1 = 'apiextensions.k8s.io/v1beta1';
+const APIEXTENSIONS = 'apiextensions.k8s.io';
+const V1BETA1 = `${APIEXTENSIONS}/v1beta1`;
+
+function unregisteredCrd(apiVersion: string, prefix: string): FieldError {
+  return new FieldError(
+    `${prefix}: no kind "CustomResourceDefinition" is registered for version "${apiVersion}"`,
+  );
+}
 
 /**
- * The APIs a CRD object provides: one key per spec.versions[].name plus spec.version.
- * operator-registry v1.8.0 registered only apiextensions v1beta1, so any other apiVersion
- * fails exactly as its decoder did.
+ * The keys of a CRD's spec.versions[] (names only; served/storage do not matter), plus, when
+ * `withSpecVersion`, v1beta1's deprecated spec.version.
  */
-export function crdApis(crd: JsonObject): ApiKey[] {
-  const apiVersion = typeof crd.apiVersion === 'string' ? crd.apiVersion : '';
-  if (apiVersion !== V1BETA1) {
-    if (apiVersion === '')
-      throw new FieldError(`error decoding CRD: Object 'apiVersion' is missing`);
-    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
-    const where = group ? `${group}/${version}` : version;
-    throw new FieldError(
-      `error decoding CRD: no kind "CustomResourceDefinition" is registered for version "${where}"`,
-    );
-  }
+function crdVersionKeys(crd: JsonObject, withSpecVersion: boolean): ApiKey[] {
   const spec = objectField(crd, 'spec', 'CustomResourceDefinition.spec');
   const group = stringField(spec, 'group', 'CustomResourceDefinitionSpec.group');
   const names = objectField(spec, 'names', 'CustomResourceDefinitionSpec.names');
@@ -205,9 +216,46 @@ export function crdApis(crd: JsonObject): ApiKey[] {
       plural,
     }),
   );
-  const version = stringField(spec, 'version', 'CustomResourceDefinitionSpec.version');
-  if (version !== '') keys.push({ group, version, kind, plural });
+  if (withSpecVersion) {
+    const version = stringField(spec, 'version', 'CustomResourceDefinitionSpec.version');
+    if (version !== '') keys.push({ group, version, kind, plural });
+  }
   return keys;
+}
+
+/**
+ * The APIs a CRD object provides, by the loader rules:
+ * - v1.8.0 registered only apiextensions v1beta1, so any other apiVersion fails exactly as
+ *   its decoder did; keys are spec.versions[].name plus spec.version;
+ * - v1.26.5 picks the decoder by the apiVersion's *version*: `v1` (keys: every
+ *   spec.versions[].name), `v1beta1` (as before); any other version is ignored and provides
+ *   nothing; a group other than apiextensions.k8s.io fails the chosen decoder.
+ */
+export function crdApis(crd: JsonObject, rules: LoaderRules = 'v1.8.0'): ApiKey[] {
+  const apiVersion = typeof crd.apiVersion === 'string' ? crd.apiVersion : '';
+  if (rules === 'v1.26.5') {
+    const slash = apiVersion.indexOf('/');
+    const version = slash === -1 ? apiVersion : apiVersion.slice(slash + 1);
+    const group = slash === -1 ? '' : apiVersion.slice(0, slash);
+    if (version !== 'v1' && version !== 'v1beta1') return [];
+    if (group !== APIEXTENSIONS) throw unregisteredCrd(apiVersion, `error decoding ${version} CRD`);
+    try {
+      return crdVersionKeys(crd, version === 'v1beta1');
+    } catch (err) {
+      throw new FieldError(`error decoding ${version} CRD: ${(err as Error).message}`);
+    }
+  }
+  if (apiVersion !== V1BETA1) {
+    if (apiVersion === '')
+      throw new FieldError(`error decoding CRD: Object 'apiVersion' is missing`);
+    return unregistered(apiVersion);
+  }
+  return crdVersionKeys(crd, true);
+}
+
+function unregistered(apiVersion: string): never {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
+  throw unregisteredCrd(group ? `${group}/${version}` : `${version}`, 'error decoding CRD');
 }
 
 export function apiKeyId(k: ApiKey): string {

@@ -4,14 +4,28 @@
 // 4.5/4.6) while the bundles of walk 1 stay. The graph walk reproduces upstream's insertion
 // order exactly (head at depth 0; per skipped CSV an entry for it and a synthetic entry for
 // the skipping CSV at the same depth; then the replaced CSV), so entry ids and depths match.
+// v1.26.5's differences are options of the same walk: a manifest whose packageName was
+// loaded before replaces that package (its rows deleted first, ids restarting at max + 1), a
+// failed channel row is not walked, every chain-node visit adds an olm.package property row,
+// and the error texts are its own.
 import type { ManifestTree } from './manifest-tree.js';
-import type { Bundle, Channel, ChannelEntry, Package, Problem } from './model.js';
+import type {
+  Bundle,
+  ChannelEntry,
+  ChannelMember,
+  LoaderRules,
+  ManifestChannel,
+  Package,
+  PackageProperty,
+  Problem,
+} from './model.js';
+import { packageProperty } from './properties.js';
 import { isObject, type JsonObject } from './yaml-document.js';
 
 export interface PackageManifest {
   packageName: string;
   defaultChannel: string;
-  channels: Channel[];
+  channels: ManifestChannel[];
 }
 
 /** encoding/json matches struct fields case-insensitively, the last matching key winning. */
@@ -75,10 +89,12 @@ export function toPackageManifest(value: unknown): PackageManifest {
 class PackageLoad {
   readonly errors: string[] = [];
   readonly entries: ChannelEntry[] = [];
+  readonly packageProperties: PackageProperty[] = [];
   constructor(
     private readonly manifest: PackageManifest,
     private readonly bundles: ReadonlyMap<string, Bundle>,
     private nextId: number,
+    private readonly rules: LoaderRules,
   ) {}
 
   private addEntry(channel: string, bundleName: string, depth: number): ChannelEntry {
@@ -93,19 +109,28 @@ class PackageLoad {
     return entry;
   }
 
+  /** A failed channel row: v1.26.5 names the channel and package. */
+  private channelError(c: ManifestChannel, cause: string): string {
+    return this.rules === 'v1.26.5'
+      ? `failed to add channel "${c.name}" in package "${this.manifest.packageName}": ${cause}`
+      : cause;
+  }
+
   /** Channel rows and the default channel, as upstream inserts them (FK and PK checks included). */
-  channels(): { channels: Channel[]; defaultChannel: string } {
+  channels(): { channels: ManifestChannel[]; defaultChannel: string } {
     const m = this.manifest;
-    const inserted: Channel[] = [];
+    const inserted: ManifestChannel[] = [];
     let defaultChannel = '';
     let hasDefault = false;
     for (const c of m.channels) {
       if (!this.bundles.has(c.head)) {
-        this.errors.push('FOREIGN KEY constraint failed');
+        this.errors.push(this.channelError(c, 'FOREIGN KEY constraint failed'));
         continue;
       }
       if (inserted.some((i) => i.name === c.name)) {
-        this.errors.push('UNIQUE constraint failed: channel.name, channel.package_name');
+        this.errors.push(
+          this.channelError(c, 'UNIQUE constraint failed: channel.name, channel.package_name'),
+        );
         continue;
       }
       inserted.push(c);
@@ -119,7 +144,7 @@ class PackageLoad {
   }
 
   /** The entries of one channel: the replaces chain from the head, with skips as side entries. */
-  walk(channel: Channel, channelExists: boolean): void {
+  walk(channel: ManifestChannel, channelExists: boolean): void {
     if (!channelExists) {
       this.errors.push('FOREIGN KEY constraint failed');
       return;
@@ -133,6 +158,13 @@ class PackageLoad {
       if (!bundle) {
         this.errors.push(`no bundle found for bundlename ${name}`);
         return;
+      }
+      if (this.rules === 'v1.26.5') {
+        this.packageProperties.push({
+          bundleName: name,
+          version: bundle.version,
+          property: packageProperty(this.manifest.packageName, bundle.version),
+        });
       }
       // Skips went through the operatorbundle.skips column: joined with ',' and split again.
       const joined = bundle.skips.join(',');
@@ -151,7 +183,11 @@ class PackageLoad {
       visited.add(bundle.replaces);
       current.replaces = replaced.id;
       if (!this.bundles.has(bundle.replaces)) {
-        this.errors.push(`${channel.head} specifies replacement that couldn't be found`);
+        this.errors.push(
+          this.rules === 'v1.26.5'
+            ? `Invalid bundle ${channel.head}, replaces nonexistent bundle ${bundle.replaces}`
+            : `${channel.head} specifies replacement that couldn't be found`,
+        );
         return;
       }
       current = replaced;
@@ -161,22 +197,71 @@ class PackageLoad {
   }
 }
 
+/**
+ * A channel's distinct bundles as operator-registry's ListBundles reads them back: chain
+ * entries are the head (depth 0) and those reached through `replaces` pointers from it; a
+ * chain entry's pointer names what its bundle replaces; every other entry with a pointer is
+ * a synthetic skip entry naming what its bundle skips.
+ */
+export function channelMembers(
+  entries: readonly ChannelEntry[],
+  bundles: ReadonlyMap<string, Bundle>,
+): ChannelMember[] {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const chain = new Set<number>();
+  for (const head of entries.filter((e) => e.depth === 0)) {
+    let e: ChannelEntry | undefined = head;
+    while (e && !chain.has(e.id)) {
+      chain.add(e.id);
+      e = e.replaces === undefined ? undefined : byId.get(e.replaces);
+    }
+  }
+  const members = new Map<string, ChannelMember>();
+  for (const e of entries) {
+    let m = members.get(e.bundleName);
+    if (!m) {
+      const bundle = bundles.get(e.bundleName);
+      m = {
+        bundleName: e.bundleName,
+        chainNode: false,
+        replaces: '',
+        skips: [],
+        skipRange: bundle?.skipRange ?? '',
+        loaded: bundle !== undefined,
+      };
+      members.set(e.bundleName, m);
+    }
+    const target = e.replaces === undefined ? undefined : byId.get(e.replaces);
+    if (chain.has(e.id)) {
+      m.chainNode = true;
+      if (target) m.replaces = target.bundleName;
+    } else if (target) m.skips.push(target.bundleName);
+  }
+  return [...members.values()];
+}
+
 /** Go's utilerrors.NewAggregate(...).Error(): one message bare, several in brackets, deduplicated. */
 export function aggregateMessage(messages: string[]): string {
   const unique = [...new Set(messages)];
   return unique.length === 1 ? unique[0]! : `[${unique.join(', ')}]`;
 }
 
+function maxEntryId(packages: readonly Package[]): number {
+  let max = 0;
+  for (const p of packages) for (const e of p.entries) max = Math.max(max, e.id);
+  return max;
+}
+
 export function loadPackages(
   tree: ManifestTree,
   bundles: readonly Bundle[],
+  rules: LoaderRules = 'v1.8.0',
 ): { packages: Package[]; problems: Problem[] } {
   const byName = new Map<string, Bundle>();
   for (const b of bundles) byName.set(b.name, b);
-  const packages: Package[] = [];
+  let packages: Package[] = [];
+  let maxId = 0;
   const problems: Problem[] = [];
-  const committed = new Set<string>();
-  let nextId = 1;
   for (const file of tree.files) {
     const doc = file.document;
     let manifest: PackageManifest;
@@ -189,7 +274,8 @@ export function loadPackages(
       continue;
     }
     if (manifest.packageName === '') continue;
-    if (committed.has(manifest.packageName)) {
+    const earlier = packages.find((p) => p.name === manifest.packageName);
+    if (earlier && rules === 'v1.8.0') {
       problems.push({
         subject: manifest.packageName,
         kind: 'package',
@@ -197,10 +283,16 @@ export function loadPackages(
       });
       continue;
     }
-    const load = new PackageLoad(manifest, byName, nextId);
+    // v1.26.5 first deletes the earlier package's rows; SQLite then numbers new entries from
+    // the largest id left, plus one (ids of a rolled-back package are reused the same way).
+    const kept = earlier ? packages.filter((p) => p !== earlier) : packages;
+    const lastId = earlier ? maxEntryId(kept) : maxId;
+    const load = new PackageLoad(manifest, byName, lastId + 1, rules);
     const { channels, defaultChannel } = load.channels();
-    // Every channel of the manifest is walked, even one whose row failed (its entries then fail too).
-    for (const c of manifest.channels)
+    // v1.8.0 walks every channel of the manifest, even one whose row failed (its entries then
+    // fail too); v1.26.5 walks only the channels it inserted.
+    const walked = rules === 'v1.26.5' ? channels : manifest.channels;
+    for (const c of walked)
       load.walk(
         c,
         channels.some((i) => i.name === c.name),
@@ -213,15 +305,24 @@ export function loadPackages(
       });
       continue;
     }
-    committed.add(manifest.packageName);
-    nextId += load.entries.length;
-    packages.push({
-      name: manifest.packageName,
-      defaultChannel,
-      channels,
-      entries: load.entries,
-      path: file.path,
-    });
+    maxId = Math.max(lastId, ...load.entries.map((e) => e.id));
+    packages = [
+      ...kept,
+      {
+        name: manifest.packageName,
+        defaultChannel,
+        channels: channels.map((c) => ({
+          ...c,
+          members: channelMembers(
+            load.entries.filter((e) => e.channel === c.name),
+            byName,
+          ),
+        })),
+        entries: load.entries,
+        path: file.path,
+        packageProperties: [...(earlier?.packageProperties ?? []), ...load.packageProperties],
+      },
+    ];
   }
   return { packages, problems };
 }

@@ -387,9 +387,10 @@ describe('determinism and failures', () => {
         {
           name: 'x',
           defaultChannel: 'stable',
-          channels: [{ name: 'stable', head: 'not-a-bundle' }],
+          channels: [{ name: 'stable', head: 'not-a-bundle', members: [] }],
           entries: [],
           path: 'x/package.yaml',
+          packageProperties: [],
         },
       ],
     };
