@@ -10,7 +10,7 @@ import { derivePackageManifest } from './bundle-packages.js';
 import { loadBundles } from './load-bundles.js';
 import { loadPackages } from './load-packages.js';
 import type { ManifestFile, ManifestTree } from './manifest-tree.js';
-import type { LoadedCatalog, Problem } from './model.js';
+import type { LoadedCatalog, LoaderRules, Problem } from './model.js';
 
 export interface BundleInput {
   /** The folder or image reference it came from (messages, and the bundle's `dir`). */
@@ -55,7 +55,10 @@ function objectName(i: number): string {
   return `${String(i).padStart(6, '0')}.json`;
 }
 
-export function loadBundleCatalog(inputs: readonly BundleInput[]): BundleCatalog {
+export function loadBundleCatalog(
+  inputs: readonly BundleInput[],
+  rules: LoaderRules = 'v1.8.0',
+): BundleCatalog {
   const warnings: string[] = [];
   const problems: Problem[] = [];
   // Walk 1 over one folder per bundle, in input order.
@@ -69,7 +72,7 @@ export function loadBundleCatalog(inputs: readonly BundleInput[]): BundleCatalog
       files.push(decodedFile(dir, objectName(i), obj));
     });
   }
-  const walk1 = loadBundles(treeOf(files));
+  const walk1 = loadBundles(treeOf(files), rules);
   problems.push(...walk1.problems);
   const inserted = new Map<string, BundleInput>();
   for (const b of walk1.bundles) {
@@ -131,10 +134,10 @@ export function loadBundleCatalog(inputs: readonly BundleInput[]): BundleCatalog
       }),
     );
   }
-  const walk2 = loadPackages(treeOf(manifests), walk1.bundles);
+  const walk2 = loadPackages(treeOf(manifests), walk1.bundles, rules);
   problems.push(...walk2.problems);
   return {
-    catalog: { bundles: walk1.bundles, packages: walk2.packages, problems },
+    catalog: { rules, bundles: walk1.bundles, packages: walk2.packages, problems },
     warnings,
     inserted,
   };

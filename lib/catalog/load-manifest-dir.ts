@@ -8,7 +8,7 @@ import { BundleFormatError, parseBundleFormat } from './bundle-format.js';
 import { detectManifestFormats } from './detect-format.js';
 import type { FileTree } from './file-tree.js';
 import { loadCatalog } from './load-catalog.js';
-import type { LoadedCatalog, Problem } from './model.js';
+import type { LoadedCatalog, LoadOptions, Problem } from './model.js';
 
 export interface ManifestFormats {
   /** Bundle-format bundle folders found (parsed or not). */
@@ -51,7 +51,7 @@ export function joinCatalogs(first: LoadedCatalog, second: LoadedCatalog): Loade
       })),
     });
   }
-  return { bundles: [...first.bundles, ...second.bundles], packages, problems };
+  return { rules: first.rules, bundles: [...first.bundles, ...second.bundles], packages, problems };
 }
 
 /** Parses bundle folders; a folder opm would refuse becomes a problem naming it. */
@@ -76,7 +76,8 @@ export function parseBundleFolders(
   return { inputs, problems };
 }
 
-export function loadManifestDir(files: FileTree): LoadedManifestDir {
+export function loadManifestDir(files: FileTree, options: LoadOptions = {}): LoadedManifestDir {
+  const rules = options.rules ?? 'v1.8.0';
   const detected = detectManifestFormats(files);
   const formats: ManifestFormats = {
     bundleFolders: detected.bundles.length,
@@ -86,8 +87,8 @@ export function loadManifestDir(files: FileTree): LoadedManifestDir {
   const warnings = [...detected.warnings];
   const manifests: LoadedCatalog =
     detected.packageManifestFiles.length > 0
-      ? loadCatalog(detected.packageManifestFiles)
-      : { bundles: [], packages: [], problems: [] };
+      ? loadCatalog(detected.packageManifestFiles, { rules })
+      : { rules, bundles: [], packages: [], problems: [] };
   if (detected.bundles.length === 0) return { catalog: manifests, formats, warnings };
   const parsed = parseBundleFolders(detected.bundles);
   const existing = new Set(manifests.bundles.map((b) => b.name));
@@ -100,7 +101,7 @@ export function loadManifestDir(files: FileTree): LoadedManifestDir {
     });
     return false;
   });
-  const built = loadBundleCatalog(inputs);
+  const built = loadBundleCatalog(inputs, rules);
   warnings.push(...built.warnings);
   const bundles: LoadedCatalog = {
     ...built.catalog,

@@ -163,6 +163,7 @@ class PackageLoad {
         this.packageProperties.push({
           bundleName: name,
           version: bundle.version,
+          bundlePath: bundle.image ?? '',
           property: packageProperty(this.manifest.packageName, bundle.version),
         });
       }

@@ -41,6 +41,8 @@ export interface PackageProperty {
   bundleName: string;
   /** The bundle's version ('' when its CSV has none; the row's version column is then NULL). */
   version: string;
+  /** The bundle's image ('' for a folder; the row's path column is then NULL). */
+  bundlePath: string;
   /** `{"packageName":…,"version":…}`, type olm.package. */
   property: Property;
 }

@@ -1,25 +1,66 @@
-// Writes a LoadedCatalog as an operator-registry v7 SQLite database, in memory with sql.js,
-// and returns the file's bytes. All decisions were taken by lib/catalog; this module only
+// Writes a LoadedCatalog as an operator-registry SQLite database, in memory with sql.js: schema
+// 7 (v1.8.0, `sqlite-v7`) or schema 13 (v1.26.5, `sqlite`), one CatalogWriter for both since
+// 13 is 7 plus columns and tables. All decisions were taken by lib/catalog; this module only
 // encodes: csv/bundle as BLOBs of Go encoding/json bytes, '' rather than NULL for missing
-// text (the registry-server skips NULL version/bundlepath rows), NULL for an empty
-// api_provider/api_requirer bundle version and for their bundle path, entry ids as given.
-// Foreign keys are enforced while writing, so a model that upstream's SQL would have
-// rejected fails loudly here instead of producing a subtly different index.
-import type { Database, SqlJsStatic } from 'sql.js';
-import type { LoadedCatalog } from '../catalog/model.js';
-import { CatalogError } from '../errors.js';
+// text (the registry-server skips NULL version/bundlepath rows), NULL for an empty bundle
+// version, NULL bundle paths in api_provider/api_requirer (schema 13: the bundle image, NULL
+// when '', there and in properties and dependencies), entry ids as given. Schema 13 adds `substitutesfor` ('', never NULL),
+// properties (value TEXT, as Go binds a string) and dependencies (value BLOB, as Go binds
+// []byte), in upstream's insert order: bundle, related images, dependencies, properties,
+// APIs; a package's olm.package rows go in with its channel entries. Foreign keys are enforced
+// while writing, so a model that upstream's SQL would have rejected fails loudly here
+// instead of producing a subtly different index.
+import type { Database, SqlJsStatic, Statement } from 'sql.js';
+import type { Bundle, LoadedCatalog, LoaderRules, Package } from '../catalog/model.js';
+import {
+  type CatalogOutput,
+  type CatalogWriteResult,
+  type CatalogWriter,
+  IndexWriteError,
+  writeCatalogFile,
+} from './catalog-writer.js';
 import { goJsonEncode } from './go-json.js';
 import { COUNTED_TABLES, SCHEMA_V7, SCHEMA_VERSION } from './schema-v7.js';
+import { COUNTED_TABLES_V13, SCHEMA_V13, SCHEMA_V13_VERSION } from './schema-v13.js';
+
+export { IndexWriteError };
 
 export type IndexCounts = Record<(typeof COUNTED_TABLES)[number], number>;
+
+/** What distinguishes the two SQLite outputs: DDL, version, reported tables, loader rules. */
+export interface SqliteSchema {
+  format: 'sqlite-v7' | 'sqlite';
+  version: number;
+  ddl: readonly string[];
+  countedTables: readonly string[];
+  rules: LoaderRules;
+}
+
+export const SQLITE_V7: SqliteSchema = {
+  format: 'sqlite-v7',
+  version: SCHEMA_VERSION,
+  ddl: SCHEMA_V7,
+  countedTables: COUNTED_TABLES,
+  rules: 'v1.8.0',
+};
+
+export const SQLITE_V13: SqliteSchema = {
+  format: 'sqlite',
+  version: SCHEMA_V13_VERSION,
+  ddl: SCHEMA_V13,
+  countedTables: COUNTED_TABLES_V13,
+  rules: 'v1.26.5',
+};
+
+/** The file name of the database among a build's outputs (store key builds/<id>/bundles.db). */
+export const DB_FILE = 'bundles.db';
+export const DB_CONTENT_TYPE = 'application/vnd.sqlite3';
 
 export interface WriteIndexOptions {
   /** schema_migrations.timestamp; fixed by SOURCE_DATE_EPOCH for reproducible builds. */
   migratedAt: Date;
-}
-
-export class IndexWriteError extends CatalogError {
-  override name = 'IndexWriteError';
+  /** Default schema 7. */
+  schema?: SqliteSchema;
 }
 
 /** SQLite's CURRENT_TIMESTAMP text form: "YYYY-MM-DD HH:MM:SS" in UTC. */
@@ -27,99 +68,290 @@ export function sqliteTimestamp(d: Date): string {
   return d.toISOString().replace('T', ' ').slice(0, 19);
 }
 
-function insertRows(db: Database, catalog: LoadedCatalog): void {
-  const bundle = db.prepare(
-    'INSERT INTO operatorbundle(name, csv, bundle, bundlepath, version, skiprange, replaces, skips) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const image = db.prepare('INSERT INTO related_image(image, operatorbundle_name) VALUES (?, ?)');
-  const api = db.prepare(
-    'INSERT OR IGNORE INTO api(group_name, version, kind, plural) VALUES (?, ?, ?, ?)',
-  );
-  const provider = db.prepare(
-    'INSERT INTO api_provider(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, NULL)',
-  );
-  const requirer = db.prepare(
-    'INSERT INTO api_requirer(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, NULL)',
-  );
-  const pkg = db.prepare('INSERT INTO package(name) VALUES (?)');
-  const channel = db.prepare(
-    'INSERT INTO channel(name, package_name, head_operatorbundle_name) VALUES (?, ?, ?)',
-  );
-  const defaultChannel = db.prepare('UPDATE package SET default_channel = ? WHERE name = ?');
-  const entry = db.prepare(
-    'INSERT INTO channel_entry(entry_id, channel_name, package_name, operatorbundle_name, replaces, depth) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  try {
-    for (const b of catalog.bundles) {
-      const csv = goJsonEncode(b.csv);
-      const objects = Buffer.concat(b.objects.map((o) => (o === b.csv ? csv : goJsonEncode(o))));
-      bundle.run([
-        b.name,
-        csv,
-        objects,
-        b.image ?? '',
-        b.version,
-        b.skipRange,
-        b.replaces,
-        b.skips.join(','),
-      ]);
-      for (const img of b.relatedImages) image.run([img, b.name]);
-      const version = b.version === '' ? null : b.version;
-      for (const k of b.provided) {
-        api.run([k.group, k.version, k.kind, k.plural]);
-        provider.run([k.group, k.version, k.kind, b.name, version]);
-      }
-      for (const k of b.required) {
-        api.run([k.group, k.version, k.kind, k.plural]);
-        requirer.run([k.group, k.version, k.kind, b.name, version]);
-      }
-    }
-    for (const p of catalog.packages) {
-      pkg.run([p.name]);
-      for (const c of p.channels) channel.run([c.name, p.name, c.head]);
-      defaultChannel.run([p.defaultChannel, p.name]);
-      for (const e of p.entries) {
-        entry.run([e.id, e.channel, e.packageName, e.bundleName, e.replaces ?? null, e.depth]);
-      }
-    }
-  } finally {
-    for (const s of [bundle, image, api, provider, requirer, pkg, channel, defaultChannel, entry])
-      s.free();
+const encoder = new TextEncoder();
+const nullIfEmpty = (s: string) => (s === '' ? null : s);
+
+/** Prepared statements of one database, freed together. */
+class Statements {
+  private readonly all: Statement[] = [];
+  constructor(private readonly db: Database) {}
+  prepare(sql: string): Statement {
+    const s = this.db.prepare(sql);
+    this.all.push(s);
+    return s;
+  }
+  free(): void {
+    for (const s of this.all.splice(0)) s.free();
   }
 }
 
-/** Row counts of the tables a build reports. */
-export function countRows(db: Database): IndexCounts {
-  const counts = {} as IndexCounts;
-  for (const table of COUNTED_TABLES) {
+/** Inserts a catalog's rows into an open database with the schema already created. */
+class RowWriter {
+  private readonly stmts: Statements;
+  private readonly bundle: Statement;
+  private readonly image: Statement;
+  private readonly api: Statement;
+  private readonly provider: Statement;
+  private readonly requirer: Statement;
+  private readonly pkg: Statement;
+  private readonly channel: Statement;
+  private readonly defaultChannel: Statement;
+  private readonly entry: Statement;
+  private readonly property?: Statement;
+  private readonly dependency?: Statement;
+
+  constructor(
+    db: Database,
+    private readonly v13: boolean,
+  ) {
+    this.stmts = new Statements(db);
+    const p = (sql: string) => this.stmts.prepare(sql);
+    this.bundle = v13
+      ? p(
+          'INSERT INTO operatorbundle(name, csv, bundle, bundlepath, version, skiprange, replaces, skips, substitutesfor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+      : p(
+          'INSERT INTO operatorbundle(name, csv, bundle, bundlepath, version, skiprange, replaces, skips) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        );
+    this.image = p('INSERT INTO related_image(image, operatorbundle_name) VALUES (?, ?)');
+    this.api = p(
+      'INSERT OR IGNORE INTO api(group_name, version, kind, plural) VALUES (?, ?, ?, ?)',
+    );
+    this.provider = p(
+      'INSERT INTO api_provider(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.requirer = p(
+      'INSERT INTO api_requirer(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.pkg = p('INSERT INTO package(name) VALUES (?)');
+    this.channel = p(
+      'INSERT INTO channel(name, package_name, head_operatorbundle_name) VALUES (?, ?, ?)',
+    );
+    this.defaultChannel = p('UPDATE package SET default_channel = ? WHERE name = ?');
+    this.entry = p(
+      'INSERT INTO channel_entry(entry_id, channel_name, package_name, operatorbundle_name, replaces, depth) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    if (v13) {
+      this.property = p(
+        'INSERT INTO properties(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)',
+      );
+      this.dependency = p(
+        'INSERT INTO dependencies(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)',
+      );
+    }
+  }
+
+  addBundle(b: Bundle): void {
+    const csv = goJsonEncode(b.csv);
+    const objects = Buffer.concat(b.objects.map((o) => (o === b.csv ? csv : goJsonEncode(o))));
+    const bundlePath = b.image ?? '';
+    const row = [
+      b.name,
+      csv,
+      objects,
+      bundlePath,
+      b.version,
+      b.skipRange,
+      b.replaces,
+      b.skips.join(','),
+    ];
+    this.bundle.run(this.v13 ? [...row, ''] : row);
+    for (const img of b.relatedImages) this.image.run([img, b.name]);
+    const version = nullIfEmpty(b.version);
+    // v1.26.5 binds the bundle image as the path of these rows (NULL when ''); v7 rows never
+    // had one.
+    const path = this.v13 ? nullIfEmpty(bundlePath) : null;
+    if (this.dependency && this.property) {
+      for (const d of b.dependencies)
+        this.dependency.run([d.type, encoder.encode(d.value), b.name, version, path]);
+      for (const p of b.properties) this.property.run([p.type, p.value, b.name, version, path]);
+    }
+    for (const k of b.provided) {
+      this.api.run([k.group, k.version, k.kind, k.plural]);
+      this.provider.run([k.group, k.version, k.kind, b.name, version, path]);
+    }
+    for (const k of b.required) {
+      this.api.run([k.group, k.version, k.kind, k.plural]);
+      this.requirer.run([k.group, k.version, k.kind, b.name, version, path]);
+    }
+  }
+
+  addPackage(p: Package): void {
+    this.pkg.run([p.name]);
+    for (const c of p.channels) this.channel.run([c.name, p.name, c.head]);
+    this.defaultChannel.run([p.defaultChannel, p.name]);
+    for (const e of p.entries) {
+      this.entry.run([e.id, e.channel, e.packageName, e.bundleName, e.replaces ?? null, e.depth]);
+    }
+    if (this.property) {
+      for (const v of p.packageProperties)
+        this.property.run([
+          v.property.type,
+          v.property.value,
+          v.bundleName,
+          nullIfEmpty(v.version),
+          nullIfEmpty(v.bundlePath),
+        ]);
+    }
+  }
+
+  free(): void {
+    this.stmts.free();
+  }
+}
+
+/** Row counts of the given tables. */
+export function countRows(db: Database, tables: readonly string[] = COUNTED_TABLES) {
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
     const res = db.exec(`SELECT count(*) FROM ${table}`);
     counts[table] = Number(res[0]?.values[0]?.[0] ?? 0);
   }
   return counts;
 }
 
-/** Builds the database file for a loaded catalog. */
+/**
+ * A database being written: the schema is created on open, rows go in as they come, and
+ * close() commits and exports the file. Everything runs in one transaction, as a fresh
+ * upstream load ends up with the same rows.
+ */
+export class IndexDatabase {
+  private db?: Database;
+  private rows?: RowWriter;
+
+  constructor(
+    SQL: SqlJsStatic,
+    private readonly options: WriteIndexOptions,
+  ) {
+    const schema = this.schema;
+    const db = new SQL.Database();
+    this.db = db;
+    this.guard(() => {
+      db.run('PRAGMA foreign_keys = ON');
+      db.run('BEGIN');
+      for (const ddl of schema.ddl) db.run(ddl);
+      db.run('INSERT INTO schema_migrations(version, timestamp) VALUES (?, ?)', [
+        schema.version,
+        sqliteTimestamp(options.migratedAt),
+      ]);
+      this.rows = new RowWriter(db, schema.version >= SCHEMA_V13_VERSION);
+    });
+  }
+
+  get schema(): SqliteSchema {
+    return this.options.schema ?? SQLITE_V7;
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      this.abort();
+      throw new IndexWriteError(`writing the index database: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  }
+
+  private get writer(): RowWriter {
+    if (!this.rows) throw new IndexWriteError('writing the index database: it is closed');
+    return this.rows;
+  }
+
+  addBundle(b: Bundle): void {
+    const w = this.writer;
+    this.guard(() => w.addBundle(b));
+  }
+
+  addPackage(p: Package): void {
+    const w = this.writer;
+    this.guard(() => w.addPackage(p));
+  }
+
+  /** Commits, counts and exports the file; the database is closed afterwards. */
+  close(): { bytes: Uint8Array; counts: Record<string, number> } {
+    const w = this.writer;
+    const db = this.db as Database;
+    const result = this.guard(() => {
+      w.free();
+      db.run('COMMIT');
+      const counts = countRows(db, this.schema.countedTables);
+      return { bytes: db.export(), counts };
+    });
+    this.abort();
+    return result;
+  }
+
+  abort(): void {
+    this.rows?.free();
+    this.rows = undefined;
+    this.db?.close();
+    this.db = undefined;
+  }
+}
+
+/** Builds the database file for a loaded catalog in one call. */
 export function writeIndex(
   SQL: SqlJsStatic,
   catalog: LoadedCatalog,
   options: WriteIndexOptions,
 ): { bytes: Uint8Array; counts: IndexCounts } {
-  const db = new SQL.Database();
-  try {
-    db.run('PRAGMA foreign_keys = ON');
-    db.run('BEGIN');
-    for (const ddl of SCHEMA_V7) db.run(ddl);
-    db.run('INSERT INTO schema_migrations(version, timestamp) VALUES (?, ?)', [
-      SCHEMA_VERSION,
-      sqliteTimestamp(options.migratedAt),
-    ]);
-    insertRows(db, catalog);
-    db.run('COMMIT');
-    const counts = countRows(db);
-    return { bytes: db.export(), counts };
-  } catch (cause) {
-    throw new IndexWriteError(`writing the index database: ${(cause as Error).message}`, { cause });
-  } finally {
-    db.close();
+  const db = new IndexDatabase(SQL, options);
+  for (const b of catalog.bundles) db.addBundle(b);
+  for (const p of catalog.packages) db.addPackage(p);
+  return db.close() as { bytes: Uint8Array; counts: IndexCounts };
+}
+
+/** The SQLite outputs as a CatalogWriter: one file, `bundles.db`. */
+export class SqliteCatalogWriter implements CatalogWriter {
+  readonly format: string;
+  readonly rules: LoaderRules;
+  private db?: IndexDatabase;
+
+  constructor(
+    private readonly SQL: SqlJsStatic,
+    private readonly output: CatalogOutput,
+    private readonly options: WriteIndexOptions & { schema: SqliteSchema },
+  ) {
+    this.format = options.schema.format;
+    this.rules = options.schema.rules;
+  }
+
+  private get open(): IndexDatabase {
+    if (!this.db) throw new IndexWriteError(`writing the ${this.format} index: begin() first`);
+    return this.db;
+  }
+
+  async begin(): Promise<void> {
+    this.db = new IndexDatabase(this.SQL, this.options);
+  }
+
+  async addBundle(bundle: Bundle): Promise<void> {
+    this.open.addBundle(bundle);
+  }
+
+  async addPackage(pkg: Package): Promise<void> {
+    this.open.addPackage(pkg);
+  }
+
+  async finish(): Promise<CatalogWriteResult> {
+    const { bytes, counts } = this.open.close();
+    this.db = undefined;
+    const file = await writeCatalogFile(this.output, DB_FILE, bytes, DB_CONTENT_TYPE);
+    return {
+      format: this.format,
+      files: [file],
+      counts,
+      totals: {
+        packages: counts.package ?? 0,
+        channels: counts.channel ?? 0,
+        bundles: counts.operatorbundle ?? 0,
+      },
+    };
+  }
+
+  abort(): void {
+    this.db?.abort();
+    this.db = undefined;
   }
 }

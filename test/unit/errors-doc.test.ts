@@ -15,6 +15,7 @@ const NOT_THROWN_AS_IS = new Set([
   'StoreError',
   'RegistryRequestError',
   'FieldError',
+  'PropertyError',
   'GoJsonError',
 ]);
 

@@ -100,7 +100,7 @@ describe('loadManifestDir', () => {
     const p = catalog.packages[0]!;
     expect(p.name).toBe('demo');
     expect(p.defaultChannel).toBe('stable');
-    expect(p.channels).toEqual([
+    expect(p.channels.map(({ name, head }) => ({ name, head }))).toEqual([
       { name: 'fast', head: 'demo.v0.2.0' },
       { name: 'stable', head: 'demo.v0.2.0' },
     ]);

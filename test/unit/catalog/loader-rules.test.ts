@@ -304,6 +304,7 @@ describe('package walk (walk 2) under v1.26.5', () => {
       {
         bundleName: 'n.v1',
         version: '',
+        bundlePath: '',
         property: { type: 'olm.package', value: '{"packageName":"n","version":""}' },
       },
     ]);
