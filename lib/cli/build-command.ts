@@ -3,6 +3,7 @@
 // order, against a local-directory store (the embedded default), records each stage's result
 // like the pipeline does, and always ends with the report stage, success or failure.
 // stdout carries only results ("Pushed sha256:… to <ref>"); everything else goes to stderr.
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { report } from '../stages/report.js';
 import { runRecorded } from '../stages/stage-results.js';
 import type {
   BuildIndexResult,
+  FetchedBundle,
   FetchedPackage,
   ReportRequest,
   StageDeps,
@@ -67,6 +69,15 @@ async function writeOutput(
   } catch (cause) {
     throw new OutputWriteError(`writing ${what}: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** A bundle reference as a stage record item name (a path segment): readable, and unique by hash. */
+function bundleItem(ref: string): string {
+  const hash = createHash('sha256').update(ref).digest('hex').slice(0, 12);
+  return `${ref
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 180)}-${hash}`;
 }
 
 export async function buildCommand(
@@ -130,12 +141,37 @@ export async function buildCommand(
         await unpackPackages(store, fetched, local.unpackDir, request.decodeLimits);
       }
     }
+    let bundles: FetchedBundle[] | undefined;
+    if (request.bundles) {
+      const { fetchBundles } = await import('../stages/fetch-bundle.js');
+      cli.step(
+        `pulling ${request.bundles.length} bundle image${request.bundles.length === 1 ? '' : 's'}`,
+      );
+      stage = 'fetch-bundle';
+      bundles = await fetchBundles(
+        {
+          buildId: request.buildId,
+          bundles: request.bundles,
+          ...(request.insecure ? { insecure: true } : {}),
+          ...(request.maxPerRegistry ? { maxPerRegistry: request.maxPerRegistry } : {}),
+        },
+        {
+          ...deps,
+          wrapItem: (ref, run) =>
+            runRecorded(store, request.buildId, 'fetch-bundle', run, { item: bundleItem(ref) }),
+        },
+      );
+    }
     cli.step('building the index database');
     indexed = await step('build-index', () =>
       buildIndex(
         {
           buildId: request.buildId,
-          ...(request.appRegistry ? { packages: fetched } : { manifestDir: request.manifestDir! }),
+          ...(request.appRegistry
+            ? { packages: fetched }
+            : bundles
+              ? { bundles }
+              : { manifestDir: request.manifestDir! }),
           ...(request.sourceDateEpoch !== undefined
             ? { sourceDateEpoch: request.sourceDateEpoch }
             : {}),

@@ -1,6 +1,7 @@
 // The flags of `catalog-build` (the build command): those of `oc adm catalog build` with
 // their meanings and defaults (upstream-spec §1), plus ours for automation and the local
 // store. Turned into a validated BuildRequest plus the settings only a local run has.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -43,6 +44,16 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
     name: 'manifest-dir',
     type: 'string',
     help: '`DIR` of manifests to build from (without --appregistry-org), or where to unpack downloaded ones',
+  },
+  {
+    name: 'bundles',
+    type: 'string',
+    help: 'Bundle image `REF[,REF…]` to build from (like opm index add --bundles), pulled without a daemon',
+  },
+  {
+    name: 'bundles-file',
+    type: 'string',
+    help: 'A `FILE` of bundle image references, one per line (# comments and blank lines ignored)',
   },
   { name: 'dir', type: 'string', help: 'The `DIR` on disk that file:// images are stored in' },
   {
@@ -174,6 +185,33 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
   return n;
 }
 
+/** --bundles (comma-separated) and --bundles-file (one per line) as one list, in order. */
+function bundleRefs(flag: string | undefined, file: string | undefined): string[] | undefined {
+  if (flag === undefined && file === undefined) return undefined;
+  const refs: string[] = [];
+  if (flag !== undefined)
+    refs.push(
+      ...flag
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
+    );
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`reading --bundles-file ${file}: ${(err as Error).message}`);
+    }
+    for (const line of text.split('\n')) {
+      const ref = line.replace(/#.*$/, '').trim();
+      if (ref !== '') refs.push(ref);
+    }
+  }
+  if (refs.length === 0) throw new UsageError('--bundles/--bundles-file name no bundle image');
+  return refs;
+}
+
 /** Parses the build command line into a request and the local-only settings. */
 export function parseBuildOptions(
   argv: readonly string[],
@@ -201,8 +239,15 @@ export function parseBuildOptions(
   const request: BuildRequest = { buildId: str('build-id') ?? options.buildId };
   const org = str('appregistry-org');
   const manifestDir = str('manifest-dir');
+  const bundles = bundleRefs(str('bundles'), str('bundles-file'));
   if (!local.help) {
-    if (org) {
+    if (bundles) {
+      if (org || manifestDir)
+        throw new UsageError(
+          '--bundles/--bundles-file build from bundle images only: drop --appregistry-org and --manifest-dir',
+        );
+      request.bundles = bundles;
+    } else if (org) {
       const endpoint =
         typeof v['appregistry-endpoint'] === 'string' ? v['appregistry-endpoint'] : '';
       if (!endpoint) throw new UsageError('app-registry must be a valid app-registry endpoint');

@@ -165,6 +165,7 @@ function parseJson(ref: string, what: string, bytes: Uint8Array): Record<string,
 interface DescriptorLike {
   digest: string;
   mediaType?: string;
+  size?: number;
   platform?: { os?: string; architecture?: string };
 }
 
@@ -174,15 +175,22 @@ function descriptors(value: unknown): DescriptorLike[] {
     : [];
 }
 
+/** A bundle image's manifest digest, labels and layer descriptors (no layer read yet). */
+export interface ResolvedBundleImage {
+  ref: string;
+  digest: string;
+  labels: Record<string, string>;
+  layers: { digest: string; mediaType: string; size: number }[];
+}
+
 /**
- * Pulls one bundle image: manifest (an index picks linux/amd64, else its first image), config
- * labels (a missing package label is BundleImageLabelsError), then the layers' files.
+ * Reads a bundle image's manifest (an index picks linux/amd64, else its first image) and
+ * config; a config without the package label is BundleImageLabelsError.
  */
-export async function pullBundleImage(
+export async function resolveBundleImage(
   reader: BundleImageReader,
   ref: string,
-  limits: Partial<DecodeLimits> = {},
-): Promise<PulledBundleImage> {
+): Promise<ResolvedBundleImage> {
   let m = await reader.manifest(ref);
   let doc = parseJson(ref, 'manifest', m.bytes);
   if (Array.isArray(doc.manifests)) {
@@ -197,10 +205,30 @@ export async function pullBundleImage(
   const config = descriptors([doc.config])[0];
   if (!config) throw new BundleImageError(`reading bundle image ${ref}: manifest has no config`);
   const labels = bundleLabels(ref, parseJson(ref, 'config', await reader.blob(ref, config.digest)));
+  const layers = descriptors(doc.layers).map((d) => ({
+    digest: d.digest,
+    mediaType: d.mediaType ?? '',
+    size: typeof d.size === 'number' ? d.size : 0,
+  }));
+  return { ref, digest: m.digest, labels, layers };
+}
+
+/** Pulls one bundle image whole: labels and the files of its layers. */
+export async function pullBundleImage(
+  reader: BundleImageReader,
+  ref: string,
+  limits: Partial<DecodeLimits> = {},
+): Promise<PulledBundleImage> {
+  const resolved = await resolveBundleImage(reader, ref);
   const layers: LayerBlob[] = [];
-  for (const d of descriptors(doc.layers))
-    layers.push({ mediaType: d.mediaType ?? '', data: await reader.blob(ref, d.digest) });
-  return { ref, digest: m.digest, labels, files: bundleLayerFiles(ref, layers, limits) };
+  for (const d of resolved.layers)
+    layers.push({ mediaType: d.mediaType, data: await reader.blob(ref, d.digest) });
+  return {
+    ref,
+    digest: resolved.digest,
+    labels: resolved.labels,
+    files: bundleLayerFiles(ref, layers, limits),
+  };
 }
 
 /** Bundle images in a v2 registry, with the client's auth, retries, limits and digest checks. */

@@ -1,22 +1,35 @@
-// Stage: build the operator-registry index. Input is either a local manifests directory
-// (offline CLI builds) or the package blobs fetch-package left in the store (decoded in
-// memory, as oc unpacked them on disk); output is builds/<id>/bundles.db and warnings.json.
+// Stage: build the operator-registry index. Input is a local manifests directory (offline CLI
+// builds; package-manifest and/or bundle-format folders), the package blobs fetch-package left
+// in the store (decoded in memory, as oc unpacked them on disk), or the bundle image layers
+// fetch-bundle left there; output is builds/<id>/bundles.db and warnings.json.
 // Load problems are warnings, never failures, exactly as upstream's permissive load; the
 // result carries counts and the DB digest so later stages and the report need no bytes.
 import { decodePackageBlob } from '../appregistry/decode.js';
+import { loadBundleCatalog } from '../catalog/bundle-catalog.js';
 import type { FileTree } from '../catalog/file-tree.js';
 import { loadCatalog, problemsWarning } from '../catalog/load-catalog.js';
-import { loadManifestDir, type ManifestFormats } from '../catalog/load-manifest-dir.js';
+import {
+  loadManifestDir,
+  type ManifestFormats,
+  parseBundleFolders,
+} from '../catalog/load-manifest-dir.js';
 import type { LoadedCatalog, Problem } from '../catalog/model.js';
 import { CatalogError } from '../errors.js';
 import { sha256Digest } from '../image/digest.js';
 import { loadSqlJs } from '../index/sqljs.js';
 import { writeIndex } from '../index/write-index.js';
+import { bundleLayerFiles } from '../registry/bundle-image.js';
 import { buildKeys } from '../store/keys.js';
 import { readManifestDir } from '../store/manifest-dir.js';
 import { putJson } from '../store/store.js';
 import { readFetchedPackages } from './stage-results.js';
-import type { BuildIndexRequest, BuildIndexResult, FetchedPackage, StageDeps } from './types.js';
+import type {
+  BuildIndexRequest,
+  BuildIndexResult,
+  FetchedBundle,
+  FetchedPackage,
+  StageDeps,
+} from './types.js';
 
 export class NoManifestsError extends CatalogError {
   override name = 'NoManifestsError';
@@ -69,6 +82,27 @@ async function treeFromPackages(
   return { files, decoding };
 }
 
+/** Bundle images fetched into the store: their layers decoded, parsed, built into a catalog. */
+async function catalogFromBundles(
+  bundles: readonly FetchedBundle[],
+  request: BuildIndexRequest,
+  deps: StageDeps,
+): Promise<{ catalog: LoadedCatalog; warnings: string[] }> {
+  const folders = [];
+  for (const b of bundles) {
+    const layers = [];
+    for (const l of b.layers)
+      layers.push({ mediaType: l.mediaType, data: await deps.store.get(l.key) });
+    folders.push({ dir: b.ref, files: bundleLayerFiles(b.ref, layers, request.decodeLimits) });
+  }
+  const parsed = parseBundleFolders(folders, (dir) => dir);
+  const built = loadBundleCatalog(parsed.inputs);
+  return {
+    catalog: { ...built.catalog, problems: [...parsed.problems, ...built.catalog.problems] },
+    warnings: built.warnings,
+  };
+}
+
 export async function buildIndex(
   request: BuildIndexRequest,
   deps: StageDeps,
@@ -78,11 +112,13 @@ export async function buildIndex(
   let decoding: string[] = [];
   if (request.manifestDir !== undefined) {
     files = await readManifestDir(request.manifestDir);
+  } else if (request.bundles !== undefined) {
+    files = [];
   } else {
     const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
     ({ files, decoding } = await treeFromPackages(packages, request, deps));
   }
-  if (files.length === 0) {
+  if (files.length === 0 && request.bundles === undefined) {
     // oc failed here too ("no manifests downloaded from appregistry …", oc#288): an index
     // without a single package would only hide that the org was empty or unreadable.
     throw new NoManifestsError(
@@ -96,6 +132,9 @@ export async function buildIndex(
   if (request.manifestDir !== undefined) {
     ({ catalog, formats, warnings: detection } = loadManifestDir(files));
     deps.log.info(`found ${describeFormats(formats)} in ${request.manifestDir}`, { ...formats });
+  } else if (request.bundles !== undefined) {
+    ({ catalog, warnings: detection } = await catalogFromBundles(request.bundles, request, deps));
+    formats = { bundleFolders: request.bundles.length, bundlePackages: 0, packageManifestFiles: 0 };
   } else catalog = loadCatalog(files);
   // The raw bytes are no longer needed once decoded: let them go before sql.js grows.
   files = [];
@@ -106,7 +145,7 @@ export async function buildIndex(
     const first = catalog.problems[0] ?? detection[0];
     const why = typeof first === 'string' ? first : first?.message;
     throw new EmptyCatalogError(
-      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir} (found ${describeFormats(formats)}; ${catalog.bundles.length} bundles, ${catalog.problems.length} problems${why ? `, first: ${why}` : ''})`,
+      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? `${request.bundles?.length ?? 0} bundle images`} (found ${describeFormats(formats)}; ${catalog.bundles.length} bundles, ${catalog.problems.length} problems${why ? `, first: ${why}` : ''})`,
     );
   }
 

@@ -5,6 +5,7 @@
 // token can never reach the execution state, the store or a log line.
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import { parseReference } from '../image/reference.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { putJson, type Store } from '../store/store.js';
@@ -18,6 +19,7 @@ const TOP_LEVEL = new Set([
   'buildId',
   'appRegistry',
   'manifestDir',
+  'bundles',
   'from',
   'to',
   'filterByOs',
@@ -29,6 +31,18 @@ const TOP_LEVEL = new Set([
   'decodeLimits',
 ]);
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@:-]{1,512}$/;
+/** Bundles of one build: the community catalog has ~7,000; room for several such catalogs. */
+const MAX_BUNDLES = 50_000;
+
+function isBundleRef(r: unknown): boolean {
+  if (typeof r !== 'string' || r === '') return false;
+  try {
+    parseReference(r);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A fresh, sortable build id: UTC time plus randomness, valid as a store path segment. */
 export function newBuildId(now: Date = new Date()): string {
@@ -98,10 +112,31 @@ export function validateBuildRequest(input: unknown, options: { now?: Date } = {
   }
   const manifestDir = str(raw.manifestDir, 'manifestDir');
   if (manifestDir) out.manifestDir = manifestDir;
-  if (!out.appRegistry && !manifestDir && !problems.some((p) => p.startsWith('appRegistry'))) {
-    problems.push('one of appRegistry {endpoint, org} or manifestDir is required');
+  if (raw.bundles !== undefined) {
+    const list = raw.bundles;
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BUNDLES)
+      problems.push(`bundles must be a list of 1 to ${MAX_BUNDLES} image references`);
+    else {
+      const bad = list.filter((r) => !isBundleRef(r));
+      if (bad.length > 0)
+        problems.push(
+          `bundles: not image references: ${bad
+            .slice(0, 5)
+            .map((r) => JSON.stringify(r))
+            .join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`,
+        );
+      else out.bundles = list as string[];
+    }
   }
-  if (out.appRegistry && manifestDir) problems.push('appRegistry and manifestDir are exclusive');
+  const sources = [
+    out.appRegistry && 'appRegistry',
+    manifestDir && 'manifestDir',
+    raw.bundles !== undefined && 'bundles',
+  ].filter(Boolean);
+  if (sources.length === 0 && !problems.some((p) => p.startsWith('appRegistry'))) {
+    problems.push('one of appRegistry {endpoint, org}, manifestDir or bundles is required');
+  }
+  if (sources.length > 1) problems.push(`${sources.join(' and ')} are exclusive`);
 
   const from = str(raw.from, 'from');
   const to = str(raw.to, 'to');

@@ -104,6 +104,7 @@ export interface ReportStageResult extends ReportResult {
 const STAGE_ORDER: StageName[] = [
   'list-packages',
   'fetch-package',
+  'fetch-bundle',
   'build-index',
   'assemble-image',
   'push-image',

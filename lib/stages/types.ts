@@ -29,6 +29,8 @@ export interface BuildRequest {
   appRegistry?: AppRegistrySource;
   /** Local/offline builds only: a manifests directory (CLI `--manifest-dir` without an org). */
   manifestDir?: string;
+  /** Bundle image references (`opm index add --bundles`), pulled from any v2 registry. */
+  bundles?: string[];
   /** Base image reference, `scratch`, or `oci:<dir>[:tag]`. Absent: build the DB only. */
   from?: string;
   /** Destination reference (`host/repo:tag`, `oci:<dir>[:tag]`, `file://…`). Absent: no push. */
@@ -83,10 +85,25 @@ export interface FetchedPackage {
 }
 export type FetchPackageResult = FetchedPackage;
 
+/** One bundle image pulled by fetch-bundle: its layers are in the store, content-addressed. */
+export interface FetchedBundle {
+  /** The reference as given: it becomes the bundle's `image`. */
+  ref: string;
+  /** Digest of the image manifest read. */
+  digest: string;
+  /** The config labels (the bundle annotations). */
+  labels: Record<string, string>;
+  layers: { key: string; mediaType: string; size: number }[];
+  /** Layers that had to be downloaded (the others were in the store already). */
+  downloaded: number;
+}
+
 export interface BuildIndexRequest {
   buildId: string;
   /** Blobs fetched from an App Registry (decoded in memory, as oc unpacked them on disk). */
   packages?: FetchedPackage[];
+  /** Or bundle images fetched by fetch-bundle. */
+  bundles?: FetchedBundle[];
   /** Or a local manifests directory (offline CLI builds). */
   manifestDir?: string;
   sourceDateEpoch?: number;
@@ -167,6 +184,7 @@ export interface PushImageResult {
 export type StageName =
   | 'list-packages'
   | 'fetch-package'
+  | 'fetch-bundle'
   | 'build-index'
   | 'assemble-image'
   | 'push-image'

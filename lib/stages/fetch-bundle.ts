@@ -1,0 +1,94 @@
+// Stage: pull bundle images (`--bundles`, like `opm index add --bundles`) without a container
+// daemon, through the same registry client as the base image (auth, retries, per-registry
+// limits, digest checks). Each image's manifest and config are read every time (a tag can
+// move); its layers go into the content-addressed store once, so a rebuild downloads only new
+// bundles. The result is small JSON (refs, digests, store keys) for build-index, which decodes
+// the layers. `fetchBundles` tries every bundle and then fails with one error naming each
+// bundle that could not be pulled, as fetch-package does for App Registry packages.
+import { createHash } from 'node:crypto';
+import { mapSettled } from '../appregistry/parallel.js';
+import { RegistryError } from '../errors.js';
+import { registryBundleReader, resolveBundleImage } from '../registry/bundle-image.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { blobKey } from '../store/keys.js';
+import { type ImageStageDeps, openRegistryClient } from './assemble-image.js';
+import type { FetchedBundle } from './types.js';
+
+/** At least one bundle image could not be pulled; the message names each one. */
+export class BundleImagesFailedError extends RegistryError {
+  override name = 'BundleImagesFailedError';
+}
+
+export interface FetchBundlesRequest {
+  buildId: string;
+  bundles: readonly string[];
+  insecure?: boolean;
+  maxPerRegistry?: number;
+}
+
+export interface FetchBundleDeps extends ImageStageDeps {
+  /** Bundles pulled at once (each is small); the client's per-registry limit still applies. */
+  concurrency?: number;
+  wrapItem?: (ref: string, run: () => Promise<FetchedBundle>) => Promise<FetchedBundle>;
+}
+
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+async function fetchWith(
+  client: RegistryClient,
+  ref: string,
+  deps: FetchBundleDeps,
+): Promise<FetchedBundle> {
+  const reader = registryBundleReader(client);
+  const image = await resolveBundleImage(reader, ref);
+  let downloaded = 0;
+  const layers: FetchedBundle['layers'] = [];
+  for (const layer of image.layers) {
+    const key = blobKey(layer.digest);
+    let have = false;
+    if (await deps.store.head(key)) {
+      have = sha256(await deps.store.get(key)) === layer.digest;
+      if (!have)
+        deps.log.warn('stored blob does not match its digest; downloading it again', { key, ref });
+    }
+    if (!have) {
+      const bytes = await reader.blob(ref, layer.digest);
+      await deps.store.put(key, bytes, { contentType: 'application/octet-stream' });
+      downloaded++;
+    }
+    layers.push({ key, mediaType: layer.mediaType, size: layer.size });
+  }
+  return { ref, digest: image.digest, labels: image.labels, layers, downloaded };
+}
+
+export async function fetchBundles(
+  request: FetchBundlesRequest,
+  deps: FetchBundleDeps,
+): Promise<FetchedBundle[]> {
+  const { client, owned } = await openRegistryClient(deps, {
+    ...(request.insecure ? { insecure: true } : {}),
+    ...(request.maxPerRegistry ? { maxPerRegistry: request.maxPerRegistry } : {}),
+  });
+  try {
+    const one = (ref: string) => fetchWith(client, ref, deps);
+    const settled = await mapSettled(request.bundles, deps.concurrency ?? 16, (ref) =>
+      deps.wrapItem ? deps.wrapItem(ref, () => one(ref)) : one(ref),
+    );
+    const failures: string[] = [];
+    const fetched: FetchedBundle[] = [];
+    settled.forEach((s, i) => {
+      if (s.ok) fetched.push(s.value);
+      else {
+        const err = s.error as Error;
+        failures.push(`${request.bundles[i]}: ${err.name ?? 'Error'}: ${err.message}`);
+      }
+    });
+    if (failures.length > 0)
+      throw new BundleImagesFailedError(
+        `pulling bundle images: ${failures.length} of ${request.bundles.length} failed: ${failures.join('; ')}`,
+      );
+    return fetched;
+  } finally {
+    if (owned) await client.close();
+  }
+}
