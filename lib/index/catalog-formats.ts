@@ -6,6 +6,7 @@ import type { LoaderRules } from '../catalog/model.js';
 import { UsageError } from '../errors.js';
 import type { CatalogOutput, CatalogWriter } from './catalog-writer.js';
 import { loadSqlJs } from './sqljs.js';
+import { FbcCatalogWriter } from './write-fbc.js';
 import { SQLITE_V7, SQLITE_V13, SqliteCatalogWriter } from './write-index.js';
 
 export const INDEX_FORMATS = ['sqlite-v7', 'sqlite', 'fbc'] as const;
@@ -50,8 +51,6 @@ export async function createCatalogWriter(
         schema: format === 'sqlite' ? SQLITE_V13 : SQLITE_V7,
       });
     case 'fbc':
-      throw new IndexFormatUnavailableError(
-        'writing the fbc catalog: this build has no file-based catalog writer yet (use --index-format sqlite or sqlite-v7)',
-      );
+      return new FbcCatalogWriter(options.output);
   }
 }

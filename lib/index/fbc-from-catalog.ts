@@ -1,18 +1,19 @@
 // The file-based catalog `opm migrate` (operator-registry v1.26.5) writes from the schema-13 DB
-// of a catalog, derived from the catalog model directly (no DB in between). Every rule below
-// is a fact of upstream's SQLite → model → declcfg path (../shared/reference/modern-olm.md §4):
-// - entries: the distinct bundles with a channel_entry row in the channel that were loaded,
-//   sorted by name; replaces = what the chain from the channel head says, skips = the targets
-//   of the bundle's synthetic entries (so a bundle reached only as a skip target has neither);
-//   skipRange on every entry of the bundle;
-// - bundle properties: olm.gvk / olm.gvk.required (distinct, re-encoded), olm.package (the DB
-//   row's value for a chain node, synthesised for a skip-only bundle), sorted by (type, value),
-//   then one olm.bundle.object per object with the exact bytes of the DB `bundle` column;
+// of a catalog, derived from the catalog model (loaded with the v1.26.5 rules) directly, no DB
+// in between. Every rule below is a fact of upstream's SQLite → model → declcfg path
+// (../shared/reference/modern-olm.md §4); the graph decisions are the model's (Channel.members):
+// - entries: the channel's loaded members sorted by name, with replaces/skips for chain nodes
+//   only and skipRange on every entry;
+// - bundle properties: olm.gvk from the property rows and olm.gvk.required /
+//   olm.package.required from the dependency rows (re-encoded), the olm.package rows of the
+//   package walk as stored (one synthesised when a bundle has none: skip-only bundles), other
+//   property types as stored; distinct, sorted by (type, value), then one olm.bundle.object per
+//   object with the exact bytes of the DB `bundle` column; a bundle with olm.deprecated is left out;
 // - relatedImages: the CSV's spec.relatedImages, then the other related_image rows with an
 //   empty name, sorted by image with Go's (unstable) sort.Slice;
 // - the package icon from the default channel head's spec.icon[0], re-encoded base64.
 // Packages come out sorted by name, channels and bundles by name, as the files list them.
-import type { Bundle, ChannelEntry, LoadedCatalog, Package } from '../catalog/model.js';
+import type { Bundle, LoadedCatalog, Package, Property } from '../catalog/model.js';
 import { isObject, type JsonObject } from '../catalog/yaml-document.js';
 import {
   type FbcBundle,
@@ -28,6 +29,7 @@ import {
   PROPERTY_GVK,
   PROPERTY_GVK_REQUIRED,
   PROPERTY_PACKAGE,
+  PROPERTY_PACKAGE_REQUIRED,
   SCHEMA_BUNDLE,
   SCHEMA_CHANNEL,
   SCHEMA_PACKAGE,
@@ -42,57 +44,6 @@ export interface FbcConversionProblem {
 }
 
 const STRUCT = { escapeHtml: false, sortKeys: false } as const;
-
-/** One channel's entries as ListBundles reads them from channel_entry. */
-function channelEntries(
-  entries: readonly ChannelEntry[],
-  bundles: ReadonlyMap<string, Bundle>,
-): { entries: FbcChannelEntry[]; chainNodes: Set<string> } {
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  // replaces_entry: the depth-0 entries and everything reached through their replaces.
-  const chain = new Set<number>();
-  for (const e of entries) {
-    if (e.depth !== 0) continue;
-    let cur: ChannelEntry | undefined = e;
-    while (cur && !chain.has(cur.id)) {
-      chain.add(cur.id);
-      cur = cur.replaces === undefined ? undefined : byId.get(cur.replaces);
-    }
-  }
-  const replaces = new Map<string, string>();
-  const skips = new Map<string, string[]>();
-  const names = new Set<string>();
-  const chainNodes = new Set<string>();
-  for (const e of entries) {
-    names.add(e.bundleName);
-    const target = e.replaces === undefined ? undefined : byId.get(e.replaces)?.bundleName;
-    if (chain.has(e.id)) {
-      chainNodes.add(e.bundleName);
-      if (target !== undefined) {
-        const prev = replaces.get(e.bundleName);
-        if (prev === undefined || compareBytes(target, prev) > 0)
-          replaces.set(e.bundleName, target);
-      }
-    } else if (target !== undefined) {
-      const list = skips.get(e.bundleName) ?? [];
-      list.push(target);
-      skips.set(e.bundleName, list);
-    }
-  }
-  const out: FbcChannelEntry[] = [];
-  for (const name of [...names].sort(compareBytes)) {
-    const bundle = bundles.get(name);
-    if (!bundle) continue;
-    const entry: FbcChannelEntry = { name };
-    const r = replaces.get(name);
-    if (r) entry.replaces = r;
-    const s = skips.get(name);
-    if (s && s.length > 0) entry.skips = s;
-    if (bundle.skipRange) entry.skipRange = bundle.skipRange;
-    out.push(entry);
-  }
-  return { entries: out, chainNodes };
-}
 
 /** Go's base64.StdEncoding.DecodeString: \r and \n ignored, padding required, nothing else. */
 export function decodeStdBase64(text: string): Uint8Array | undefined {
@@ -117,22 +68,48 @@ function packageIcon(csv: JsonObject): FbcIcon | undefined {
   return { base64data: Buffer.from(bytes).toString('base64'), mediatype: stringOr(icon.mediatype) };
 }
 
-function gvkValue(k: { group: string; kind: string; version: string }): RawJson {
-  return new RawJson(goJsonMarshal({ group: k.group, kind: k.kind, version: k.version }, STRUCT));
+function gvkValue(text: string): RawJson {
+  const k = JSON.parse(text) as Record<string, unknown>;
+  return new RawJson(
+    goJsonMarshal(
+      { group: stringOr(k.group), kind: stringOr(k.kind), version: stringOr(k.version) },
+      STRUCT,
+    ),
+  );
 }
 
+const DEPRECATED = 'olm.deprecated';
+
 /** A bundle's properties: sorted (type, value) group, then its objects in file order. */
-function bundleProperties(bundle: Bundle, packageName: string, chainNode: boolean): FbcProperty[] {
+function bundleProperties(
+  bundle: Bundle,
+  packageName: string,
+  packageRows: readonly Property[],
+): FbcProperty[] {
   const props: FbcProperty[] = [];
-  for (const k of bundle.provided) props.push({ type: PROPERTY_GVK, value: gvkValue(k) });
-  for (const k of bundle.required) props.push({ type: PROPERTY_GVK_REQUIRED, value: gvkValue(k) });
-  // A chain node has the loader's olm.package row (Go json.Marshal, HTML-escaped); a skip-only
-  // bundle gets one built by the converter (no HTML escaping).
-  const pkgValue = { packageName, version: bundle.version };
-  props.push({
-    type: PROPERTY_PACKAGE,
-    value: new RawJson(goJsonMarshal(pkgValue, chainNode ? { sortKeys: false } : STRUCT)),
-  });
+  for (const p of bundle.properties) {
+    if (p.type === PROPERTY_GVK) props.push({ type: PROPERTY_GVK, value: gvkValue(p.value) });
+    else props.push({ type: p.type, value: new RawJson(p.value) });
+  }
+  for (const d of bundle.dependencies) {
+    if (d.type === PROPERTY_GVK)
+      props.push({ type: PROPERTY_GVK_REQUIRED, value: gvkValue(d.value) });
+    else if (d.type === PROPERTY_PACKAGE) {
+      const v = JSON.parse(d.value) as Record<string, unknown>;
+      const value = { packageName: stringOr(v.packageName), versionRange: stringOr(v.version) };
+      props.push({
+        type: PROPERTY_PACKAGE_REQUIRED,
+        value: new RawJson(goJsonMarshal(value, STRUCT)),
+      });
+    }
+  }
+  for (const row of packageRows)
+    props.push({ type: PROPERTY_PACKAGE, value: new RawJson(row.value) });
+  if (packageRows.length === 0) {
+    // No olm.package row (a bundle reached only as a skip target): the converter builds one.
+    const value = { packageName, version: bundle.version };
+    props.push({ type: PROPERTY_PACKAGE, value: new RawJson(goJsonMarshal(value, STRUCT)) });
+  }
   const seen = new Set<string>();
   const unique = props.filter((p) => {
     const key = `${p.type}/${p.value.text}`;
@@ -162,15 +139,26 @@ function relatedImages(bundle: Bundle): FbcRelatedImage[] {
   return goSortSlice(out, (x, y) => compareBytes(x.image, y.image) < 0);
 }
 
-function packageFile(pkg: Package, bundles: ReadonlyMap<string, Bundle>): FbcPackageFile {
+function packageFile(
+  pkg: Package,
+  bundles: ReadonlyMap<string, Bundle>,
+  packageRows: ReadonlyMap<string, Property[]>,
+): FbcPackageFile {
   const channels: FbcChannel[] = [];
   const members = new Set<string>();
-  const chainNodes = new Set<string>();
   for (const c of [...pkg.channels].sort((a, b) => compareBytes(a.name, b.name))) {
-    const rows = pkg.entries.filter((e) => e.channel === c.name);
-    const { entries, chainNodes: nodes } = channelEntries(rows, bundles);
-    for (const e of entries) members.add(e.name);
-    for (const n of nodes) chainNodes.add(n);
+    const entries: FbcChannelEntry[] = [];
+    for (const m of c.members) {
+      const bundle = bundles.get(m.bundleName);
+      if (!m.loaded || !bundle || isDeprecated(bundle)) continue;
+      const entry: FbcChannelEntry = { name: m.bundleName };
+      if (m.chainNode && m.replaces) entry.replaces = m.replaces;
+      if (m.chainNode && m.skips.length > 0) entry.skips = [...m.skips];
+      if (m.skipRange) entry.skipRange = m.skipRange;
+      entries.push(entry);
+      members.add(m.bundleName);
+    }
+    entries.sort((a, b) => compareBytes(a.name, b.name));
     channels.push({ schema: SCHEMA_CHANNEL, name: c.name, package: pkg.name, entries });
   }
   const fbcBundles: FbcBundle[] = [];
@@ -180,8 +168,8 @@ function packageFile(pkg: Package, bundles: ReadonlyMap<string, Bundle>): FbcPac
       schema: SCHEMA_BUNDLE,
       name,
       package: pkg.name,
-      image: '',
-      properties: bundleProperties(b, pkg.name, chainNodes.has(name)),
+      image: b.image ?? '',
+      properties: bundleProperties(b, pkg.name, packageRows.get(name) ?? []),
     };
     const images = relatedImages(b);
     if (images.length > 0) out.relatedImages = images;
@@ -199,11 +187,24 @@ function packageFile(pkg: Package, bundles: ReadonlyMap<string, Bundle>): FbcPac
   return { package: fbcPackage, channels, bundles: fbcBundles };
 }
 
-/** The FBC objects of every package of the catalog. */
+function isDeprecated(bundle: Bundle): boolean {
+  return bundle.properties.some((p) => p.type === DEPRECATED);
+}
+
+/** The FBC objects of every package of a catalog loaded with the v1.26.5 rules. */
 export function fbcFromCatalog(catalog: LoadedCatalog): FbcCatalog {
   const bundles = new Map(catalog.bundles.map((b) => [b.name, b]));
+  // A bundle's olm.package rows, whichever package walk stored them (the DB query reads them
+  // by bundle name): two different values make opm validate refuse the package later.
+  const packageRows = new Map<string, Property[]>();
+  for (const p of catalog.packages)
+    for (const row of p.packageProperties) {
+      const list = packageRows.get(row.bundleName) ?? [];
+      list.push(row.property);
+      packageRows.set(row.bundleName, list);
+    }
   const packages = [...catalog.packages]
     .sort((a, b) => compareBytes(a.name, b.name))
-    .map((p) => packageFile(p, bundles));
+    .map((p) => packageFile(p, bundles, packageRows));
   return { packages };
 }

@@ -10,6 +10,7 @@
 //            `v1.0.0` and `""` fail); listed in some channel; no empty skips; an image or at
 //            least one olm.bundle.object; property values that are JSON
 // Icons are not checked (opm does not).
+import { tryParseSemVer } from '../catalog/semver.js';
 import { channelHeads } from './fbc-graph.js';
 import {
   type FbcBundle,
@@ -51,16 +52,9 @@ export interface FbcViolation {
   message: string;
 }
 
-// blang/semver v4's Parse: MAJOR.MINOR.PATCH without leading zeros or a "v", optional
-// -prerelease (numeric identifiers without leading zeros) and +build.
-const PRERELEASE_ID = '(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)';
-const SEMVER = new RegExp(
-  `^(?:0|[1-9][0-9]*)\\.(?:0|[1-9][0-9]*)\\.(?:0|[1-9][0-9]*)(?:-${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`,
-);
-
 /** Whether a version parses with blang/semver's strict Parse (as opm does). */
 export function isStrictSemver(version: string): boolean {
-  return SEMVER.test(version);
+  return tryParseSemVer(version) !== undefined;
 }
 
 function channelViolations(ch: FbcChannel, add: (rule: FbcRule, message: string) => void): void {

@@ -3,7 +3,15 @@
 // warning (fbc-validate) before anything is encoded, so what we write always loads in opm.
 // The modes recorded here are the ones the image layer and --to-fbc use: the cache digest
 // covers them, so they are part of the output, not a detail of whoever writes the files.
-import type { LoadedCatalog } from '../catalog/model.js';
+import type { Bundle, LoadedCatalog, LoaderRules, Package, Problem } from '../catalog/model.js';
+import {
+  type CatalogFile,
+  type CatalogOutput,
+  type CatalogWriteResult,
+  type CatalogWriter,
+  IndexWriteError,
+  writeCatalogFile,
+} from './catalog-writer.js';
 import { fbcFromCatalog } from './fbc-from-catalog.js';
 import { fbcDocument } from './fbc-json.js';
 import type { FbcCatalog, FbcPackageFile } from './fbc-model.js';
@@ -73,8 +81,91 @@ export function encodeFbc(catalog: FbcCatalog, violations: FbcViolation[] = []):
 
 /** The FBC of a loaded catalog, without the packages opm validate would reject. */
 export function writeFbc(catalog: LoadedCatalog): WrittenFbc {
+  if (catalog.rules !== FBC_RULES)
+    throw new IndexWriteError(
+      `writing the fbc catalog: it needs a catalog loaded with the ${FBC_RULES} rules, not ${catalog.rules}`,
+    );
   const checked = validateFbc(fbcFromCatalog(catalog));
   return encodeFbc(checked.catalog, checked.violations);
+}
+
+const FBC_RULES: LoaderRules = 'v1.26.5';
+const JSON_TYPE = 'application/json';
+/** Where the writer puts its two trees among the build's outputs. */
+export const FBC_OUTPUT_CONFIGS = 'configs';
+export const FBC_OUTPUT_CACHE = 'cache';
+
+/** A violation as a load problem of its package: the rule's name leads the message. */
+export function violationProblem(v: FbcViolation): Problem {
+  return { subject: v.packageName, kind: 'package', message: `${v.rule}: ${v.message}` };
+}
+
+/**
+ * The `fbc` CatalogWriter: holds the bundles and packages it is given (a bundle's olm.package
+ * rows may come from any package walk, and the cache digest covers every file), then writes
+ * `configs/<package>/catalog.json` and the serve cache under `cache/` (`cache/digest`,
+ * `cache/cache/…`). Counts are objects per schema; `problems` are the validation warnings.
+ */
+export class FbcCatalogWriter implements CatalogWriter {
+  readonly format = 'fbc';
+  readonly rules = FBC_RULES;
+  private bundles: Bundle[] = [];
+  private packages: Package[] = [];
+  /** Set by finish(): what the catalog looked like (for --to-fbc and the image layer). */
+  written?: WrittenFbc;
+
+  constructor(private readonly output: CatalogOutput) {}
+
+  async begin(): Promise<void> {}
+
+  async addBundle(bundle: Bundle): Promise<void> {
+    this.bundles.push(bundle);
+  }
+
+  async addPackage(pkg: Package): Promise<void> {
+    this.packages.push(pkg);
+  }
+
+  async finish(): Promise<CatalogWriteResult & { problems: Problem[] }> {
+    const fbc = writeFbc({
+      rules: FBC_RULES,
+      bundles: this.bundles,
+      packages: this.packages,
+      problems: [],
+    });
+    this.abort();
+    const files: CatalogFile[] = [];
+    for (const f of fbc.files)
+      files.push(
+        await writeCatalogFile(this.output, `${FBC_OUTPUT_CONFIGS}/${f.path}`, f.data, JSON_TYPE),
+      );
+    for (const f of fbc.cache.files)
+      files.push(
+        await writeCatalogFile(
+          this.output,
+          `${FBC_OUTPUT_CACHE}/${f.path}`,
+          f.data,
+          f.path === 'digest' ? 'text/plain' : JSON_TYPE,
+        ),
+      );
+    this.written = fbc;
+    return {
+      format: this.format,
+      files,
+      counts: {
+        'olm.package': fbc.counts.packages,
+        'olm.channel': fbc.counts.channels,
+        'olm.bundle': fbc.counts.bundles,
+      },
+      totals: { ...fbc.counts },
+      problems: fbc.violations.map(violationProblem),
+    };
+  }
+
+  abort(): void {
+    this.bundles = [];
+    this.packages = [];
+  }
 }
 
 /** Where the parts of an FBC build go in the image, and the run settings opm needs. */
@@ -103,33 +194,44 @@ export interface FbcImageEntry {
   data?: Uint8Array;
 }
 
+/** A file among the writer's outputs: `configs/…` or `cache/…`. */
+export interface FbcOutputFile {
+  path: string;
+  data: Uint8Array;
+}
+
+/** The writer's outputs of a WrittenFbc, as FbcCatalogWriter names them. */
+export function fbcOutputFiles(fbc: WrittenFbc): FbcOutputFile[] {
+  return [
+    ...fbc.files.map((f) => ({ path: `${FBC_OUTPUT_CONFIGS}/${f.path}`, data: f.data })),
+    ...fbc.cache.files.map((f) => ({ path: `${FBC_OUTPUT_CACHE}/${f.path}`, data: f.data })),
+  ];
+}
+
 /**
- * The entries of the FBC image layer: `configs/` (the digest's first tree, with the modes it
- * was computed over) and `tmp/cache/` (digest, cache/ files), parents before children.
+ * The entries of the FBC image layer from the writer's outputs: `configs/` as /configs and
+ * `cache/` as /tmp/cache, with the modes the cache digest was computed over (configs 0755/
+ * 0644, cache 0750/0640 as opm writes it, /tmp kept 1777), parents before children, each
+ * tree in fs.WalkDir order.
  */
-export function fbcImageEntries(
-  configs: Tree,
-  cache: { files: ReadonlyArray<{ path: string; data: Uint8Array }> },
-): FbcImageEntry[] {
+export function fbcImageEntries(outputs: readonly FbcOutputFile[]): FbcImageEntry[] {
+  const configs = treeOf(
+    outputs
+      .filter((f) => f.path.startsWith(`${FBC_OUTPUT_CONFIGS}/`))
+      .map((f) => ({ path: f.path.slice(FBC_OUTPUT_CONFIGS.length + 1), data: f.data })),
+    { dir: CONFIGS_DIR_MODE, file: CONFIGS_FILE_MODE },
+  );
+  const cache = treeOf(
+    outputs
+      .filter((f) => f.path.startsWith(`${FBC_OUTPUT_CACHE}/`))
+      .map((f) => ({ path: f.path.slice(FBC_OUTPUT_CACHE.length + 1), data: f.data })),
+    { dir: CACHE_DIR_MODE, file: CACHE_FILE_MODE },
+  );
   const out: FbcImageEntry[] = [{ path: FBC_CONFIGS_DIR, mode: configs.rootMode }];
-  for (const e of configs.entries)
-    out.push({
-      path: `${FBC_CONFIGS_DIR}/${e.path}`,
-      mode: e.mode,
-      ...(e.data ? { data: e.data } : {}),
-    });
-  out.push({ path: 'tmp', mode: TMP_MODE }, { path: FBC_CACHE_DIR, mode: CACHE_DIR_MODE });
-  const dirs = new Set<string>();
-  for (const f of cache.files) {
-    const slash = f.path.lastIndexOf('/');
-    if (slash > 0) {
-      const dir = f.path.slice(0, slash);
-      if (!dirs.has(dir)) {
-        dirs.add(dir);
-        out.push({ path: `${FBC_CACHE_DIR}/${dir}`, mode: CACHE_DIR_MODE });
-      }
-    }
-    out.push({ path: `${FBC_CACHE_DIR}/${f.path}`, mode: CACHE_FILE_MODE, data: f.data });
-  }
+  const add = (root: string, e: Tree['entries'][number]) =>
+    out.push({ path: `${root}/${e.path}`, mode: e.mode, ...(e.data ? { data: e.data } : {}) });
+  for (const e of configs.entries) add(FBC_CONFIGS_DIR, e);
+  out.push({ path: 'tmp', mode: TMP_MODE }, { path: FBC_CACHE_DIR, mode: cache.rootMode });
+  for (const e of cache.entries) add(FBC_CACHE_DIR, e);
   return out;
 }

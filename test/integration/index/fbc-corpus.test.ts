@@ -36,23 +36,15 @@ describe.skipIf(!HAVE_CORPUS)('FBC of the reference corpus', () => {
 
   for (const { set, dir } of SETS) {
     it(`is byte-identical to opm migrate v1.26.5 for ${set}, with opm serve's cache digest`, async () => {
-      const fbc = writeFbc(loadCatalog(await readManifestDir(dir)));
+      const fbc = writeFbc(loadCatalog(await readManifestDir(dir), { rules: 'v1.26.5' }));
       const out = path.join(tmp, set);
       for (const f of fbc.files) {
         await mkdir(path.dirname(path.join(out, f.path)), { recursive: true });
         await writeFile(path.join(out, f.path), f.data);
       }
-      // Until the loader takes v1.26.5's rules (CRD v1), buildv2-operator cannot load; the
-      // rest must already match. Remove once the model has them.
-      const v1Crds = fbc.catalog.packages.some((p) => p.package.name === 'buildv2-operator');
-      const skip = set === 'packages' && !v1Crds ? ['--skip-package', 'buildv2-operator'] : [];
-      const verdict = await compareFbc(expectedFbc(set), out, [
-        ...(skip.length > 0 ? [] : ['--bytes']),
-        ...skip,
-      ]);
+      const verdict = await compareFbc(expectedFbc(set), out, ['--bytes']);
       expect(verdict.output).toMatch(/MATCH$/m);
       expect(verdict.code).toBe(0);
-      if (skip.length > 0) return;
       const digest = await readFile(
         path.join(CORPUS, 'expected', `opm-v1.26.5-serve-cache.${set}`, 'digest'),
         'utf8',

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../../lib/catalog/load-catalog.js';
 import { buildTreeLayer } from '../../../lib/image/layer.js';
-import { fbcImageEntries, writeFbc } from '../../../lib/index/write-fbc.js';
+import { fbcImageEntries, fbcOutputFiles, writeFbc } from '../../../lib/index/write-fbc.js';
 import { readTar, serveCacheCheck } from '../../support/fbc-image.js';
 import { csv, fileTree, pkg } from '../catalog/manifest-builders.js';
 
@@ -21,12 +21,13 @@ function sample() {
           replaces: 'etcd.v0.1.0',
         }),
       }),
+      { rules: 'v1.26.5' },
     ),
   );
 }
 
 function entriesOf(fbc: ReturnType<typeof sample>) {
-  return fbcImageEntries(fbc.configs, fbc.cache).map((e) => ({
+  return fbcImageEntries(fbcOutputFiles(fbc)).map((e) => ({
     path: e.path,
     mode: e.mode,
     ...(e.data ? { data: { size: e.data.length, data: e.data } } : {}),
