@@ -14,11 +14,6 @@ export type IndexFormat = (typeof INDEX_FORMATS)[number];
 /** oc 4.5 fidelity stays the default: improvements never go silently into the default output. */
 export const DEFAULT_INDEX_FORMAT: IndexFormat = 'sqlite-v7';
 
-/** An index format that is known but has no writer in this build. */
-export class IndexFormatUnavailableError extends UsageError {
-  override name = 'IndexFormatUnavailableError';
-}
-
 export function isIndexFormat(value: unknown): value is IndexFormat {
   return typeof value === 'string' && (INDEX_FORMATS as readonly string[]).includes(value);
 }
