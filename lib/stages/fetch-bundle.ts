@@ -6,8 +6,8 @@
 // the layers. `fetchBundles` tries every bundle and then fails with one error naming each
 // bundle that could not be pulled, as fetch-package does for App Registry packages.
 import { createHash } from 'node:crypto';
-import { mapSettled } from '../appregistry/parallel.js';
 import { RegistryError } from '../errors.js';
+import { mapSettled } from '../http/limiter.js';
 import { registryBundleReader, resolveBundleImage } from '../registry/bundle-image.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { blobKey } from '../store/keys.js';
