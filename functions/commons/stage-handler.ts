@@ -7,9 +7,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { UsageError } from '../../lib/errors.js';
-import type { ImageStageDeps } from '../../lib/stages/assemble-image.js';
 import { runRecorded } from '../../lib/stages/stage-results.js';
-import type { StageDeps, StageName } from '../../lib/stages/types.js';
+import type { ImageStageDeps, StageDeps, StageName } from '../../lib/stages/types.js';
 import type { LambdaContext } from './lambda-context.js';
 import { invocationMetrics, logger, MetricUnit, stageLogger } from './powertools.js';
 import { type FunctionRuntime, functionRuntime } from './runtime.js';

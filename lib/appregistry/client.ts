@@ -446,3 +446,31 @@ function headerNumber(value: string | string[] | undefined): number | undefined 
   const v = Array.isArray(value) ? value[0] : value;
   return v && /^\d+$/.test(v) ? Number(v) : undefined;
 }
+
+/** What a stage's dependencies say about the App Registry (AppRegistryStageDeps satisfies it). */
+export interface AppRegistryDeps {
+  /** A client to reuse (shared connections, tests); otherwise one is made from the endpoint. */
+  appRegistryClient?: AppRegistryClient;
+  credentials?: { appRegistryToken?: string };
+  signal?: AbortSignal;
+}
+
+/** Runs `fn` with the injected client, or with a client of its own that is closed after. */
+export async function withAppRegistryClient<T>(
+  source: { endpoint: string },
+  deps: AppRegistryDeps,
+  fn: (client: AppRegistryClient) => Promise<T>,
+): Promise<T> {
+  if (deps.appRegistryClient) return fn(deps.appRegistryClient);
+  const token = deps.credentials?.appRegistryToken;
+  const client = new AppRegistryClient({
+    endpoint: source.endpoint,
+    ...(token ? { token } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}

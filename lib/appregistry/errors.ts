@@ -5,6 +5,17 @@
 import { AppRegistryError, type BuilderErrorOptions } from '../errors.js';
 
 /** 401/403: the token is missing, wrong or lacks access to the org. */
+/** One line per failed package, from whatever was thrown. */
+export function packageFailure(pkg: string, err: unknown): PackageFailure {
+  const e = err as { name?: string; message?: string; temporary?: boolean };
+  return {
+    package: pkg,
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    temporary: e?.temporary === true,
+  };
+}
+
 export class AppRegistryAuthError extends AppRegistryError {
   override name = 'AppRegistryAuthError';
 }

@@ -11,7 +11,7 @@ import { PACKAGE_ANNOTATION } from '../catalog/bundle-format.js';
 import type { FileTree } from '../catalog/file-tree.js';
 import { RegistryError } from '../errors.js';
 import { parseReference, withDigest } from '../image/reference.js';
-import type { OciLayout } from './oci-layout.js';
+import type { OciLayout } from '../layout/oci-layout.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** The image is not a bundle image (no package label) or its layers cannot be read. */

@@ -1,203 +1,39 @@
-// Stage assemble-image: resolve the base (`--from`: registry, `oci:` layout, `file://`, or
-// scratch), keep the platforms --filter-by-os selects, build the DB layer from the store, and
+// Stage assemble-image: resolve the base (`--from`: whatever ImageSource the location
+// names — registry, `oci:` layout, `file://`, or scratch), keep the platforms --filter-by-os selects, build the DB layer from the store, and
 // append it to each platform image. Our new blobs (layer, configs, manifests, index) go to the
 // store under blobs/sha256/<hex>; base layers stay where they are and the plan
 // (`builds/<id>/image.json`) records where push finds each one, so base bytes are read only if
 // the destination cannot mount them. Returns small JSON (digests), never bytes.
 
-import type { RetryOptions } from '../http/retry.js';
 import { formatCreated } from '../image/append.js';
-import { type Assembled, assembleImages, type BasePlatform } from '../image/assemble.js';
-import { parseRaw } from '../image/digest.js';
-import { MalformedImageError } from '../image/errors.js';
-import type { BlobSource, ImagePlan, PlanBlob, PlanManifest } from '../image/image-plan.js';
+import { type Assembled, assembleImages } from '../image/assemble.js';
+import type { ImagePlan, PlanBlob, PlanManifest } from '../image/image-plan.js';
 import { buildLayer, layerStream } from '../image/layer.js';
-import { formatLocation, type ImageLocation, parseSourceLocation } from '../image/location.js';
-import { detectManifestType, familyOf, isIndexType } from '../image/media-types.js';
-import { compilePlatformFilter, scratchPlatform, selectPlatforms } from '../image/platform.js';
-import { withDigest } from '../image/reference.js';
-import { scratchImage } from '../image/scratch.js';
-import type { ConfigFile, Descriptor, Image, ImageIndex, Manifest, Raw } from '../image/types.js';
-import { EcrKeychain } from '../registry/ecr-keychain.js';
-import { FileLayout } from '../registry/file-destination.js';
-import { loadKeychain } from '../registry/keychain.js';
-import { OciLayout } from '../registry/oci-layout.js';
-import { RegistryClient, type UploadProgress } from '../registry/registry-client.js';
+import { parseSourceLocation } from '../image/location.js';
+import type { ResolvedBase } from '../image/ports.js';
+import type { Raw } from '../image/types.js';
+import { openImageSource } from '../layout/image-ports.js';
+import { registryClientOnDemand } from '../registry/open-client.js';
 import { blobKey, buildKeys } from '../store/keys.js';
 import { putJson, StoreNotFoundError } from '../store/store.js';
-import type { AssembleImageRequest, AssembleImageResult, StageDeps } from './types.js';
-
-/** Extra dependencies of the image stages (all optional). */
-export interface ImageStageDeps extends StageDeps {
-  /** A registry client to use (the CLI shares one per run); else one is made per call and closed. */
-  registry?: RegistryClient;
-  /** Extra trusted CA certificates (PEM) for registries with a private CA. */
-  caCertificates?: string[];
-  /** In-process retries of registry calls (Lambda: fewer, as the state machine retries too). */
-  registryRetry?: RetryOptions;
-}
-
-/** A registry client for a stage call: the injected one, or a new one the caller must close. */
-export async function openRegistryClient(
-  deps: ImageStageDeps,
-  options: {
-    insecure?: boolean;
-    maxPerRegistry?: number;
-    onProgress?: (p: UploadProgress) => void;
-  },
-): Promise<{ client: RegistryClient; owned: boolean }> {
-  if (deps.registry) return { client: deps.registry, owned: false };
-  const keychain = await loadKeychain({
-    authFile: deps.credentials?.registryAuthFile,
-    authConfig: deps.credentials?.registryAuthConfig,
-    fallbacks: [new EcrKeychain()],
-  });
-  const client = new RegistryClient({
-    keychain,
-    insecure: options.insecure ?? false,
-    ...(deps.caCertificates ? { caCertificates: deps.caCertificates } : {}),
-    ...(deps.registryRetry ? { retry: deps.registryRetry } : {}),
-    ...(options.maxPerRegistry ? { maxPerRegistry: options.maxPerRegistry } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  return { client, owned: true };
-}
-
-/** Reads manifests and blobs of the base, whatever kind of location it is. */
-interface BaseReader {
-  /** The document `--from` names (tag) or a child by digest: bytes, digest and reported type. */
-  manifest(digest?: string): Promise<{ bytes: Uint8Array; digest: string; reported?: string }>;
-  blob(digest: string): Promise<Uint8Array>;
-  source: BlobSource;
-}
-
-function baseReader(loc: ImageLocation, client: () => RegistryClient, fromDir: string): BaseReader {
-  switch (loc.kind) {
-    case 'registry': {
-      const ref = loc.ref;
-      return {
-        async manifest(digest) {
-          const m = await client().getManifest(digest ? withDigest(ref, digest) : ref);
-          return { bytes: m.bytes, digest: m.digest, reported: m.mediaType };
-        },
-        blob: (digest) => client().getBlob(ref.registry, ref.repository, digest),
-        source: { kind: 'registry', registry: ref.registry, repository: ref.repository },
-      };
-    }
-    case 'oci': {
-      const layout = new OciLayout(loc.dir);
-      return {
-        async manifest(digest) {
-          if (digest) return { bytes: await layout.readBlob(digest), digest };
-          const d = await layout.resolve(loc.tag);
-          return {
-            bytes: await layout.readBlob(d.digest),
-            digest: d.digest,
-            reported: d.mediaType,
-          };
-        },
-        blob: (digest) => layout.readBlob(digest),
-        source: { kind: 'oci', dir: loc.dir },
-      };
-    }
-    case 'file': {
-      const layout = new FileLayout(fromDir, loc.path);
-      return {
-        manifest: (digest) => layout.readManifest(digest ?? loc.tag),
-        blob: (digest) => layout.readBlob(digest),
-        source: { kind: 'file', dir: fromDir, path: loc.path },
-      };
-    }
-    case 'scratch':
-      throw new RangeError('scratch has no reader');
-  }
-}
-
-async function readImage(
-  reader: BaseReader,
-  what: string,
-  top: { bytes: Uint8Array; digest: string; reported?: string },
-): Promise<Image> {
-  const doc = parseRaw<Manifest>(top.bytes, 'application/json', `manifest ${what}`);
-  const mediaType = detectManifestType(doc.value, top.reported);
-  familyOf(mediaType);
-  if (!doc.value.config?.digest || !Array.isArray(doc.value.layers)) {
-    throw new MalformedImageError(`reading manifest ${what}: no config or layers`);
-  }
-  const configBytes = await reader.blob(doc.value.config.digest);
-  const config = parseRaw<ConfigFile>(configBytes, doc.value.config.mediaType, `config of ${what}`);
-  return { manifest: { ...doc, mediaType }, config };
-}
-
-interface ResolvedBase {
-  index?: Raw<ImageIndex>;
-  bases: BasePlatform[];
-  source?: BlobSource;
-  baseDigest?: string;
-}
-
-async function resolveBase(
-  loc: ImageLocation,
-  filterSource: string | undefined,
-  reader: BaseReader | undefined,
-): Promise<ResolvedBase> {
-  const filter = compilePlatformFilter(filterSource);
-  if (loc.kind === 'scratch' || !reader)
-    return { bases: [{ image: scratchImage(scratchPlatform(filter)) }] };
-  const from = formatLocation(loc);
-  const top = await reader.manifest();
-  const doc = parseRaw<ImageIndex | Manifest>(top.bytes, 'application/json', `manifest ${from}`);
-  const mediaType = detectManifestType(doc.value, top.reported);
-  if (!isIndexType(mediaType)) {
-    return {
-      bases: [{ image: await readImage(reader, from, top) }],
-      source: reader.source,
-      baseDigest: top.digest,
-    };
-  }
-  familyOf(mediaType);
-  const index: Raw<ImageIndex> = { ...(doc as Raw<ImageIndex>), mediaType };
-  const selected = selectPlatforms(index.value, filter);
-  const bases = await Promise.all(
-    selected.map(async (d: Descriptor) => {
-      if (isIndexType(d.mediaType))
-        throw new MalformedImageError(
-          `reading manifest list ${from}: nested index ${d.digest} is not supported`,
-        );
-      const child = await reader.manifest(d.digest);
-      return {
-        descriptor: d,
-        image: await readImage(reader, `${from}@${d.digest}`, { ...child, reported: d.mediaType }),
-      };
-    }),
-  );
-  return { index, bases, source: reader.source, baseDigest: top.digest };
-}
+import type { AssembleImageRequest, AssembleImageResult, ImageStageDeps } from './types.js';
 
 export async function assembleImage(
   request: AssembleImageRequest,
   deps: ImageStageDeps,
 ): Promise<AssembleImageResult> {
   const keys = buildKeys(request.buildId);
-  const loc = parseSourceLocation(request.from);
-  let opened: { client: RegistryClient; owned: boolean } | undefined;
-  const client = () => {
-    if (!opened) throw new RangeError('registry client not opened');
-    return opened.client;
-  };
+  const registry = registryClientOnDemand(deps, request);
   try {
-    if (loc.kind === 'registry')
-      opened = await openRegistryClient(deps, {
-        insecure: request.insecure,
-        maxPerRegistry: request.maxPerRegistry,
-      });
-    const reader =
-      loc.kind === 'scratch' ? undefined : baseReader(loc, client, request.fromDir ?? '.');
+    const source = openImageSource(parseSourceLocation(request.from), {
+      registry: registry.get,
+      fileRoot: request.fromDir,
+    });
     deps.progress?.({
       kind: 'info',
-      message: `using ${formatLocation(loc)} as a base image for building`,
+      message: `using ${source.name} as a base image for building`,
     });
-    const base = await resolveBase(loc, request.filterByOs, reader);
+    const base = await source.resolve(request.filterByOs);
 
     const dbInfo = await deps.store.head(request.dbKey);
     if (!dbInfo)
@@ -215,11 +51,11 @@ export async function assembleImage(
     const assembled = assembleImages(base.index, base.bases, layer, { created });
 
     await deps.store.putStream(blobKey(layer.digest), layerStream(layer), { ifNoneMatch: true });
-    const plan = await writePlan(request, deps, loc, base, assembled, layer, created);
+    const plan = await writePlan(request, deps, source.name, base, assembled, layer, created);
     await putJson(deps.store, keys.image, plan);
     deps.log.info('assembled image', {
       buildId: request.buildId,
-      from: formatLocation(loc),
+      from: source.name,
       digest: plan.top.digest,
       platforms: assembled.platforms.map((p) => p.platform),
       layerDigest: layer.digest,
@@ -238,14 +74,14 @@ export async function assembleImage(
       })),
     };
   } finally {
-    if (opened?.owned) await opened.client.close();
+    await registry.close();
   }
 }
 
 async function writePlan(
   request: AssembleImageRequest,
   deps: ImageStageDeps,
-  loc: ImageLocation,
+  from: string,
   base: ResolvedBase,
   assembled: Assembled,
   layer: { digest: string; size: number },
@@ -290,7 +126,7 @@ async function writePlan(
   const plan: ImagePlan = {
     version: 1,
     buildId: request.buildId,
-    from: formatLocation(loc),
+    from,
     ...(base.baseDigest ? { baseDigest: base.baseDigest } : {}),
     created,
     manifests,

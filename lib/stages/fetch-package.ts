@@ -5,14 +5,18 @@
 // runs the stage for a whole listing with bounded parallelism and, like upstream, fails
 // after every package was tried with one error naming each failed package.
 import { createHash } from 'node:crypto';
-import type { AppRegistryClient } from '../appregistry/client.js';
+import { type AppRegistryClient, withAppRegistryClient } from '../appregistry/client.js';
 import { type DecodeLimits, decodePackageBlob } from '../appregistry/decode.js';
-import { AppRegistryPackagesFailedError, type PackageFailure } from '../appregistry/errors.js';
+import {
+  AppRegistryPackagesFailedError,
+  type PackageFailure,
+  packageFailure,
+} from '../appregistry/errors.js';
 import { mapSettled } from '../http/limiter.js';
 import { blobKey } from '../store/keys.js';
-import { type AppRegistryStageDeps, toFailure, withAppRegistryClient } from './list-packages.js';
 import type {
   AppRegistrySource,
+  AppRegistryStageDeps,
   FetchedPackage,
   FetchPackageRequest,
   PackageRef,
@@ -113,7 +117,7 @@ export async function fetchPackages(
     const fetched: FetchedPackage[] = [];
     settled.forEach((s, i) => {
       if (s.ok) fetched.push(s.value);
-      else failures.push(toFailure(request.packages[i]!.name, s.error));
+      else failures.push(packageFailure(request.packages[i]!.name, s.error));
     });
     if (failures.length) {
       throw new AppRegistryPackagesFailedError(

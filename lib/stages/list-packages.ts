@@ -2,58 +2,21 @@
 // to a blob digest (list → show, as oc did), with bounded parallelism. Every package is
 // tried; failures are reported together in one AppRegistryPackagesFailedError, because
 // upstream fails the whole build when any package cannot be downloaded.
-import { AppRegistryClient } from '../appregistry/client.js';
+import { withAppRegistryClient } from '../appregistry/client.js';
 import {
   AppRegistryPackagesFailedError,
   AppRegistryProtocolError,
   type PackageFailure,
+  packageFailure,
 } from '../appregistry/errors.js';
 import { mapSettled } from '../http/limiter.js';
 import type {
-  AppRegistrySource,
+  AppRegistryStageDeps,
   ListPackagesRequest,
   ListPackagesResult,
   PackageRef,
   StageDeps,
 } from './types.js';
-
-export interface AppRegistryStageDeps extends StageDeps {
-  /** A client to reuse (shared connections, tests); otherwise one is made from the request. */
-  appRegistryClient?: AppRegistryClient;
-  /** Packages handled at once (default: the client's request concurrency, 8). */
-  concurrency?: number;
-}
-
-/** Runs `fn` with the injected client, or with a client of its own that is closed after. */
-export async function withAppRegistryClient<T>(
-  source: AppRegistrySource,
-  deps: AppRegistryStageDeps,
-  fn: (client: AppRegistryClient) => Promise<T>,
-): Promise<T> {
-  if (deps.appRegistryClient) return fn(deps.appRegistryClient);
-  const token = deps.credentials?.appRegistryToken;
-  const client = new AppRegistryClient({
-    endpoint: source.endpoint,
-    ...(token ? { token } : {}),
-    ...(deps.signal ? { signal: deps.signal } : {}),
-  });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
-}
-
-/** One line per failed package, from whatever was thrown. */
-export function toFailure(pkg: string, err: unknown): PackageFailure {
-  const e = err as { name?: string; message?: string; temporary?: boolean };
-  return {
-    package: pkg,
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    message: typeof e?.message === 'string' ? e.message : String(err),
-    temporary: e?.temporary === true,
-  };
-}
 
 export async function listPackages(
   request: ListPackagesRequest,
@@ -84,7 +47,7 @@ export async function listPackages(
     const packages: PackageRef[] = [];
     settled.forEach((s, i) => {
       if (s.ok) packages.push(s.value);
-      else failures.push(toFailure(listed[i]!.repository, s.error));
+      else failures.push(packageFailure(listed[i]!.repository, s.error));
     });
     if (failures.length) {
       throw new AppRegistryPackagesFailedError(

@@ -3,6 +3,8 @@
 // objects that pass store keys and digests, never bytes, so the same objects travel between
 // Step Functions states and between the CLI's in-process calls. Dependencies (store,
 // credentials, logger, progress) are injected; no AWS event type appears here.
+import type { AppRegistryClient } from '../appregistry/client.js';
+import type { RegistryDeps } from '../registry/open-client.js';
 import type { BlobCounters } from '../registry/registry-client.js';
 import type { Store } from '../store/store.js';
 
@@ -242,5 +244,16 @@ export interface StageDeps {
   /** Aborts long work (Lambda deadline, Ctrl-C). */
   signal?: AbortSignal;
 }
+
+/** Extra dependencies of the App Registry stages (all optional). */
+export interface AppRegistryStageDeps extends StageDeps {
+  /** A client to reuse (shared connections, tests); otherwise one is made from the request. */
+  appRegistryClient?: AppRegistryClient;
+  /** Packages handled at once (default: the client's request concurrency, 8). */
+  concurrency?: number;
+}
+
+/** Extra dependencies of the image stages (all optional). */
+export interface ImageStageDeps extends StageDeps, Omit<RegistryDeps, 'credentials'> {}
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,6 +1,7 @@
 // The layout rule of docs/CONTRIBUTING.md, enforced: lib/catalog, lib/index and lib/image are
 // pure (no file system, network, undici or AWS SDK), the adapters (lib/http, lib/registry,
-// lib/appregistry, lib/store) import nothing from lib/stages, and lib/http — the policy every
+// lib/layout, lib/appregistry, lib/store) import nothing from lib/stages, the stages do not
+// import each other (shared things live in a lower room), and lib/http — the policy every
 // HTTP client shares — imports no other adapter. Imports are read from the
 // source text: static `import … from`, `export … from`, bare `import '…'` and `import('…')`.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -99,8 +100,8 @@ describe('pure modules: lib/catalog, lib/index, lib/image', () => {
   });
 });
 
-describe('adapters: lib/http, lib/registry, lib/appregistry, lib/store', () => {
-  const scanned = scan(['lib/http', 'lib/registry', 'lib/appregistry', 'lib/store']);
+describe('adapters: lib/http, lib/registry, lib/layout, lib/appregistry, lib/store', () => {
+  const scanned = scan(['lib/http', 'lib/registry', 'lib/layout', 'lib/appregistry', 'lib/store']);
 
   it('has files to check', () => {
     expect(scanned.length).toBeGreaterThan(10);
@@ -139,6 +140,33 @@ describe('lib/http: the shared HTTP policy', () => {
         )
         .map((i) => `${s.file} imports ${i}`),
     );
+    expect(offending).toEqual([]);
+  });
+});
+
+describe('lib/stages', () => {
+  const scanned = scan(['lib/stages']);
+
+  // The stages themselves; the other files of lib/stages are helpers they share.
+  const STAGES = [
+    'list-packages',
+    'fetch-package',
+    'build-index',
+    'assemble-image',
+    'push-image',
+    'report',
+  ];
+
+  it('a stage never imports another stage (shared things live in a lower room)', () => {
+    expect(STAGES.every((s) => scanned.some((f) => f.file === `lib/stages/${s}.ts`))).toBe(true);
+    const isStage = (file: string) => STAGES.some((s) => file === `lib/stages/${s}.ts`);
+    const offending = scanned
+      .filter((s) => isStage(s.file))
+      .flatMap((s) =>
+        s.imports
+          .filter((i) => STAGES.some((st) => i === `./${st}.js`))
+          .map((i) => `${s.file} imports ${i}`),
+      );
     expect(offending).toEqual([]);
   });
 });

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBundleFormat } from '../../../lib/catalog/bundle-format.js';
 import { renderBundle } from '../../../lib/catalog/render-bundle.js';
+import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/layout/oci-layout.js';
 import { layoutBundleReader, pullBundleImage } from '../../../lib/registry/bundle-image.js';
-import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/registry/oci-layout.js';
 import {
   BUNDLES_LAYOUT,
   BUNDLES_SKIP_REASON,

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileLayout } from '../../../lib/registry/file-destination.js';
-import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/registry/oci-layout.js';
+import { FileLayout } from '../../../lib/layout/file-layout.js';
+import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/layout/oci-layout.js';
 
 const sha = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 let tmp: string;
