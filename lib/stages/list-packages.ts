@@ -15,7 +15,6 @@ import type {
   ListPackagesRequest,
   ListPackagesResult,
   PackageRef,
-  StageDeps,
 } from './types.js';
 
 export async function listPackages(
