@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { RegistryError } from '../errors.js';
 import { mapSettled } from '../http/limiter.js';
 import { registryBundleReader, resolveBundleImage } from '../registry/bundle-image.js';
+import { registryClientOnDemand } from '../registry/open-client.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { blobKey } from '../store/keys.js';
-import { type ImageStageDeps, openRegistryClient } from './assemble-image.js';
-import type { FetchedBundle } from './types.js';
+import type { FetchedBundle, ImageStageDeps } from './types.js';
 
 /** At least one bundle image could not be pulled; the message names each one. */
 export class BundleImagesFailedError extends RegistryError {
@@ -65,11 +65,9 @@ export async function fetchBundles(
   request: FetchBundlesRequest,
   deps: FetchBundleDeps,
 ): Promise<FetchedBundle[]> {
-  const { client, owned } = await openRegistryClient(deps, {
-    ...(request.insecure ? { insecure: true } : {}),
-    ...(request.maxPerRegistry ? { maxPerRegistry: request.maxPerRegistry } : {}),
-  });
+  const registry = registryClientOnDemand(deps, request);
   try {
+    const client = await registry.get();
     const one = (ref: string) => fetchWith(client, ref, deps);
     const settled = await mapSettled(request.bundles, deps.concurrency ?? 16, (ref) =>
       deps.wrapItem ? deps.wrapItem(ref, () => one(ref)) : one(ref),
@@ -89,6 +87,6 @@ export async function fetchBundles(
       );
     return fetched;
   } finally {
-    if (owned) await client.close();
+    await registry.close();
   }
 }

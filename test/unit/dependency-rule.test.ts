@@ -151,6 +151,7 @@ describe('lib/stages', () => {
   const STAGES = [
     'list-packages',
     'fetch-package',
+    'fetch-bundle',
     'build-index',
     'assemble-image',
     'push-image',
