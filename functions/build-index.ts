@@ -1,8 +1,8 @@
-// Lambda: build the SQLite index from the fetched packages (read from their stage records,
+// Lambda: build the catalog (the request's index format) from the fetched packages (read from their stage records,
 // since the fetch Map's output is dropped) or, for local runs, from a manifests directory.
 import { buildIndex } from '../lib/stages/build-index.js';
 import type { BuildIndexRequest } from '../lib/stages/types.js';
-import { imageOptions, parseDecodeLimits } from './commons/parse.js';
+import { imageOptions, parseDecodeLimits, parseIndexFormat } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { requireString, stageHandler } from './commons/stage-handler.js';
 
@@ -15,13 +15,15 @@ export const handler = stageHandler({
     if (sourceDateEpoch !== undefined) request.sourceDateEpoch = sourceDateEpoch;
     const decodeLimits = parseDecodeLimits(input);
     if (decodeLimits) request.decodeLimits = decodeLimits;
+    const indexFormat = parseIndexFormat(input);
+    if (indexFormat) request.indexFormat = indexFormat;
     return request;
   },
   // Without packages or a directory the stage reads the fetch records itself.
   run: (request, deps) => buildIndex(request, deps),
   measure: (result, add) => {
-    add('BundlesLoaded', MetricUnit.Count, result.counts.operatorbundle);
-    add('PackagesLoaded', MetricUnit.Count, result.counts.package);
+    add('BundlesLoaded', MetricUnit.Count, result.totals.bundles);
+    add('PackagesLoaded', MetricUnit.Count, result.totals.packages);
     add('LoadWarnings', MetricUnit.Count, result.warningCount);
     add('IndexDbBytes', MetricUnit.Bytes, result.dbSize);
   },

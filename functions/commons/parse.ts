@@ -1,6 +1,7 @@
 // Reading the fields of a build request out of a stage event (the execution state carries
 // the validated request plus each stage's result under its ResultPath).
-import { decodeLimitsOf } from '../../lib/stages/build-request.js';
+import type { IndexFormat } from '../../lib/index/catalog-formats.js';
+import { decodeLimitsOf, indexFormatOf } from '../../lib/stages/build-request.js';
 import type {
   AppRegistrySource,
   BuildRequest,
@@ -50,4 +51,13 @@ export function parseDecodeLimits(input: Record<string, unknown>): DecodeLimitsR
   if (problems.length > 0)
     throw new InvalidEventError(`validating the event: ${problems.join('; ')}`);
   return limits;
+}
+
+/** The request's index format, when it names one (validated as the request was). */
+export function parseIndexFormat(input: Record<string, unknown>): IndexFormat | undefined {
+  const problems: string[] = [];
+  const format = indexFormatOf(input.indexFormat, problems);
+  if (problems.length > 0)
+    throw new InvalidEventError(`validating the event: ${problems.join('; ')}`);
+  return format;
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuilderError, describeError } from '../errors.js';
+import { DEFAULT_INDEX_FORMAT } from '../index/catalog-formats.js';
 import { redactSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
@@ -33,12 +34,20 @@ import { formatFlagHelp } from './flags.js';
 export const BUILD_USAGE = `Usage: catalog-build [flags]
 
 Builds an operator-registry catalog image, like "oc adm catalog build": downloads every
-package of an App Registry namespace (or reads --manifest-dir), builds the SQLite index
-(bundles.db, schema version 7) and appends it as one layer to --from, pushed to --to.
+package of an App Registry namespace (or reads --manifest-dir), builds the catalog and
+appends it as one layer to --from, pushed to --to. --index-format picks the catalog:
+  sqlite-v7  the SQLite index oc 4.5 built (bundles.db, schema 7, operator-registry v1.8.0
+             rules; CRDs apiextensions v1 are refused as then). The default.
+  sqlite     the SQLite index opm v1.26.5 builds (bundles.db, schema 13: v1 CRDs accepted,
+             properties and dependencies tables). Built directly, never by migration.
+  fbc        a file-based catalog (<package>/catalog.json), what current opm serves.
 
 Examples:
   # Build from a local manifests directory into a database file, offline
   catalog-build --manifest-dir examples/manifests --to-db out/bundles.db
+
+  # The same as a schema-13 database for current OLM
+  catalog-build --manifest-dir examples/manifests --index-format sqlite --to-db out/bundles.db
 
   # The full upstream command line
   catalog-build --appregistry-org redhat-operators --from registry.example/ns/operator-registry:v4.5 \\
@@ -176,6 +185,7 @@ export async function buildCommand(
             ? { sourceDateEpoch: request.sourceDateEpoch }
             : {}),
           ...(request.decodeLimits ? { decodeLimits: request.decodeLimits } : {}),
+          ...(request.indexFormat ? { indexFormat: request.indexFormat } : {}),
         },
         deps,
       ),
@@ -258,9 +268,11 @@ function summarize(
   }
   if (s.indexed?.formats) parts.push(`manifests: found ${describeFormats(s.indexed.formats)}`);
   if (s.indexed) {
-    const c = s.indexed.counts;
+    const t = s.indexed.totals;
+    const format = s.indexed.indexFormat;
+    const bytes = s.indexed.files.reduce((n, f) => n + f.size, 0);
     parts.push(
-      `index: ${c.package} packages, ${c.channel} channels, ${c.operatorbundle} bundles, ${s.indexed.warningCount} warnings, ${formatBytes(s.indexed.dbSize)}`,
+      `index${format === DEFAULT_INDEX_FORMAT ? '' : ` (${format})`}: ${t.packages} packages, ${t.channels} channels, ${t.bundles} bundles, ${s.indexed.warningCount} warnings, ${formatBytes(bytes)}`,
     );
   }
   if (s.toDb) parts.push(`database: ${s.toDb}`);

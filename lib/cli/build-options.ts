@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { DEFAULT_INDEX_FORMAT, INDEX_FORMATS } from '../index/catalog-formats.js';
+import { indexFormatOf } from '../stages/build-request.js';
 import type { BuildRequest } from '../stages/types.js';
 import { type FlagSpec, parseFlags } from './flags.js';
 
@@ -40,6 +42,12 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
     help: 'The image `REF` to push to: a registry reference, oci:DIR[:TAG] or file://NAME (with --dir)',
   },
   { name: 'to-db', type: 'string', help: 'Local `PATH` to write the database to' },
+  {
+    name: 'index-format',
+    type: 'string',
+    default: DEFAULT_INDEX_FORMAT,
+    help: 'The catalog to build, `FORMAT`: sqlite-v7 (the SQLite index oc 4.5 built, schema 7), sqlite (the schema-13 SQLite index opm v1.26.5 builds; v1 CRDs accepted) or fbc (a file-based catalog)',
+  },
   {
     name: 'manifest-dir',
     type: 'string',
@@ -301,6 +309,13 @@ export function parseBuildOptions(
         : {}),
     };
     if (Object.keys(limits).length > 0) request.decodeLimits = limits;
+    const formatProblems: string[] = [];
+    const format = indexFormatOf(str('index-format') ?? DEFAULT_INDEX_FORMAT, formatProblems);
+    if (!format)
+      throw new UsageError(
+        `invalid argument "${str('index-format')}" for "--index-format" flag: must be one of ${INDEX_FORMATS.join(', ')}`,
+      );
+    if (format !== DEFAULT_INDEX_FORMAT) request.indexFormat = format;
     const epoch = sourceDateEpoch(env);
     if (epoch !== undefined) request.sourceDateEpoch = epoch;
   }

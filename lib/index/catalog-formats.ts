@@ -3,7 +3,6 @@
 // v1.26.5 writes it) and `fbc` (the file-based catalog `opm migrate` v1.26.5 writes). Stages,
 // the CLI and handlers ask here and never switch on a format themselves.
 import type { LoaderRules } from '../catalog/model.js';
-import { UsageError } from '../errors.js';
 import type { CatalogOutput, CatalogWriter } from './catalog-writer.js';
 import { loadSqlJs } from './sqljs.js';
 import { FbcCatalogWriter } from './write-fbc.js';

@@ -1,9 +1,11 @@
-// Stage: build the operator-registry index. Input is a local manifests directory (offline CLI
-// builds; package-manifest and/or bundle-format folders), the package blobs fetch-package left
-// in the store (decoded in memory, as oc unpacked them on disk), or the bundle image layers
-// fetch-bundle left there; output is builds/<id>/bundles.db and warnings.json.
-// Load problems are warnings, never failures, exactly as upstream's permissive load; the
-// result carries counts and the DB digest so later stages and the report need no bytes.
+// Stage: build the catalog. Input is a local manifests directory (offline CLI builds;
+// package-manifest and/or bundle-format folders), the package blobs fetch-package left in the
+// store (decoded in memory, as oc unpacked them on disk), or the bundle image layers
+// fetch-bundle left there; the request's index format (lib/index/catalog-formats.ts) picks the
+// loader rules and the catalog writer, whose files land under builds/<id>/ (bundles.db for
+// the SQLite formats), next to warnings.json. Load problems are warnings, never failures,
+// exactly as upstream's permissive load; the result carries the files' keys and digests and
+// the counts, so later stages and the report need no bytes.
 import { decodePackageBlob } from '../appregistry/decode.js';
 import { loadBundleCatalog } from '../catalog/bundle-catalog.js';
 import type { FileTree } from '../catalog/file-tree.js';
@@ -13,15 +15,19 @@ import {
   type ManifestFormats,
   parseBundleFolders,
 } from '../catalog/load-manifest-dir.js';
-import type { LoadedCatalog, Problem } from '../catalog/model.js';
+import type { LoadedCatalog, LoaderRules, Problem } from '../catalog/model.js';
 import { CatalogError } from '../errors.js';
-import { sha256Digest } from '../image/digest.js';
-import { loadSqlJs } from '../index/sqljs.js';
-import { writeIndex } from '../index/write-index.js';
+import {
+  createCatalogWriter,
+  DEFAULT_INDEX_FORMAT,
+  loaderRulesFor,
+} from '../index/catalog-formats.js';
+import { type CatalogOutput, writeCatalog } from '../index/catalog-writer.js';
+import { DB_FILE } from '../index/write-index.js';
 import { bundleLayerFiles } from '../registry/bundle-image.js';
 import { buildKeys } from '../store/keys.js';
 import { readManifestDir } from '../store/manifest-dir.js';
-import { putJson } from '../store/store.js';
+import { putJson, type Store } from '../store/store.js';
 import { readFetchedPackages } from './stage-results.js';
 import type {
   BuildIndexRequest,
@@ -87,6 +93,7 @@ async function catalogFromBundles(
   bundles: readonly FetchedBundle[],
   request: BuildIndexRequest,
   deps: StageDeps,
+  rules: LoaderRules,
 ): Promise<{ catalog: LoadedCatalog; warnings: string[] }> {
   const folders = [];
   for (const b of bundles) {
@@ -96,10 +103,20 @@ async function catalogFromBundles(
     folders.push({ dir: b.ref, files: bundleLayerFiles(b.ref, layers, request.decodeLimits) });
   }
   const parsed = parseBundleFolders(folders, (dir) => dir);
-  const built = loadBundleCatalog(parsed.inputs);
+  const built = loadBundleCatalog(parsed.inputs, rules);
   return {
     catalog: { ...built.catalog, problems: [...parsed.problems, ...built.catalog.problems] },
     warnings: built.warnings,
+  };
+}
+
+/** A catalog writer's output port over the store: files land under builds/<id>/. */
+export function storeOutput(store: Store, buildId: string): CatalogOutput {
+  const keys = buildKeys(buildId);
+  return {
+    writeFile: async (relative, data, contentType) => {
+      await store.put(keys.catalogFile(relative), data, { contentType });
+    },
   };
 }
 
@@ -108,6 +125,16 @@ export async function buildIndex(
   deps: StageDeps,
 ): Promise<BuildIndexResult> {
   const keys = buildKeys(request.buildId);
+  const format = request.indexFormat ?? DEFAULT_INDEX_FORMAT;
+  const rules = loaderRulesFor(format);
+  const migratedAt =
+    request.sourceDateEpoch !== undefined
+      ? new Date(request.sourceDateEpoch * 1000)
+      : (deps.now?.() ?? new Date());
+  const writer = await createCatalogWriter(format, {
+    output: storeOutput(deps.store, request.buildId),
+    migratedAt,
+  });
   let files: FileTree;
   let decoding: string[] = [];
   if (request.manifestDir !== undefined) {
@@ -130,12 +157,17 @@ export async function buildIndex(
   let formats: ManifestFormats | undefined;
   let detection: string[] = [];
   if (request.manifestDir !== undefined) {
-    ({ catalog, formats, warnings: detection } = loadManifestDir(files));
+    ({ catalog, formats, warnings: detection } = loadManifestDir(files, { rules }));
     deps.log.info(`found ${describeFormats(formats)} in ${request.manifestDir}`, { ...formats });
   } else if (request.bundles !== undefined) {
-    ({ catalog, warnings: detection } = await catalogFromBundles(request.bundles, request, deps));
+    ({ catalog, warnings: detection } = await catalogFromBundles(
+      request.bundles,
+      request,
+      deps,
+      rules,
+    ));
     formats = { bundleFolders: request.bundles.length, bundlePackages: 0, packageManifestFiles: 0 };
-  } else catalog = loadCatalog(files);
+  } else catalog = loadCatalog(files, { rules });
   // The raw bytes are no longer needed once decoded: let them go before sql.js grows.
   files = [];
   const summary = problemsWarning(catalog);
@@ -149,12 +181,9 @@ export async function buildIndex(
     );
   }
 
-  const migratedAt =
-    request.sourceDateEpoch !== undefined
-      ? new Date(request.sourceDateEpoch * 1000)
-      : (deps.now?.() ?? new Date());
-  const { bytes, counts } = writeIndex(await loadSqlJs(), catalog, { migratedAt });
-  await deps.store.put(keys.db, bytes, { contentType: 'application/vnd.sqlite3' });
+  const written = await writeCatalog(writer, catalog);
+  const catalogFiles = written.files.map((f) => ({ ...f, key: keys.catalogFile(f.path) }));
+  const db = catalogFiles.find((f) => f.path === DB_FILE);
   const warnings: IndexWarnings = {
     ...(summary ? { summary } : {}),
     problems: catalog.problems,
@@ -164,10 +193,13 @@ export async function buildIndex(
   await putJson(deps.store, keys.warnings, warnings);
   return {
     buildId: request.buildId,
-    dbKey: keys.db,
-    dbDigest: sha256Digest(bytes),
-    dbSize: bytes.length,
-    counts,
+    indexFormat: format,
+    dbKey: db?.key ?? '',
+    dbDigest: db?.digest ?? '',
+    dbSize: db?.size ?? 0,
+    files: catalogFiles,
+    counts: written.counts,
+    totals: written.totals,
     warningsKey: keys.warnings,
     warningCount: catalog.problems.length + decoding.length + detection.length,
     ...(formats ? { formats } : {}),

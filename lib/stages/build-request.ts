@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { parseReference } from '../image/reference.js';
+import { INDEX_FORMATS, type IndexFormat, isIndexFormat } from '../index/catalog-formats.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { putJson, type Store } from '../store/store.js';
@@ -29,6 +30,7 @@ const TOP_LEVEL = new Set([
   'sourceDateEpoch',
   'webhook',
   'decodeLimits',
+  'indexFormat',
 ]);
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@:-]{1,512}$/;
 /** Bundles of one build: the community catalog has ~7,000; room for several such catalogs. */
@@ -186,10 +188,20 @@ export function validateBuildRequest(input: unknown, options: { now?: Date } = {
   }
   const limits = decodeLimitsOf(raw.decodeLimits, problems);
   if (limits) out.decodeLimits = limits;
+  const indexFormat = indexFormatOf(raw.indexFormat, problems);
+  if (indexFormat) out.indexFormat = indexFormat;
   if (problems.length > 0) {
     throw new InvalidBuildRequestError(`validating build request: ${problems.join('; ')}`);
   }
   return out;
+}
+
+/** `indexFormat`: one of sqlite-v7 (the default), sqlite, fbc. */
+export function indexFormatOf(value: unknown, problems: string[]): IndexFormat | undefined {
+  if (value === undefined) return undefined;
+  if (isIndexFormat(value)) return value;
+  problems.push(`indexFormat must be one of ${INDEX_FORMATS.join(', ')}`);
+  return undefined;
 }
 
 const DECODE_LIMIT_FIELDS = ['maxEntries', 'maxFileBytes', 'maxTotalBytes'] as const;

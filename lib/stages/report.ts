@@ -15,6 +15,7 @@ import {
   withRetry,
 } from '../http/retry.js';
 import { send } from '../http/send.js';
+import { DEFAULT_INDEX_FORMAT, type IndexFormat } from '../index/catalog-formats.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { getJson, putJson, type Store, StoreNotFoundError } from '../store/store.js';
@@ -30,6 +31,7 @@ import type {
   BlobCounters,
   BuildIndexResult,
   BuildRequest,
+  CatalogFileRef,
   FetchedPackage,
   IndexCounts,
   ListPackagesResult,
@@ -69,7 +71,18 @@ export interface BuildReport {
     warnings: number;
   };
   warnings: string[];
-  index: { key: string; digest: string; size: number; counts: IndexCounts } | null;
+  index: {
+    /** The index format built (sqlite-v7, sqlite, fbc). */
+    format: IndexFormat;
+    /** The database (SQLite formats; '' and 0 otherwise). */
+    key: string;
+    digest: string;
+    size: number;
+    /** Rows per table (SQLite) or objects per schema (FBC). */
+    counts: IndexCounts;
+    /** Every file of the catalog in the store. */
+    files: CatalogFileRef[];
+  } | null;
   image: { digest: string; mediaType: string; platforms: PlatformImage[] } | null;
   push: { ref: string; digest: string; blobs: BlobCounters } | null;
   bytes: { uploaded: number; mounted: number; skipped: number };
@@ -302,16 +315,19 @@ export async function gatherReport(
       packages: packages.length,
       downloaded: packages.filter((p) => p.downloaded).length,
       cached: packages.filter((p) => p.digest && !p.downloaded).length,
-      bundles: indexResult?.counts.operatorbundle ?? 0,
+      // Records written before index formats existed have no totals.
+      bundles: indexResult?.totals?.bundles ?? indexResult?.counts.operatorbundle ?? 0,
       warnings: warnings.length,
     },
     warnings,
     index: indexResult
       ? {
+          format: indexResult.indexFormat ?? DEFAULT_INDEX_FORMAT,
           key: indexResult.dbKey,
           digest: indexResult.dbDigest,
           size: indexResult.dbSize,
           counts: indexResult.counts,
+          files: indexResult.files ?? [],
         }
       : null,
     image: image?.result
@@ -372,7 +388,14 @@ export function renderReportMarkdown(r: BuildReport): string {
   lines.push(
     `- Packages: ${r.counts.packages} (${r.counts.downloaded} downloaded, ${r.counts.cached} already in the store); bundles: ${r.counts.bundles}; warnings: ${r.counts.warnings}`,
   );
-  if (r.index) lines.push(`- Index: \`${r.index.key}\` ${r.index.digest} (${r.index.size} bytes)`);
+  if (r.index) {
+    const where = r.index.key
+      ? `\`${r.index.key}\` ${r.index.digest} (${r.index.size} bytes)`
+      : `${r.index.files.length} files`;
+    lines.push(`- Index (${r.index.format}): ${where}`);
+    const counts = Object.entries(r.index.counts).map(([k, n]) => `${k} ${n}`);
+    if (counts.length > 0) lines.push(`  - ${counts.join(', ')}`);
+  }
   if (r.push) {
     lines.push(`- Pushed ${r.push.digest} to \`${r.push.ref}\``);
     lines.push(

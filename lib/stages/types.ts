@@ -4,6 +4,7 @@
 // Step Functions states and between the CLI's in-process calls. Dependencies (store,
 // credentials, logger, progress) are injected; no AWS event type appears here.
 import type { AppRegistryClient } from '../appregistry/client.js';
+import type { IndexFormat } from '../index/catalog-formats.js';
 import type { RegistryDeps } from '../registry/open-client.js';
 import type { BlobCounters } from '../registry/registry-client.js';
 import type { Store } from '../store/store.js';
@@ -47,6 +48,11 @@ export interface BuildRequest {
   sourceDateEpoch?: number;
   /** Caps for decoding App Registry blobs (defaults in lib/appregistry/decode.ts). */
   decodeLimits?: DecodeLimitsRequest;
+  /**
+   * What catalog to build: `sqlite-v7` (default: operator-registry v1.8.0's schema-7 DB, as
+   * oc 4.5 wrote it), `sqlite` (v1.26.5's schema-13 DB) or `fbc` (a file-based catalog).
+   */
+  indexFormat?: IndexFormat;
   webhook?: { url: string; hmacSecret?: string };
 }
 
@@ -110,23 +116,31 @@ export interface BuildIndexRequest {
   manifestDir?: string;
   sourceDateEpoch?: number;
   decodeLimits?: DecodeLimitsRequest;
+  /** Default `sqlite-v7`. */
+  indexFormat?: IndexFormat;
 }
-export interface IndexCounts {
-  package: number;
-  channel: number;
-  channel_entry: number;
-  operatorbundle: number;
-  api: number;
-  api_provider: number;
-  api_requirer: number;
-  related_image: number;
+/** Rows per table (SQLite formats) or objects per schema (FBC), as the writer reports them. */
+export type IndexCounts = Record<string, number>;
+/** One file of the built catalog in the store. */
+export interface CatalogFileRef {
+  /** Path relative to the build (`bundles.db`, `configs/<package>/catalog.json`). */
+  path: string;
+  key: string;
+  digest: string;
+  size: number;
 }
 export interface BuildIndexResult {
   buildId: string;
+  indexFormat: IndexFormat;
+  /** The SQLite database (SQLite formats): store key, digest, size. */
   dbKey: string;
   dbDigest: string;
   dbSize: number;
+  /** Every file the catalog writer produced, in the order written. */
+  files: CatalogFileRef[];
   counts: IndexCounts;
+  /** Packages, channels and bundles of the catalog, whatever its format. */
+  totals: { packages: number; channels: number; bundles: number };
   warningsKey: string;
   warningCount: number;
   /** `--manifest-dir` builds: the manifest formats found (bundle-format and/or package manifests). */

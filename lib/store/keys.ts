@@ -20,6 +20,8 @@ export const buildKeys = (buildId: string) => {
     /** The listed package names as one JSON array: the Distributed Map's ItemReader input. */
     packageNames: `${base}/package-names.json`,
     db: `${base}/bundles.db`,
+    /** A file of the built catalog by its path relative to the build (`bundles.db` is `db`). */
+    catalogFile: (relative: string) => `${base}/${relative}`,
     warnings: `${base}/warnings.json`,
     image: `${base}/image.json`,
     reportJson: `${base}/report.json`,

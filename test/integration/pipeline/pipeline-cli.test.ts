@@ -81,11 +81,12 @@ describe('catalog-build pipeline', () => {
     expect(report.push).toBeNull();
   });
 
-  it('uses an S3 bucket through --s3-endpoint (path-style)', async () => {
+  it('uses an S3 bucket through --s3-endpoint (path-style), carrying indexFormat to the report', async () => {
     const store = await s3.newStore('pipeline-cli');
     const request = await requestFile('s3.json', {
       buildId: 'cli-s3',
       manifestDir: path.join(REPO_ROOT, 'examples', 'manifests'),
+      indexFormat: 'sqlite',
     });
     const run = await catalogBuild([
       'pipeline',
@@ -101,9 +102,12 @@ describe('catalog-build pipeline', () => {
       status: 'SUCCEEDED',
       store: 's3://pipeline-cli',
     });
-    expect((await getJson<BuildReport>(store, 'builds/cli-s3/report.json')).outcome).toBe(
-      'succeeded',
-    );
+    const report = await getJson<BuildReport>(store, 'builds/cli-s3/report.json');
+    expect(report.outcome).toBe('succeeded');
+    // The state machine handed the request's format to build-index: a schema-13 DB.
+    expect(report.index?.format).toBe('sqlite');
+    expect(report.index?.counts.properties).toBeGreaterThan(0);
+    expect(report.request?.indexFormat).toBe('sqlite');
     expect(await store.head('builds/cli-s3/bundles.db')).toBeDefined();
   });
 

@@ -202,6 +202,25 @@ describe('decode limits', () => {
     expect(request.decodeLimits).toBeUndefined();
   });
 
+  it('takes --index-format: sqlite-v7 by default (left out of the request), sqlite, never a typo', () => {
+    expect(parse(['--manifest-dir', 'm']).request.indexFormat).toBeUndefined();
+    expect(
+      parse(['--manifest-dir', 'm', '--index-format', 'sqlite-v7']).request.indexFormat,
+    ).toBeUndefined();
+    expect(parse(['--manifest-dir', 'm', '--index-format', 'sqlite']).request.indexFormat).toBe(
+      'sqlite',
+    );
+    const typo = thrownBy(() => parse(['--manifest-dir', 'm', '--index-format', 'sqlite13']));
+    expect(typo).toBeInstanceOf(UsageError);
+    expect(typo?.message).toBe(
+      'invalid argument "sqlite13" for "--index-format" flag: must be one of sqlite-v7, sqlite, fbc',
+    );
+  });
+
+  it('takes --index-format fbc', () => {
+    expect(parse(['--manifest-dir', 'm', '--index-format', 'fbc']).request.indexFormat).toBe('fbc');
+  });
+
   it('refuses a size that is not one', () => {
     expect(() => parseSize('max-file-size', '12 parsecs')).toThrow(
       /invalid argument "12 parsecs" for "--max-file-size" flag/,

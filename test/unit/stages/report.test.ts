@@ -88,9 +88,12 @@ async function seededBuild(options: { failPush?: boolean } = {}) {
     'build-index',
     async (): Promise<BuildIndexResult> => ({
       buildId: id,
+      indexFormat: 'sqlite-v7',
       dbKey: `builds/${id}/bundles.db`,
       dbDigest: D1,
       dbSize: 4096,
+      files: [{ path: 'bundles.db', key: `builds/${id}/bundles.db`, digest: D1, size: 4096 }],
+      totals: { packages: 2, channels: 2, bundles: 3 },
       counts: {
         package: 2,
         channel: 2,
@@ -312,6 +315,15 @@ describe('build request validation', () => {
     expect(msg).toContain('to needs from');
     expect(msg).toContain('maxPerRegistry must be an integer');
     expect(msg).not.toContain('abc');
+  });
+
+  it('accepts indexFormat sqlite-v7, sqlite or fbc only', () => {
+    for (const indexFormat of ['sqlite-v7', 'sqlite', 'fbc'])
+      expect(validateBuildRequest({ manifestDir: 'm', indexFormat }).indexFormat).toBe(indexFormat);
+    expect(validateBuildRequest({ manifestDir: 'm' }).indexFormat).toBeUndefined();
+    expect(() => validateBuildRequest({ manifestDir: 'm', indexFormat: 'sqlite-v13' })).toThrow(
+      'validating build request: indexFormat must be one of sqlite-v7, sqlite, fbc',
+    );
   });
 
   it('accepts blob decoding caps as positive integers only', () => {
