@@ -5,8 +5,14 @@
 import type { LoaderRules } from '../catalog/model.js';
 import type { CatalogOutput, CatalogWriter } from './catalog-writer.js';
 import { loadSqlJs } from './sqljs.js';
-import { FbcCatalogWriter } from './write-fbc.js';
-import { SQLITE_V7, SQLITE_V13, SqliteCatalogWriter } from './write-index.js';
+import {
+  FBC_OUTPUT_CACHE,
+  FBC_OUTPUT_CONFIGS,
+  FBC_RUN_CONFIG,
+  FbcCatalogWriter,
+  fbcImageEntries,
+} from './write-fbc.js';
+import { DB_FILE, SQLITE_V7, SQLITE_V13, SqliteCatalogWriter } from './write-index.js';
 
 export const INDEX_FORMATS = ['sqlite-v7', 'sqlite', 'fbc'] as const;
 export type IndexFormat = (typeof INDEX_FORMATS)[number];
@@ -47,4 +53,43 @@ export async function createCatalogWriter(
     case 'fbc':
       return new FbcCatalogWriter(options.output);
   }
+}
+
+/** What a format's catalog image adds to the base: one layer and, for some, run settings. */
+export interface CatalogImageContent<T> {
+  /** Output paths (files) and prefixes (ending in '/') the layer is made of. */
+  sources: string[];
+  /** The layer's entries, in tar order: image path, mode, and data for files. */
+  entries(outputs: ReadonlyArray<{ path: string; data: T }>): Array<{
+    path: string;
+    mode: number;
+    data?: T;
+  }>;
+  /** config.Labels / Entrypoint / Cmd to set (FBC: as `opm generate dockerfile` does). */
+  runConfig?: { labels: Record<string, string>; entrypoint: string[]; cmd: string[] };
+  /** The history entry of the layer. */
+  createdBy: string;
+}
+
+/**
+ * The image side of a format: SQLite formats add `/bundles.db` (0644) as oc did and keep the
+ * base's run settings; `fbc` adds /configs and the pre-built serve cache at /tmp/cache and
+ * sets the configs label, Entrypoint and Cmd for `opm serve`.
+ */
+export function catalogImageContent<T>(format: IndexFormat): CatalogImageContent<T> {
+  if (format === 'fbc')
+    return {
+      sources: [`${FBC_OUTPUT_CONFIGS}/`, `${FBC_OUTPUT_CACHE}/`],
+      entries: (outputs) => fbcImageEntries(outputs),
+      runConfig: FBC_RUN_CONFIG,
+      createdBy: 'catalog-build: add /configs and /tmp/cache',
+    };
+  return {
+    sources: [DB_FILE],
+    entries: (outputs) =>
+      outputs
+        .filter((o) => o.path === DB_FILE)
+        .map((o) => ({ path: DB_FILE, mode: 0o644, data: o.data })),
+    createdBy: `catalog-build: add /${DB_FILE}`,
+  };
 }

@@ -3,6 +3,8 @@
 // warning (fbc-validate) before anything is encoded, so what we write always loads in opm.
 // The modes recorded here are the ones the image layer and --to-fbc use: the cache digest
 // covers them, so they are part of the output, not a detail of whoever writes the files.
+
+import { compareWalkOrder } from '../catalog/file-tree.js';
 import type { Bundle, LoadedCatalog, LoaderRules, Package, Problem } from '../catalog/model.js';
 import {
   type CatalogFile,
@@ -186,18 +188,18 @@ export const FBC_RUN_CONFIG = {
 /** /tmp as every base image has it (world-writable, sticky): our layer must not narrow it. */
 const TMP_MODE = 0o1777;
 
-export interface FbcImageEntry {
+export interface FbcImageEntry<T = Uint8Array> {
   /** Path in the image, no leading slash. */
   path: string;
   mode: number;
   /** Absent for a directory. */
-  data?: Uint8Array;
+  data?: T;
 }
 
 /** A file among the writer's outputs: `configs/…` or `cache/…`. */
-export interface FbcOutputFile {
+export interface FbcOutputFile<T = Uint8Array> {
   path: string;
-  data: Uint8Array;
+  data: T;
 }
 
 /** The writer's outputs of a WrittenFbc, as FbcCatalogWriter names them. */
@@ -208,30 +210,47 @@ export function fbcOutputFiles(fbc: WrittenFbc): FbcOutputFile[] {
   ];
 }
 
+/** One output tree (files under `prefix/`) placed at `root` in the image, in fs.WalkDir order. */
+function placeTree<T>(
+  outputs: readonly FbcOutputFile<T>[],
+  prefix: string,
+  root: string,
+  modes: { dir: number; file: number },
+): FbcImageEntry<T>[] {
+  const entries = new Map<string, FbcImageEntry<T>>();
+  for (const f of outputs) {
+    if (!f.path.startsWith(`${prefix}/`)) continue;
+    const parts = f.path.slice(prefix.length + 1).split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (!entries.has(dir)) entries.set(dir, { path: dir, mode: modes.dir });
+    }
+    const rel = parts.join('/');
+    entries.set(rel, { path: rel, mode: modes.file, data: f.data });
+  }
+  const sorted = [...entries.values()].sort((a, b) => compareWalkOrder(a.path, b.path));
+  return [
+    { path: root, mode: modes.dir },
+    ...sorted.map((e) => ({ ...e, path: `${root}/${e.path}` })),
+  ];
+}
+
 /**
- * The entries of the FBC image layer from the writer's outputs: `configs/` as /configs and
- * `cache/` as /tmp/cache, with the modes the cache digest was computed over (configs 0755/
- * 0644, cache 0750/0640 as opm writes it, /tmp kept 1777), parents before children, each
- * tree in fs.WalkDir order.
+ * The entries of the FBC image layer from the writer's outputs (their data of any type: bytes,
+ * or streams to open later): `configs/` as /configs and `cache/` as /tmp/cache, with the modes
+ * the cache digest was computed over (configs 0755/0644, cache 0750/0640 as opm writes it,
+ * /tmp kept 1777), parents before children.
  */
-export function fbcImageEntries(outputs: readonly FbcOutputFile[]): FbcImageEntry[] {
-  const configs = treeOf(
-    outputs
-      .filter((f) => f.path.startsWith(`${FBC_OUTPUT_CONFIGS}/`))
-      .map((f) => ({ path: f.path.slice(FBC_OUTPUT_CONFIGS.length + 1), data: f.data })),
-    { dir: CONFIGS_DIR_MODE, file: CONFIGS_FILE_MODE },
-  );
-  const cache = treeOf(
-    outputs
-      .filter((f) => f.path.startsWith(`${FBC_OUTPUT_CACHE}/`))
-      .map((f) => ({ path: f.path.slice(FBC_OUTPUT_CACHE.length + 1), data: f.data })),
-    { dir: CACHE_DIR_MODE, file: CACHE_FILE_MODE },
-  );
-  const out: FbcImageEntry[] = [{ path: FBC_CONFIGS_DIR, mode: configs.rootMode }];
-  const add = (root: string, e: Tree['entries'][number]) =>
-    out.push({ path: `${root}/${e.path}`, mode: e.mode, ...(e.data ? { data: e.data } : {}) });
-  for (const e of configs.entries) add(FBC_CONFIGS_DIR, e);
-  out.push({ path: 'tmp', mode: TMP_MODE }, { path: FBC_CACHE_DIR, mode: cache.rootMode });
-  for (const e of cache.entries) add(FBC_CACHE_DIR, e);
-  return out;
+export function fbcImageEntries<T>(outputs: readonly FbcOutputFile<T>[]): FbcImageEntry<T>[] {
+  return [
+    ...placeTree(outputs, FBC_OUTPUT_CONFIGS, FBC_CONFIGS_DIR, {
+      dir: CONFIGS_DIR_MODE,
+      file: CONFIGS_FILE_MODE,
+    }),
+    { path: 'tmp', mode: TMP_MODE },
+    ...placeTree(outputs, FBC_OUTPUT_CACHE, FBC_CACHE_DIR, {
+      dir: CACHE_DIR_MODE,
+      file: CACHE_FILE_MODE,
+    }),
+  ];
 }

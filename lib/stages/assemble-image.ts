@@ -1,5 +1,5 @@
 // Stage assemble-image: resolve the base (`--from`: whatever ImageSource the location
-// names — registry, `oci:` layout, `file://`, or scratch), keep the platforms --filter-by-os selects, build the DB layer from the store, and
+// names — registry, `oci:` layout, `file://`, or scratch), keep the platforms --filter-by-os selects, build the catalog layer the index format asks for (catalog-formats.ts) from the store, and
 // append it to each platform image. Our new blobs (layer, configs, manifests, index) go to the
 // store under blobs/sha256/<hex>; base layers stay where they are and the plan
 // (`builds/<id>/image.json`) records where push finds each one, so base bytes are read only if
@@ -8,15 +8,57 @@
 import { formatCreated } from '../image/append.js';
 import { type Assembled, assembleImages } from '../image/assemble.js';
 import type { ImagePlan, PlanBlob, PlanManifest } from '../image/image-plan.js';
-import { buildLayer, layerStream } from '../image/layer.js';
+import { buildTreeLayer, type LayerContent, layerStream } from '../image/layer.js';
 import { parseSourceLocation } from '../image/location.js';
 import type { ResolvedBase } from '../image/ports.js';
 import type { Raw } from '../image/types.js';
+import { catalogImageContent, DEFAULT_INDEX_FORMAT } from '../index/catalog-formats.js';
+import { DB_FILE } from '../index/write-index.js';
 import { openImageSource } from '../layout/image-ports.js';
 import { registryClientOnDemand } from '../registry/open-client.js';
 import { blobKey, buildKeys } from '../store/keys.js';
-import { putJson, StoreNotFoundError } from '../store/store.js';
+import { putJson, type Store, StoreNotFoundError } from '../store/store.js';
 import type { AssembleImageRequest, AssembleImageResult, ImageStageDeps } from './types.js';
+
+/** A store object read only when the layer reaches it (a catalog can be thousands of files). */
+function lazyContent(store: Store, key: string, size: number): LayerContent {
+  return {
+    size,
+    data: (async function* () {
+      yield* await store.getStream(key);
+    })(),
+  };
+}
+
+/**
+ * The build's catalog files the image is made of (`sources`: paths, or prefixes ending in
+ * '/'), as output path → lazily read content. A missing file is an error; an empty prefix
+ * gives nothing (a catalog of no packages).
+ */
+async function catalogOutputs(
+  store: Store,
+  request: AssembleImageRequest,
+  sources: readonly string[],
+): Promise<Array<{ path: string; data: LayerContent }>> {
+  buildKeys(request.buildId); // validates the id
+  const base = `builds/${request.buildId}/`;
+  // The request names the DB's key itself (it may be another build's, e.g. a re-assembly).
+  const keyOf = (path: string) => (path === DB_FILE && request.dbKey ? request.dbKey : base + path);
+  const out: Array<{ path: string; data: LayerContent }> = [];
+  for (const source of sources) {
+    if (source.endsWith('/')) {
+      for (const o of await store.list(base + source))
+        out.push({ path: o.key.slice(base.length), data: lazyContent(store, o.key, o.size) });
+      continue;
+    }
+    const key = keyOf(source);
+    const info = await store.head(key);
+    if (!info)
+      throw new StoreNotFoundError(`reading ${key} from ${store.location}: no such object`);
+    out.push({ path: source, data: lazyContent(store, key, info.size) });
+  }
+  return out;
+}
 
 export async function assembleImage(
   request: AssembleImageRequest,
@@ -35,20 +77,18 @@ export async function assembleImage(
     });
     const base = await source.resolve(request.filterByOs);
 
-    const dbInfo = await deps.store.head(request.dbKey);
-    if (!dbInfo)
-      throw new StoreNotFoundError(
-        `reading ${request.dbKey} from ${deps.store.location}: no such object`,
-      );
     const epoch = request.sourceDateEpoch;
-    const layer = await buildLayer(
-      { size: dbInfo.size, data: await deps.store.getStream(request.dbKey) },
-      { mtime: epoch ?? 0 },
-    );
+    const content = catalogImageContent<LayerContent>(request.indexFormat ?? DEFAULT_INDEX_FORMAT);
+    const outputs = await catalogOutputs(deps.store, request, content.sources);
+    const layer = await buildTreeLayer(content.entries(outputs), { mtime: epoch ?? 0 });
     const created = formatCreated(
       epoch ?? Math.floor((deps.now?.() ?? new Date()).getTime() / 1000),
     );
-    const assembled = assembleImages(base.index, base.bases, layer, { created });
+    const assembled = assembleImages(base.index, base.bases, layer, {
+      created,
+      createdBy: content.createdBy,
+      ...(content.runConfig ? { runConfig: content.runConfig } : {}),
+    });
 
     await deps.store.putStream(blobKey(layer.digest), layerStream(layer), { ifNoneMatch: true });
     const plan = await writePlan(request, deps, source.name, base, assembled, layer, created);

@@ -154,6 +154,8 @@ export interface BuildIndexResult {
 export interface AssembleImageRequest {
   buildId: string;
   dbKey: string;
+  /** The built catalog's format (default `sqlite-v7`): which files make the layer, run settings. */
+  indexFormat?: IndexFormat;
   from: string;
   filterByOs?: string;
   insecure?: boolean;

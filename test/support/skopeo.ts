@@ -23,12 +23,20 @@ export function inspectRaw(ref: string, creds?: string): string {
   );
 }
 
-/** The files of a gzip'd layer tar, with their modes. */
-export async function layerFiles(
-  layerGz: Uint8Array,
-): Promise<{ name: string; data: Buffer; mode?: number }[]> {
+export interface LayerFile {
+  name: string;
+  data: Buffer;
+  mode?: number;
+  /** tar-stream's entry type: 'file', 'directory', … */
+  type: string;
+  uid: number;
+  gid: number;
+}
+
+/** The entries of a gzip'd layer tar, with their modes, types and owners. */
+export async function layerFiles(layerGz: Uint8Array): Promise<LayerFile[]> {
   const ex = tarStream.extract();
-  const files: { name: string; data: Buffer; mode?: number }[] = [];
+  const files: LayerFile[] = [];
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, s, next) => {
       const parts: Buffer[] = [];
@@ -38,6 +46,9 @@ export async function layerFiles(
           name: h.name,
           data: Buffer.concat(parts),
           ...(h.mode === undefined ? {} : { mode: h.mode }),
+          type: h.type ?? 'file',
+          uid: h.uid ?? 0,
+          gid: h.gid ?? 0,
         });
         next();
       });

@@ -2,11 +2,31 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { buildLayer } from '../../../lib/image/layer.js';
-import { readTar } from '../../support/fbc-image.js';
 
 const sha = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+async function readTar(tar: Uint8Array) {
+  const entries: { header: tarStream.Header; data: Buffer }[] = [];
+  const ex = tarStream.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (header, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (c: unknown) => parts.push(c as Buffer));
+      stream.on('end', () => {
+        entries.push({ header, data: Buffer.concat(parts) });
+        next();
+      });
+    });
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+  });
+  ex.end(Buffer.from(tar));
+  await done;
+  return entries;
+}
 
 describe('buildLayer', () => {
   const db = randomBytes(200_000);

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../../lib/catalog/load-catalog.js';
 import { buildTreeLayer } from '../../../lib/image/layer.js';
 import { fbcImageEntries, fbcOutputFiles, writeFbc } from '../../../lib/index/write-fbc.js';
-import { readTar, serveCacheCheck } from '../../support/fbc-image.js';
+import { serveCacheCheck } from '../../support/fbc-image.js';
+import { layerFiles } from '../../support/skopeo.js';
 import { csv, fileTree, pkg } from '../catalog/manifest-builders.js';
 
 function sample() {
@@ -39,10 +40,8 @@ describe('FBC image layer', () => {
     const fbc = sample();
     expect(fbc.counts).toEqual({ packages: 1, channels: 1, bundles: 2 });
     const layer = await buildTreeLayer(entriesOf(fbc), { mtime: 0 });
-    const entries = await readTar(Buffer.concat(layer.chunks), { gzip: true });
-    const modes = Object.fromEntries(
-      entries.map((e) => [e.header.name, (e.header.mode ?? 0) & 0o7777]),
-    );
+    const entries = await layerFiles(Buffer.concat(layer.chunks));
+    const modes = Object.fromEntries(entries.map((e) => [e.name, (e.mode ?? 0) & 0o7777]));
     expect(modes).toMatchObject({
       configs: 0o755,
       'configs/etcd': 0o755,
@@ -54,7 +53,7 @@ describe('FBC image layer', () => {
       'tmp/cache/cache/packages.json': 0o640,
       'tmp/cache/cache/etcd_alpha_etcd.v0.2.0.json': 0o640,
     });
-    for (const e of entries) expect([e.header.uid, e.header.gid]).toEqual([0, 0]);
+    for (const e of entries) expect([e.uid, e.gid]).toEqual([0, 0]);
     const check = serveCacheCheck(entries);
     expect(check.stored).toMatch(/^[0-9a-f]{16}$/);
     expect(check.computed).toBe(check.stored);
@@ -69,7 +68,7 @@ describe('FBC image layer', () => {
     const changed = new TextEncoder().encode(`${new TextDecoder().decode(file.data!.data)} `);
     file.data = { size: changed.length, data: changed };
     const layer = await buildTreeLayer(entries);
-    const check = serveCacheCheck(await readTar(Buffer.concat(layer.chunks), { gzip: true }));
+    const check = serveCacheCheck(await layerFiles(Buffer.concat(layer.chunks)));
     expect(check.computed).not.toBe(check.stored);
   });
 });
