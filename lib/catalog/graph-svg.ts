@@ -12,7 +12,7 @@ const CHAR_W = 7.2; // average advance of 12px sans-serif, enough to size a box
 const NODE_H = 26;
 const GAP = 34;
 const PAD = 12;
-const LABEL_W = 120;
+const MIN_LABEL_W = 90;
 
 export function escapeXml(s: string): string {
   return s.replace(
@@ -32,9 +32,9 @@ interface Row {
   below: number;
 }
 
-function layoutRow(channel: MarkedChannel): Row {
+function layoutRow(channel: MarkedChannel, labelWidth: number): Row {
   const x = new Map<string, { x: number; w: number }>();
-  let cursor = LABEL_W;
+  let cursor = labelWidth;
   for (const n of channel.nodes) {
     const w = Math.ceil(n.name.length * CHAR_W + (n.head ? 18 : 0) + 16);
     x.set(n.name, { x: cursor, w });
@@ -73,8 +73,17 @@ function edgePath(
 
 /** One package as an SVG element (class "upgrade-graph"); `data-package` names it. */
 export function renderPackageSvg(pkg: MarkedPackage): string {
-  const rows = pkg.channels.map(layoutRow);
-  const width = Math.max(LABEL_W + 200, ...rows.map((r) => r.width));
+  // Channel names (bold, with their mark) sit left of the row: the widest sets the column.
+  const labelWidth = Math.max(
+    MIN_LABEL_W,
+    ...pkg.channels.map(
+      (c) =>
+        Math.ceil((c.name.length + (c.mark === 'same' ? 0 : c.mark.length + 3)) * CHAR_W * 1.1) +
+        2 * PAD,
+    ),
+  );
+  const rows = pkg.channels.map((c) => layoutRow(c, labelWidth));
+  const width = Math.max(labelWidth + 200, ...rows.map((r) => r.width));
   const parts: string[] = [];
   let top = PAD;
   for (const row of rows) {

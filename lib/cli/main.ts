@@ -10,6 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   'serve-appregistry': async () => (await import('./serve-appregistry.js')).serveAppRegistryCommand,
   pipeline: async () => (await import('./pipeline.js')).pipelineCommand,
+  serve: async () => (await import('./serve-command.js')).serveCommand,
   graph: async () => (await import('./graph-command.js')).graphCommand,
   diff: async () => (await import('./diff-command.js')).diffCommand,
   build: async () => buildCommand,

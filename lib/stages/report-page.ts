@@ -27,7 +27,7 @@ async function graphOf(store: Store, buildId: string): Promise<CatalogGraph | un
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;margin:24px;color:#1f2328;max-width:1400px}
-h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+h1{font-size:22px}h1 code{font-size:inherit}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top;font-size:13px}
 th{background:#f6f8fa}.ok{color:#1a7f37}.bad{color:#cf222e}.graph{overflow-x:auto;border:1px solid #d0d7de;border-radius:6px;margin:8px 0;padding:4px}
 code{font-size:12px}.summary{font-size:16px;padding:8px 12px;background:#f6f8fa;border-radius:6px;display:inline-block}
