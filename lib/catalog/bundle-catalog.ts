@@ -10,7 +10,7 @@ import { derivePackageManifest } from './bundle-packages.js';
 import { loadBundles } from './load-bundles.js';
 import { loadPackages } from './load-packages.js';
 import type { ManifestFile, ManifestTree } from './manifest-tree.js';
-import type { LoadedCatalog, LoaderRules, Problem } from './model.js';
+import type { Bundle, LoadedCatalog, LoaderRules, Problem } from './model.js';
 
 export interface BundleInput {
   /** The folder or image reference it came from (messages, and the bundle's `dir`). */
@@ -55,6 +55,23 @@ function objectName(i: number): string {
   return `${String(i).padStart(6, '0')}.json`;
 }
 
+/**
+ * What a bundle-format bundle adds to the rows of its insert (v1.26.5's AddOperatorBundle):
+ * metadata/properties.yaml entries as property rows and metadata/dependencies.yaml entries as
+ * dependency rows, each value the JSON text upstream stores. olm.package is left to the
+ * package walk (its rows carry the same value), so a bundle never gets two.
+ */
+function addBundleFiles(b: Bundle, f: FormatBundle): void {
+  const have = new Set(b.properties.map((p) => `${p.type}\u0000${p.value}`));
+  for (const p of f.fileProperties) {
+    const key = `${p.type}\u0000${p.raw}`;
+    if (p.type === 'olm.package' || have.has(key)) continue;
+    have.add(key);
+    b.properties.push({ type: p.type, value: p.raw });
+  }
+  for (const d of f.dependencies) b.dependencies.push({ type: d.type, value: d.raw });
+}
+
 export function loadBundleCatalog(
   inputs: readonly BundleInput[],
   rules: LoaderRules = 'v1.8.0',
@@ -82,6 +99,7 @@ export function loadBundleCatalog(
       b.image = input.image;
       if (!b.relatedImages.includes(input.image)) b.relatedImages.unshift(input.image);
     }
+    if (rules === 'v1.26.5') addBundleFiles(b, input.bundle);
   }
   const seen = new Map<string, string>();
   for (const input of inputs) {

@@ -64,6 +64,8 @@ export interface FormatBundle {
   annotations: BundleAnnotations;
   /** metadata/properties.yaml plus the derived ones (olm.package, CSV olm.properties, olm.gvk). */
   properties: RawProperty[];
+  /** metadata/properties.yaml alone (also at the head of `properties`). */
+  fileProperties: RawProperty[];
   /** metadata/dependencies.yaml. */
   dependencies: RawProperty[];
   provided: ApiKey[];
@@ -395,6 +397,7 @@ export function parseBundleFormat(files: FileTree, where: string): FormatBundle 
     csv,
     annotations,
     properties,
+    fileProperties: metadata.properties ?? [],
     dependencies: metadata.dependencies ?? [],
     provided,
     required,

@@ -7,95 +7,7 @@
 // which makes the default channel the annotation of the newest bundle that has one, and such
 // packages get a warning saying so. The manifests then go through the one package walk
 // (load-packages.ts) like any package.yaml.
-
-export interface SemVer {
-  major: bigint;
-  minor: bigint;
-  patch: bigint;
-  pre: (string | bigint)[];
-  build: string[];
-}
-
-const NUM = /^(0|[1-9][0-9]*)$/;
-const IDENT = /^[0-9A-Za-z-]+$/;
-
-function preIdentifier(s: string, text: string): string | bigint {
-  if (!IDENT.test(s))
-    throw new Error(`Invalid character(s) found in prerelease "${s}" of "${text}"`);
-  if (/^[0-9]+$/.test(s)) {
-    if (!NUM.test(s))
-      throw new Error(`Numeric PreRelease version must not contain leading zeroes "${s}"`);
-    return BigInt(s);
-  }
-  return s;
-}
-
-/** blang/semver v4 Parse: strict major.minor.patch[-pre][+build]. */
-export function parseSemver(text: string): SemVer {
-  let rest = text;
-  let build: string[] = [];
-  const plus = rest.indexOf('+');
-  if (plus !== -1) {
-    build = rest.slice(plus + 1).split('.');
-    rest = rest.slice(0, plus);
-    for (const b of build)
-      if (!IDENT.test(b)) throw new Error(`Invalid character(s) found in build meta data "${b}"`);
-  }
-  let pre: (string | bigint)[] = [];
-  const dash = rest.indexOf('-');
-  if (dash !== -1) {
-    pre = rest
-      .slice(dash + 1)
-      .split('.')
-      .map((p) => preIdentifier(p, text));
-    rest = rest.slice(0, dash);
-  }
-  const parts = rest.split('.');
-  if (parts.length !== 3) throw new Error('No Major.Minor.Patch elements found');
-  const nums = parts.map((p, i) => {
-    if (!NUM.test(p)) {
-      const what = ['major', 'minor', 'patch'][i];
-      throw new Error(`Invalid character(s) found in ${what} number "${p}"`);
-    }
-    return BigInt(p);
-  });
-  return { major: nums[0]!, minor: nums[1]!, patch: nums[2]!, pre, build };
-}
-
-function cmp(a: bigint | string, b: bigint | string): number {
-  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'bigint') return -1;
-  if (typeof b === 'bigint') return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** semver precedence (build metadata ignored). */
-export function compareSemver(a: SemVer, b: SemVer): number {
-  for (const k of ['major', 'minor', 'patch'] as const) {
-    const c = cmp(a[k], b[k]);
-    if (c !== 0) return c;
-  }
-  if (a.pre.length === 0 && b.pre.length === 0) return 0;
-  if (a.pre.length === 0) return 1;
-  if (b.pre.length === 0) return -1;
-  for (let i = 0; i < Math.min(a.pre.length, b.pre.length); i++) {
-    const c = cmp(a.pre[i]!, b.pre[i]!);
-    if (c !== 0) return c;
-  }
-  return Math.sign(a.pre.length - b.pre.length);
-}
-
-function buildAsPrerelease(v: SemVer): SemVer {
-  const pre = v.build.map((b) => preIdentifier(b, b));
-  return { major: pre.length > 0 ? 1n : 0n, minor: 0n, patch: 0n, pre, build: [] };
-}
-
-/** operator-registry's BuildIdCompare: equal versions are ordered by their build ids. */
-export function buildIdCompare(a: SemVer, b: SemVer): number {
-  const c = compareSemver(a, b);
-  if (c !== 0) return c;
-  return compareSemver(buildAsPrerelease(a), buildAsPrerelease(b));
-}
+import { buildIdCompare, parseSemVer, type SemVer } from './semver.js';
 
 /** What the derivation needs of a bundle. */
 export interface PackageMember {
@@ -132,7 +44,7 @@ export function derivePackageManifest(members: readonly PackageMember[]): Derive
   for (const m of members) {
     const raw = m.version === '' ? '0.0.0-z' : m.version;
     try {
-      list.push({ member: m, version: parseSemver(raw), count: 1 });
+      list.push({ member: m, version: parseSemVer(raw), count: 1 });
     } catch (err) {
       return {
         ok: false,
@@ -153,7 +65,7 @@ export function derivePackageManifest(members: readonly PackageMember[]): Derive
   const heads = new Map<string, Versioned>();
   let max: Versioned = {
     member: { name: '', packageName, version: '', channels: [], defaultChannel: '' },
-    version: parseSemver('0.0.0'),
+    version: parseSemVer('0.0.0'),
     count: 0,
   };
   let defaultChannel = '';

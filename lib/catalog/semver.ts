@@ -15,6 +15,8 @@ export interface SemVer {
   patch: string;
   /** Prerelease identifiers; numeric ones are kept as digit strings. */
   pre: Array<{ num: boolean; value: string }>;
+  /** Build metadata identifiers (ignored by compareSemVer; buildIdCompare orders by them). */
+  build?: string[];
 }
 
 export class SemVerError extends CatalogError {
@@ -64,7 +66,7 @@ export function parseSemVer(text: string): SemVer {
     if (b.length === 0) throw new SemVerError('build metadata is empty');
     if (!ALPHANUM.test(b)) throw new SemVerError(`invalid character(s) in build metadata "${b}"`);
   }
-  return { major, minor, patch, pre };
+  return { major, minor, patch, pre, ...(build.length > 0 ? { build } : {}) };
 }
 
 export function tryParseSemVer(text: string): SemVer | undefined {
@@ -109,6 +111,22 @@ export function compareSemVer(a: SemVer, b: SemVer): number {
     if (d !== 0) return d;
   }
   return a.pre.length === b.pre.length ? 0 : a.pre.length < b.pre.length ? -1 : 1;
+}
+
+/**
+ * operator-registry's BuildIdCompare (pkg/lib/semver): versions equal by precedence are then
+ * ordered by their build ids compared as prerelease identifiers, and no build id sorts first
+ * (1.0.0 < 1.0.0+1 < 1.0.0+2 < 1.0.0+a). A numeric build id with a leading zero cannot be a
+ * prerelease identifier: SemVerError, as upstream's error.
+ */
+export function buildIdCompare(a: SemVer, b: SemVer): number {
+  const c = compareSemVer(a, b);
+  if (c !== 0) return c;
+  const asPre = (v: SemVer): SemVer => {
+    const build = v.build ?? [];
+    return build.length === 0 ? ZERO_VERSION : parseSemVer(`1.0.0-${build.join('.')}`);
+  };
+  return compareSemVer(asPre(a), asPre(b));
 }
 
 export type SemVerRange = (v: SemVer) => boolean;

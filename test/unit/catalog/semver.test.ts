@@ -21,6 +21,7 @@ describe('semver', () => {
         { num: false, value: 'rc' },
         { num: true, value: '1' },
       ],
+      build: ['build', '5'],
     });
     for (const bad of ['', 'v1.2.3', '1.2', '01.2.3', '1.2.3-01', '1.2.3-', '1.2.3+', '1.2.x'])
       expect(tryParseSemVer(bad), bad).toBeUndefined();
