@@ -1,14 +1,16 @@
 // Benchmark: wall time and peak RSS of the index build (`catalog-build --manifest-dir DIR
-// --to-db FILE`, the whole command as a user runs it, node start-up included) on the dev
-// corpus and on a synthetic catalog of 10 renamed copies of it. Uses the built CLI (dist/),
-// GNU time for max RSS. Prints a Markdown table for docs/BENCHMARKS.md.
-// Usage: npm run build && node bench/index-build.mjs [RUNS]
+// --index-format F --to-db FILE`, the whole command as a user runs it, node start-up
+// included) on the dev corpus and on a synthetic catalog of 10 renamed copies of it, per index
+// format. Uses the built CLI (dist/), GNU time for max RSS. Prints a Markdown table for
+// docs/BENCHMARKS.md. Formats without a database (fbc) are built into the store only.
+// Usage: npm run build && node bench/index-build.mjs [RUNS] [FORMATS, default sqlite-v7,sqlite]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const runs = Number(process.argv[2] ?? 7);
+const formats = (process.argv[3] ?? 'sqlite-v7,sqlite').split(',');
 const root = path.resolve(import.meta.dirname, '..');
 const corpus = path.resolve(root, '..', 'shared', 'corpus', 'dev', 'packages');
 if (!existsSync(corpus)) {
@@ -23,10 +25,12 @@ execFileSync(
   { stdio: 'inherit' },
 );
 
-function measure(dir) {
+function measure(dir, format) {
   const samples = [];
+  const sqlite = format.startsWith('sqlite');
   for (let i = 0; i < runs; i++) {
     const db = path.join(tmp, `out-${i}.db`);
+    rmSync(db, { force: true });
     const res = spawnSync(
       '/usr/bin/time',
       [
@@ -36,8 +40,9 @@ function measure(dir) {
         path.join(root, 'dist/lib/cli/main.js'),
         '--manifest-dir',
         dir,
-        '--to-db',
-        db,
+        '--index-format',
+        format,
+        ...(sqlite ? ['--to-db', db] : []),
         '--store',
         path.join(tmp, 'store'),
         '-q',
@@ -46,7 +51,7 @@ function measure(dir) {
     );
     if (res.status !== 0) throw new Error(`build failed: ${res.stderr}`);
     const [wall, rss] = res.stderr.trim().split('\n').pop().split(' ').map(Number);
-    samples.push({ wall, rssMb: rss / 1024, dbBytes: readFileSync(db).length });
+    samples.push({ wall, rssMb: rss / 1024, dbBytes: sqlite ? readFileSync(db).length : 0 });
   }
   samples.sort((a, b) => a.wall - b.wall);
   const median = samples[Math.floor(samples.length / 2)];
@@ -59,21 +64,28 @@ function measure(dir) {
   };
 }
 
-const dev = measure(corpus);
-const big = measure(synthetic);
+const results = formats.map((format) => ({
+  format,
+  dev: measure(corpus, format),
+  big: measure(synthetic, format),
+}));
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
 console.log(
   `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${runs} runs each`,
 );
-console.log('| input | wall min | wall median | wall max | peak RSS | DB bytes |');
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [name, r] of [
-  ['dev corpus (41 packages, 7.4 MB)', dev],
-  ['synthetic 10x (410 packages, 74 MB)', big],
-]) {
+console.log('| format | input | wall min | wall median | wall max | peak RSS | DB bytes |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const { format, dev, big } of results) {
+  for (const [name, r] of [
+    ['dev corpus (41 packages, 7.4 MB)', dev],
+    ['synthetic 10x (410 packages, 74 MB)', big],
+  ]) {
+    console.log(
+      `| ${format} | ${name} | ${r.min.toFixed(2)} s | ${r.median.toFixed(2)} s | ${r.max.toFixed(2)} s | ${r.rss.toFixed(0)} MB | ${r.db ? r.db.toLocaleString('en') : '–'} |`,
+    );
+  }
   console.log(
-    `| ${name} | ${r.min.toFixed(2)} s | ${r.median.toFixed(2)} s | ${r.max.toFixed(2)} s | ${r.rss.toFixed(0)} MB | ${r.db.toLocaleString('en')} |`,
+    `<!-- ${format}: 10x input took ${(big.median / dev.median).toFixed(1)}x the time -->`,
   );
 }
-console.log(`scaling: 10x input took ${(big.median / dev.median).toFixed(1)}x the time`);
 rmSync(tmp, { recursive: true, force: true });

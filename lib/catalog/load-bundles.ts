@@ -107,14 +107,19 @@ function makeBundle(dir: string, csv: JsonObject, objects: JsonObject[], names: 
   };
 }
 
-/** A failed v1.26.5 insert: the message upstream's wrapping gives, with the version it knew. */
-class InsertError extends Error {
-  constructor(
-    message: string,
-    readonly version: string,
-  ) {
-    super(message);
+/**
+ * What v1.26.5 names a failed bundle by: name/version/bundle image, the version being what
+ * its Version() gives (spec.version; '' when the bundle cache, CSV or CRD decoding, fails).
+ */
+function upstreamBundleId(csvName: string, csv: JsonObject, objects: JsonObject[]): string {
+  let version = '';
+  try {
+    providedApis(objects, csv, 'v1.26.5');
+    version = csvGraphFields(csv).version;
+  } catch {
+    // as upstream: the version is then ''
   }
+  return `${csvName}/${version}/`;
 }
 
 /**
@@ -129,15 +134,15 @@ function makeBundleV1265(
   names: Set<string>,
 ): Bundle {
   const name = metadataName(csv);
-  if (name === '') throw new InsertError('csv name not found', '');
+  if (name === '') throw new FieldError('csv name not found');
   let provided: ApiKey[];
   try {
     provided = providedApis(objects, csv, 'v1.26.5');
   } catch (err) {
-    throw new InsertError(`unable to obtain bundle version : ${message(err)}`, '');
+    throw new FieldError(`unable to obtain bundle version : ${message(err)}`);
   }
   const graph = csvGraphFields(csv);
-  const fail = (msg: string) => new InsertError(msg, graph.version);
+  const fail = (msg: string) => new FieldError(msg);
   if (csvAnnotation(csv, SUBSTITUTES_FOR_ANNOTATION) !== '')
     throw fail(
       'SubstitutesFor is an alpha-only feature. You must enable alpha features with the flag --enable-alpha in order to use this feature.',
@@ -199,7 +204,7 @@ export function loadBundles(
       bundles.push(bundle);
     } catch (err) {
       // v1.26.5 names the bundle as name/version/bundle image (the image is '' here).
-      const what = err instanceof InsertError ? `${csvName}/${err.version}/` : subject;
+      const what = rules === 'v1.26.5' ? upstreamBundleId(csvName, csv, objects) : subject;
       problems.push({
         subject,
         kind: 'bundle',

@@ -163,6 +163,18 @@ describe('bundle insert (walk 1) under v1.26.5', () => {
     ]);
   });
 
+  it('names a CSV without metadata.name by its version, as v1.26.5 does', () => {
+    const nameless = csv('x', { version: '0.1.0' });
+    nameless.metadata = {};
+    expect(modern({ 'n/1/csv.yaml': nameless }).problems).toEqual([
+      {
+        subject: 'n/1/csv.yaml',
+        kind: 'bundle',
+        message: 'error adding operator bundle /0.1.0/: csv name not found',
+      },
+    ]);
+  });
+
   it('gives one olm.gvk property per distinct GVK (the plural is not part of the key)', () => {
     const c = modern({
       'g/1/a.crd.yaml': crd('things', 'example.com', 'Thing', ['v1']),
