@@ -85,11 +85,37 @@ export async function graphOfFiles(files: LoadedCatalogFiles, what: string): Pro
   return { graph: graphFromFbcObjects(fbcObjects(files.files)), description: what };
 }
 
-async function fromBuild(store: Store, id: string): Promise<ReadCatalog> {
+/** Where an FBC build keeps its configs directory (FBC_OUTPUT_CONFIGS) inside the build. */
+const STORED_FBC_DIR = 'configs';
+
+/**
+ * The catalog a stored build produced: its SQLite index (`bundles.db`), or the FBC files under
+ * its `configs/`; undefined when the build has neither (it failed before build-index).
+ */
+export async function graphOfStoredBuild(
+  store: Store,
+  id: string,
+): Promise<ReadCatalog | undefined> {
   const keys = buildKeys(id);
-  if (!(await store.head(keys.db)))
-    throw new CatalogSourceError(`reading build ${id}: it has no index in ${store.location}`);
-  return graphOfFiles({ kind: 'sqlite', bytes: await store.get(keys.db) }, `build ${id}`);
+  if (await store.head(keys.db))
+    return graphOfFiles({ kind: 'sqlite', bytes: await store.get(keys.db) }, `build ${id}`);
+  const prefix = `${keys.catalogFile(STORED_FBC_DIR)}/`;
+  const listed = (await store.list(prefix)).filter((o) => FBC_EXTENSIONS.test(o.key));
+  if (listed.length === 0) return undefined;
+  const files = await Promise.all(
+    listed.map(async (o) => ({
+      path: o.key.slice(prefix.length),
+      text: new TextDecoder().decode(await store.get(o.key)),
+    })),
+  );
+  return graphOfFiles({ kind: 'fbc', files }, `build ${id} (FBC)`);
+}
+
+async function fromBuild(store: Store, id: string): Promise<ReadCatalog> {
+  const read = await graphOfStoredBuild(store, id);
+  if (!read)
+    throw new CatalogSourceError(`reading build ${id}: it has no catalog in ${store.location}`);
+  return read;
 }
 
 /** True when the store holds a build of that id (its request). */

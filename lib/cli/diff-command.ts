@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { diffCatalogs, renderDiffText } from '../catalog/catalog-diff.js';
-import { readCatalog } from '../catalog-source/read-catalog.js';
+import { readCatalogImage } from '../catalog-source/catalog-image.js';
+import { type CatalogSourceDeps, readCatalog } from '../catalog-source/read-catalog.js';
 import { UsageError } from '../errors.js';
 import { LocalDirStore } from '../store/local-dir-store.js';
 import { defaultStoreDir } from './build-options.js';
@@ -19,17 +20,20 @@ export const DIFF_EXIT = {
   broken: 4,
 } as const;
 
-export const DIFF_USAGE = `Usage: catalog-build diff OLD NEW [--output text|json] [--store DIR]
+export const DIFF_USAGE = `Usage: catalog-build diff OLD NEW [--output text|json] [--store DIR] [--dir DIR] [--insecure]
 
 Compares two catalogs: packages, default channels, channels, heads, bundles, upgrade edges
 and upgrade paths that broke. OLD and NEW: an SQLite index file (schema 7 or 13), a
-file-based catalog directory or file, or a build id in the store (build:ID or a bare id).
+file-based catalog directory or file, a build id in the store (build:ID or a bare id), or a
+catalog image (host/repo:tag, oci:DIR[:TAG], file://NAME under --dir).
 Exit status: 0 no changes, 3 changes, 4 changes that break an upgrade path, 1 error, 2 usage.`;
 
 export async function diffCommand(argv: string[]): Promise<number> {
   const OPTIONS = {
     output: { type: 'string', short: 'o' },
     store: { type: 'string' },
+    dir: { type: 'string' },
+    insecure: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
@@ -49,10 +53,18 @@ export async function diffCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 2)
     throw new UsageError('reading diff arguments: OLD and NEW catalogs are needed');
   const store = new LocalDirStore(path.resolve(values.store ?? defaultStoreDir()));
+  const sources: CatalogSourceDeps = {
+    store,
+    readImage: (ref) =>
+      readCatalogImage(ref, {
+        insecure: Boolean(values.insecure),
+        ...(values.dir ? { fileRoot: values.dir } : {}),
+      }),
+  };
   const [oldInput, newInput] = positionals as [string, string];
   const [oldCatalog, newCatalog] = await Promise.all([
-    readCatalog(oldInput, { store }),
-    readCatalog(newInput, { store }),
+    readCatalog(oldInput, sources),
+    readCatalog(newInput, sources),
   ]);
   const diff = diffCatalogs(oldCatalog.graph, newCatalog.graph, {
     old: oldCatalog.description,

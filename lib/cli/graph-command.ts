@@ -4,22 +4,26 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderMermaid } from '../catalog/mermaid-graph.js';
-import { readCatalog } from '../catalog-source/read-catalog.js';
+import { readCatalogImage } from '../catalog-source/catalog-image.js';
+import { type CatalogSourceDeps, readCatalog } from '../catalog-source/read-catalog.js';
 import { UsageError } from '../errors.js';
 import { LocalDirStore } from '../store/local-dir-store.js';
 import { defaultStoreDir } from './build-options.js';
 
-export const GRAPH_USAGE = `Usage: catalog-build graph CATALOG [--package NAME] [--store DIR]
+export const GRAPH_USAGE = `Usage: catalog-build graph CATALOG [--package NAME] [--store DIR] [--dir DIR] [--insecure]
 
 Writes the upgrade graph of every package (or of one) as Mermaid text on stdout, as
 \`opm alpha render-graph\` does. CATALOG: an SQLite index file (schema 7 or 13), a file-based
-catalog directory or file, or a build id in the store (build:ID or a bare id).`;
+catalog directory or file, a build id in the store (build:ID or a bare id), or a catalog image
+(host/repo:tag, oci:DIR[:TAG], file://NAME under --dir; --insecure for plain-HTTP registries).`;
 
 export async function graphCommand(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   const OPTIONS = {
     package: { type: 'string', short: 'p' },
     store: { type: 'string' },
+    dir: { type: 'string' },
+    insecure: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   try {
@@ -35,7 +39,15 @@ export async function graphCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1)
     throw new UsageError('reading graph arguments: exactly one CATALOG is needed');
   const store = new LocalDirStore(path.resolve(values.store ?? defaultStoreDir()));
-  const { graph } = await readCatalog(positionals[0]!, { store });
+  const sources: CatalogSourceDeps = {
+    store,
+    readImage: (ref) =>
+      readCatalogImage(ref, {
+        insecure: Boolean(values.insecure),
+        ...(values.dir ? { fileRoot: values.dir } : {}),
+      }),
+  };
+  const { graph } = await readCatalog(positionals[0]!, sources);
   process.stdout.write(
     renderMermaid(graph, {
       ...(values.package ? { packageName: values.package } : {}),

@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto';
 import { type CatalogDiff, diffCatalogs } from '../catalog/catalog-diff.js';
 import type { CatalogGraph } from '../catalog/catalog-graph.js';
 import { markedPackage, renderMarkedMermaid } from '../catalog/diff-graph.js';
-import { readIndexGraph } from '../index/read-index.js';
+import { graphOfStoredBuild } from '../catalog-source/read-catalog.js';
 import { redactUrl } from '../redact.js';
-import { buildKeys } from '../store/keys.js';
 import { getJson, putJson, type Store, StoreNotFoundError } from '../store/store.js';
 import type { BuildRequest } from './types.js';
 
@@ -72,9 +71,7 @@ export async function recordSuccess(
 }
 
 async function graphOfBuild(store: Store, buildId: string): Promise<CatalogGraph | undefined> {
-  const key = buildKeys(buildId).db;
-  if (!(await store.head(key))) return undefined;
-  return readIndexGraph(await store.get(key), `build ${buildId}`);
+  return (await graphOfStoredBuild(store, buildId))?.graph;
 }
 
 /** The changes since `previousBuildId`, or undefined when either build has no index. */

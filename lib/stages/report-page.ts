@@ -7,7 +7,7 @@
 import type { CatalogGraph } from '../catalog/catalog-graph.js';
 import { markedPackage } from '../catalog/diff-graph.js';
 import { escapeXml, renderPackageSvg } from '../catalog/graph-svg.js';
-import { readIndexGraph } from '../index/read-index.js';
+import { graphOfStoredBuild } from '../catalog-source/read-catalog.js';
 import { buildKeys } from '../store/keys.js';
 import { getJson, type Store, StoreNotFoundError } from '../store/store.js';
 import type { BuildReport } from './report.js';
@@ -15,14 +15,7 @@ import type { BuildReport } from './report.js';
 const esc = escapeXml;
 
 async function graphOf(store: Store, buildId: string): Promise<CatalogGraph | undefined> {
-  let keys: ReturnType<typeof buildKeys>;
-  try {
-    keys = buildKeys(buildId);
-  } catch {
-    return undefined;
-  }
-  if (!(await store.head(keys.db))) return undefined;
-  return readIndexGraph(await store.get(keys.db), `build ${buildId}`);
+  return (await graphOfStoredBuild(store, buildId))?.graph;
 }
 
 const STYLE = `

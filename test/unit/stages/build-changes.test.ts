@@ -46,16 +46,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function build(buildId: string, to = 'oci:out/catalog:v1'): Promise<BuildReport> {
+async function build(
+  buildId: string,
+  to = 'oci:out/catalog:v1',
+  indexFormat?: 'fbc',
+): Promise<BuildReport> {
   const deps = { store, log: silentLogger };
+  const format = indexFormat ? { indexFormat } : {};
   await saveBuildRequest(store, {
     buildId,
     manifestDir: manifests,
     to,
     webhook: { url: webhookUrl },
+    ...format,
   });
   await runRecorded(store, buildId, 'build-index', () =>
-    buildIndex({ buildId, manifestDir: manifests }, deps),
+    buildIndex({ buildId, manifestDir: manifests, ...format }, deps),
   );
   await report({ buildId, outcome: 'succeeded' }, deps);
   return getJson<BuildReport>(store, `builds/${buildId}/report.json`);
@@ -145,6 +151,15 @@ describe('build changes in the report', () => {
       `content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`,
     );
     expect(await renderReportPage(store, 'missing')).toBeUndefined();
+  });
+
+  it('FBC builds are compared from their stored configs', async () => {
+    expect((await build('f1', 'oci:out/fbc:v1', 'fbc')).previousBuildId).toBeNull();
+    const r = await build('f2', 'oci:out/fbc:v1', 'fbc');
+    expect(r.previousBuildId).toBe('f1');
+    expect(await store.head('builds/f2/bundles.db')).toBeUndefined();
+    expect(r.changes).toMatchObject({ empty: true, old: 'build f1', new: 'build f2' });
+    expect(r.changeSummary).toBe('no changes');
   });
 
   it('another target has its own history', async () => {
