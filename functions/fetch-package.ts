@@ -3,15 +3,10 @@
 
 import { fetchPackage } from '../lib/stages/fetch-package.js';
 import { readStageRecord } from '../lib/stages/stage-results.js';
-import type {
-  BuildRequest,
-  DecodeLimitsRequest,
-  ListPackagesResult,
-  PackageRef,
-} from '../lib/stages/types.js';
+import type { DecodeLimitsRequest, ListPackagesResult, PackageRef } from '../lib/stages/types.js';
 import { buildKeys } from '../lib/store/keys.js';
-import { getJson, type Store } from '../lib/store/store.js';
-import { parseAppRegistry } from './commons/parse.js';
+import { getJson, type Store, StoreNotFoundError } from '../lib/store/store.js';
+import { parseAppRegistry, parseDecodeLimits } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { credentialsFor } from './commons/runtime.js';
 import { InvalidEventError, requireString, stageHandler } from './commons/stage-handler.js';
@@ -31,12 +26,20 @@ async function buildContext(store: Store, buildId: string, name: string): Promis
   if (cached?.buildId !== buildId || !cached.packages.has(name)) {
     const [listing, request] = await Promise.all([
       readStageRecord<ListPackagesResult>(store, buildId, 'list-packages'),
-      getJson<BuildRequest>(store, buildKeys(buildId).request).catch(() => undefined),
+      // A build started without a stored request has no caps; any other store failure
+      // (throttling, access) must fail the fetch, not silently drop the request's caps.
+      getJson<Record<string, unknown>>(store, buildKeys(buildId).request).catch((err: unknown) => {
+        if (err instanceof StoreNotFoundError) return undefined;
+        throw err;
+      }),
     ]);
+    const decodeLimits = request
+      ? parseDecodeLimits(request as Record<string, unknown>)
+      : undefined;
     cached = {
       buildId,
       packages: new Map(listing?.result?.packages.map((p) => [p.name, p])),
-      ...(request?.decodeLimits ? { decodeLimits: request.decodeLimits } : {}),
+      ...(decodeLimits ? { decodeLimits } : {}),
     };
   }
   return cached;

@@ -99,6 +99,10 @@ export async function buildCommand(
     return 0;
   }
   const cli = new CliConsole({ quiet: local.quiet, verbose: local.verbose });
+  if (local.skipVerification)
+    cli.log.warn(
+      '--skip-verification is accepted for oc compatibility; digests are always verified',
+    );
   const store = new LocalDirStore(local.storeDir);
   const keys = buildKeys(request.buildId);
   const secrets = [local.authToken];

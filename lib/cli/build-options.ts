@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { DEFAULT_INDEX_FORMAT, INDEX_FORMATS } from '../index/catalog-formats.js';
-import { indexFormatOf } from '../stages/build-request.js';
+import { DEFAULT_INDEX_FORMAT } from '../index/catalog-formats.js';
+import { type FieldNames, validateBuildRequest } from '../stages/build-request.js';
 import type { BuildRequest } from '../stages/types.js';
 import { type FlagSpec, parseFlags } from './flags.js';
 
@@ -85,7 +85,7 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
     name: 'skip-verification',
     type: 'boolean',
     default: false,
-    help: 'Skip verifying the digests of pulled content',
+    help: "Accepted for oc's command lines; digests are always verified (a warning says so)",
   },
   {
     name: 'filter-by-os',
@@ -283,20 +283,9 @@ export function parseBuildOptions(
         '--from needs --to: nothing would be pushed (use --to-db to only write the database)',
       );
     }
-    const filter = str('filter-by-os') ?? DEFAULT_FILTER_BY_OS;
-    try {
-      new RegExp(filter);
-    } catch (err) {
-      throw new UsageError(
-        `--filter-by-os was not a valid regular expression: ${(err as Error).message}`,
-      );
-    }
-    request.filterByOs = filter;
+    request.filterByOs = str('filter-by-os') ?? DEFAULT_FILTER_BY_OS;
     if (v.insecure === true) request.insecure = true;
-    const max = v['max-per-registry'] as number;
-    if (!(max >= 1 && max <= 64))
-      throw new UsageError(`--max-per-registry must be between 1 and 64, got ${max}`);
-    request.maxPerRegistry = max;
+    request.maxPerRegistry = v['max-per-registry'] as number;
     const limits = {
       ...(str('max-package-entries')
         ? { maxEntries: parseSize('max-package-entries', str('max-package-entries')!) }
@@ -309,15 +298,30 @@ export function parseBuildOptions(
         : {}),
     };
     if (Object.keys(limits).length > 0) request.decodeLimits = limits;
-    const formatProblems: string[] = [];
-    const format = indexFormatOf(str('index-format') ?? DEFAULT_INDEX_FORMAT, formatProblems);
-    if (!format)
-      throw new UsageError(
-        `invalid argument "${str('index-format')}" for "--index-format" flag: must be one of ${INDEX_FORMATS.join(', ')}`,
-      );
-    if (format !== DEFAULT_INDEX_FORMAT) request.indexFormat = format;
+    const format = str('index-format') ?? DEFAULT_INDEX_FORMAT;
+    if (format !== DEFAULT_INDEX_FORMAT)
+      request.indexFormat = format as BuildRequest['indexFormat'];
     const epoch = sourceDateEpoch(env);
     if (epoch !== undefined) request.sourceDateEpoch = epoch;
+    // Every value is checked by the one request schema, its fields named by their flags;
+    // the checks above are oc's own (which flags go together), in oc's words.
+    return { request: validateBuildRequest(request, { names: FLAG_NAMES }), local };
   }
   return { request, local };
 }
+
+/** How the request schema's messages name the fields on the command line. */
+const FLAG_NAMES: FieldNames = {
+  buildId: '--build-id',
+  appRegistry: '--appregistry-org/--appregistry-endpoint',
+  manifestDir: '--manifest-dir',
+  bundles: '--bundles',
+  from: '--from',
+  to: '--to',
+  filterByOs: '--filter-by-os',
+  insecure: '--insecure',
+  maxPerRegistry: '--max-per-registry',
+  sourceDateEpoch: 'SOURCE_DATE_EPOCH',
+  indexFormat: '--index-format',
+  decodeLimits: '--max-package-entries/--max-file-size/--max-package-size',
+};

@@ -1,12 +1,16 @@
-// The build request as it enters the system (POST /builds body, `catalog-build pipeline
-// --request`, the watcher): validated here once, by hand (the shape is small and the error
-// messages matter more than a schema library), then stored as builds/<id>/request.json.
+// The one build request schema: the type (lib/stages/types.ts `BuildRequest`) and its
+// validation, here together, used by every door a build comes in — the CLI (after it has
+// turned flags into fields), `POST /builds`, the watcher's targets, `catalog-build pipeline
+// --request`, and the stage handlers re-reading fields from an event — so a value is refused
+// with the same words everywhere. Hand-written rather than a schema library (zod, Powertools'
+// parser): the shape is small, the messages are part of the interface (tests and users match
+// on them), and a field is one entry of FIELDS below — its check, and nothing else to edit.
 // Secrets travel by *name* only; a field that looks like an inline secret is refused, so a
 // token can never reach the execution state, the store or a log line.
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { parseReference } from '../image/reference.js';
-import { INDEX_FORMATS, type IndexFormat, isIndexFormat } from '../index/catalog-formats.js';
+import { INDEX_FORMATS, isIndexFormat } from '../index/catalog-formats.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { putJson, type Store } from '../store/store.js';
@@ -16,25 +20,14 @@ export class InvalidBuildRequestError extends UsageError {
   override name = 'InvalidBuildRequestError';
 }
 
-const TOP_LEVEL = new Set([
-  'buildId',
-  'appRegistry',
-  'manifestDir',
-  'bundles',
-  'from',
-  'to',
-  'filterByOs',
-  'insecure',
-  'registryAuthSecret',
-  'maxPerRegistry',
-  'sourceDateEpoch',
-  'webhook',
-  'decodeLimits',
-  'indexFormat',
-]);
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@:-]{1,512}$/;
 /** Bundles of one build: the community catalog has ~7,000; room for several such catalogs. */
 const MAX_BUNDLES = 50_000;
+/** Requests in flight per registry: 64 is already more than any registry welcomes. */
+const MAX_PER_REGISTRY = 64;
+
+/** A field's check: the clean value, or undefined after adding its problems. */
+type Check<T> = (value: unknown, name: string, problems: string[]) => T | undefined;
 
 function isBundleRef(r: unknown): boolean {
   if (typeof r !== 'string' || r === '') return false;
@@ -46,6 +39,155 @@ function isBundleRef(r: unknown): boolean {
   }
 }
 
+const text =
+  (re?: RegExp): Check<string> =>
+  (v, name, problems) => {
+    if (typeof v !== 'string' || v.length === 0)
+      problems.push(`${name} must be a non-empty string`);
+    else if (re && !re.test(v)) problems.push(`${name} is not valid`);
+    else return v;
+    return undefined;
+  };
+
+const httpUrl: Check<string> = (v, name, problems) => {
+  const s = text()(v, name, problems);
+  if (s === undefined) return undefined;
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      problems.push(`${name} must be an http(s) URL`);
+    if (u.username || u.password)
+      problems.push(`${name} must not carry credentials (${redactUrl(s)})`);
+  } catch {
+    problems.push(`${name} is not a URL`);
+  }
+  return s;
+};
+
+const integer =
+  (min: number, max: number, words: string): Check<number> =>
+  (v, name, problems) => {
+    if (Number.isInteger(v) && (v as number) >= min && (v as number) <= max) return v as number;
+    problems.push(`${name} must be ${words}`);
+    return undefined;
+  };
+
+/**
+ * An object with known keys, each checked; unknown keys are refused by their full name.
+ * `build` assembles the clean value from the checked parts (undefined when incomplete).
+ */
+function object<T>(
+  fields: Record<string, Check<unknown>>,
+  build: (parts: Record<string, unknown>) => T | undefined,
+): Check<T> {
+  return (v, name, problems) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      problems.push(`${name} must be an object`);
+      return undefined;
+    }
+    const parts: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(v)) {
+      const check = fields[key];
+      if (!check) problems.push(`unknown field "${name}.${key}"`);
+      else if (value !== undefined) parts[key] = check(value, `${name}.${key}`, problems);
+    }
+    return build(parts);
+  };
+}
+
+const bundles: Check<string[]> = (list, name, problems) => {
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BUNDLES) {
+    problems.push(`${name} must be a list of 1 to ${MAX_BUNDLES} image references`);
+    return undefined;
+  }
+  const bad = list.filter((r) => !isBundleRef(r));
+  if (bad.length === 0) return list as string[];
+  problems.push(
+    `${name}: not image references: ${bad
+      .slice(0, 5)
+      .map((r) => JSON.stringify(r))
+      .join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`,
+  );
+  return undefined;
+};
+
+const regex: Check<string> = (v, name, problems) => {
+  const s = text()(v, name, problems);
+  if (s === undefined) return undefined;
+  try {
+    new RegExp(s);
+    return s;
+  } catch {
+    problems.push(`${name} is not a regular expression`);
+    return undefined;
+  }
+};
+
+const boolean: Check<boolean> = (v, name, problems) => {
+  if (typeof v === 'boolean') return v;
+  problems.push(`${name} must be true or false`);
+  return undefined;
+};
+
+/** One of a fixed list of words. */
+const oneOf =
+  <T extends string>(words: readonly T[], is: (v: unknown) => v is T): Check<T> =>
+  (v, name, problems) => {
+    if (is(v)) return v;
+    problems.push(`${name} must be one of ${words.join(', ')}`);
+    return undefined;
+  };
+
+const positive = integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer');
+
+/** Every field of a build request and its check. Adding a field: one entry here (+ the type). */
+const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
+  buildId: text(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+  appRegistry: object(
+    {
+      endpoint: httpUrl,
+      org: text(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+      authTokenSecret: text(SECRET_NAME),
+    },
+    ({ endpoint, org, authTokenSecret }) =>
+      endpoint && org
+        ? {
+            endpoint: endpoint as string,
+            org: org as string,
+            ...(authTokenSecret ? { authTokenSecret: authTokenSecret as string } : {}),
+          }
+        : undefined,
+  ),
+  manifestDir: text(),
+  bundles,
+  from: text(),
+  to: text(),
+  filterByOs: regex,
+  insecure: boolean,
+  registryAuthSecret: text(SECRET_NAME),
+  maxPerRegistry: integer(1, MAX_PER_REGISTRY, `an integer from 1 to ${MAX_PER_REGISTRY}`),
+  sourceDateEpoch: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer'),
+  webhook: object({ url: httpUrl, hmacSecret: text(SECRET_NAME) }, ({ url, hmacSecret }) =>
+    url
+      ? { url: url as string, ...(hmacSecret ? { hmacSecret: hmacSecret as string } : {}) }
+      : undefined,
+  ),
+  decodeLimits: object(
+    { maxEntries: positive, maxFileBytes: positive, maxTotalBytes: positive },
+    (parts) => {
+      const out: DecodeLimitsRequest = {};
+      for (const [k, v] of Object.entries(parts))
+        if (v !== undefined) out[k as keyof DecodeLimitsRequest] = v as number;
+      return out;
+    },
+  ),
+  /** sqlite-v7 (the default), sqlite (schema 13), fbc. */
+  indexFormat: oneOf(INDEX_FORMATS, isIndexFormat),
+};
+
+/** How messages name the fields: the field itself, or (the CLI) the flag that set it. */
+export type FieldNames = Partial<Record<keyof BuildRequest, string>>;
+
 /** A fresh, sortable build id: UTC time plus randomness, valid as a store path segment. */
 export function newBuildId(now: Date = new Date()): string {
   const stamp = now
@@ -56,173 +198,68 @@ export function newBuildId(now: Date = new Date()): string {
 }
 
 /**
- * Checks an untrusted value as a BuildRequest and returns a clean copy (unknown fields
- * refused, a buildId assigned when missing). Every problem is listed in one error.
+ * Checks the given fields of an untrusted object (absent ones are skipped) and returns their
+ * clean values; problems are added to `problems`. The stage handlers use it for the fields
+ * of the request an event carries.
  */
-export function validateBuildRequest(input: unknown, options: { now?: Date } = {}): BuildRequest {
-  const problems: string[] = [];
+export function checkRequestFields<K extends keyof BuildRequest>(
+  input: Record<string, unknown>,
+  keys: readonly K[],
+  problems: string[],
+  names: FieldNames = {},
+): Pick<BuildRequest, K> {
+  const out: Partial<BuildRequest> = {};
+  for (const key of keys) {
+    if (input[key] === undefined) continue;
+    const value = (FIELDS[key] as Check<unknown>)(input[key], names[key] ?? key, problems);
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  return out as Pick<BuildRequest, K>;
+}
+
+/**
+ * Checks an untrusted value as a BuildRequest and returns a clean copy (unknown fields
+ * refused, a buildId assigned when missing). Every problem is listed in one error, fields
+ * named as `names` says (the CLI names them by flag).
+ */
+export function validateBuildRequest(
+  input: unknown,
+  options: { now?: Date; names?: FieldNames } = {},
+): BuildRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidBuildRequestError('validating build request: not a JSON object');
   }
   const raw = input as Record<string, unknown>;
+  const names = options.names ?? {};
+  const problems: string[] = [];
   for (const key of Object.keys(raw)) {
-    if (!TOP_LEVEL.has(key))
+    if (!(key in FIELDS))
       problems.push(
         `unknown field "${key}"${/token|password|secret|auth/i.test(key) ? ' (secrets are passed by name: appRegistry.authTokenSecret, registryAuthSecret, webhook.hmacSecret)' : ''}`,
       );
   }
-  const str = (v: unknown, field: string, re?: RegExp): string | undefined => {
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v.length === 0)
-      problems.push(`${field} must be a non-empty string`);
-    else if (re && !re.test(v)) problems.push(`${field} is not valid`);
-    else return v;
-    return undefined;
-  };
-  const url = (v: unknown, field: string): string | undefined => {
-    const s = str(v, field);
-    if (s === undefined) return undefined;
-    try {
-      const u = new URL(s);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:')
-        problems.push(`${field} must be an http(s) URL`);
-      if (u.username || u.password)
-        problems.push(`${field} must not carry credentials (${redactUrl(s)})`);
-    } catch {
-      problems.push(`${field} is not a URL`);
-    }
-    return s;
-  };
-  const out: BuildRequest = { buildId: '' };
-  const buildId = str(raw.buildId, 'buildId', /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
-  out.buildId = buildId ?? newBuildId(options.now);
+  const checked = checkRequestFields(
+    raw,
+    Object.keys(FIELDS) as (keyof BuildRequest)[],
+    problems,
+    names,
+  );
+  const out: BuildRequest = { ...checked, buildId: checked.buildId ?? newBuildId(options.now) };
 
-  if (raw.appRegistry !== undefined) {
-    const a = raw.appRegistry as Record<string, unknown>;
-    if (typeof a !== 'object' || a === null) problems.push('appRegistry must be an object');
-    else {
-      for (const key of Object.keys(a)) {
-        if (!['endpoint', 'org', 'authTokenSecret'].includes(key))
-          problems.push(`unknown field "appRegistry.${key}"`);
-      }
-      const endpoint = url(a.endpoint, 'appRegistry.endpoint');
-      const org = str(a.org, 'appRegistry.org', /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
-      const secret = str(a.authTokenSecret, 'appRegistry.authTokenSecret', SECRET_NAME);
-      if (endpoint && org)
-        out.appRegistry = { endpoint, org, ...(secret ? { authTokenSecret: secret } : {}) };
-    }
-  }
-  const manifestDir = str(raw.manifestDir, 'manifestDir');
-  if (manifestDir) out.manifestDir = manifestDir;
-  if (raw.bundles !== undefined) {
-    const list = raw.bundles;
-    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BUNDLES)
-      problems.push(`bundles must be a list of 1 to ${MAX_BUNDLES} image references`);
-    else {
-      const bad = list.filter((r) => !isBundleRef(r));
-      if (bad.length > 0)
-        problems.push(
-          `bundles: not image references: ${bad
-            .slice(0, 5)
-            .map((r) => JSON.stringify(r))
-            .join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`,
-        );
-      else out.bundles = list as string[];
-    }
-  }
-  const sources = [
-    out.appRegistry && 'appRegistry',
-    manifestDir && 'manifestDir',
-    raw.bundles !== undefined && 'bundles',
-  ].filter(Boolean);
-  if (sources.length === 0 && !problems.some((p) => p.startsWith('appRegistry'))) {
-    problems.push('one of appRegistry {endpoint, org}, manifestDir or bundles is required');
-  }
-  if (sources.length > 1) problems.push(`${sources.join(' and ')} are exclusive`);
+  const name = (k: keyof BuildRequest) => names[k] ?? k;
+  const sources = (['appRegistry', 'manifestDir', 'bundles'] as const).filter(
+    (k) => out[k] !== undefined || (k === 'bundles' && raw.bundles !== undefined),
+  );
+  if (sources.length === 0 && !problems.some((p) => p.startsWith(name('appRegistry'))))
+    problems.push(
+      `one of ${name('appRegistry')} {endpoint, org}, ${name('manifestDir')} or ${name('bundles')} is required`,
+    );
+  if (sources.length > 1) problems.push(`${sources.map(name).join(' and ')} are exclusive`);
+  if (out.to && !out.from)
+    problems.push(`${name('to')} needs ${name('from')} (the base image, or "scratch")`);
 
-  const from = str(raw.from, 'from');
-  const to = str(raw.to, 'to');
-  if (to && !from) problems.push('to needs from (the base image, or "scratch")');
-  if (from) out.from = from;
-  if (to) out.to = to;
-  const filterByOs = str(raw.filterByOs, 'filterByOs');
-  if (filterByOs) {
-    try {
-      new RegExp(filterByOs);
-      out.filterByOs = filterByOs;
-    } catch {
-      problems.push('filterByOs is not a regular expression');
-    }
-  }
-  if (raw.insecure !== undefined) {
-    if (typeof raw.insecure !== 'boolean') problems.push('insecure must be true or false');
-    else out.insecure = raw.insecure;
-  }
-  const regSecret = str(raw.registryAuthSecret, 'registryAuthSecret', SECRET_NAME);
-  if (regSecret) out.registryAuthSecret = regSecret;
-  if (raw.maxPerRegistry !== undefined) {
-    if (
-      !Number.isInteger(raw.maxPerRegistry) ||
-      (raw.maxPerRegistry as number) < 1 ||
-      (raw.maxPerRegistry as number) > 64
-    ) {
-      problems.push('maxPerRegistry must be an integer from 1 to 64');
-    } else out.maxPerRegistry = raw.maxPerRegistry as number;
-  }
-  if (raw.sourceDateEpoch !== undefined) {
-    if (!Number.isInteger(raw.sourceDateEpoch) || (raw.sourceDateEpoch as number) < 0)
-      problems.push('sourceDateEpoch must be a non-negative integer');
-    else out.sourceDateEpoch = raw.sourceDateEpoch as number;
-  }
-  if (raw.webhook !== undefined) {
-    const w = raw.webhook as Record<string, unknown>;
-    if (typeof w !== 'object' || w === null) problems.push('webhook must be an object');
-    else {
-      for (const key of Object.keys(w)) {
-        if (!['url', 'hmacSecret'].includes(key)) problems.push(`unknown field "webhook.${key}"`);
-      }
-      const wurl = url(w.url, 'webhook.url');
-      const hmac = str(w.hmacSecret, 'webhook.hmacSecret', SECRET_NAME);
-      if (wurl) out.webhook = { url: wurl, ...(hmac ? { hmacSecret: hmac } : {}) };
-    }
-  }
-  const limits = decodeLimitsOf(raw.decodeLimits, problems);
-  if (limits) out.decodeLimits = limits;
-  const indexFormat = indexFormatOf(raw.indexFormat, problems);
-  if (indexFormat) out.indexFormat = indexFormat;
   if (problems.length > 0) {
     throw new InvalidBuildRequestError(`validating build request: ${problems.join('; ')}`);
-  }
-  return out;
-}
-
-/** `indexFormat`: one of sqlite-v7 (the default), sqlite, fbc. */
-export function indexFormatOf(value: unknown, problems: string[]): IndexFormat | undefined {
-  if (value === undefined) return undefined;
-  if (isIndexFormat(value)) return value;
-  problems.push(`indexFormat must be one of ${INDEX_FORMATS.join(', ')}`);
-  return undefined;
-}
-
-const DECODE_LIMIT_FIELDS = ['maxEntries', 'maxFileBytes', 'maxTotalBytes'] as const;
-
-/** `decodeLimits` {maxEntries, maxFileBytes, maxTotalBytes}: positive integers, each optional. */
-export function decodeLimitsOf(
-  value: unknown,
-  problems: string[],
-): DecodeLimitsRequest | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push('decodeLimits must be an object');
-    return undefined;
-  }
-  const out: DecodeLimitsRequest = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (!(DECODE_LIMIT_FIELDS as readonly string[]).includes(key))
-      problems.push(`unknown field "decodeLimits.${key}"`);
-    else if (!Number.isSafeInteger(v) || (v as number) < 1)
-      problems.push(`decodeLimits.${key} must be a positive integer`);
-    else out[key as (typeof DECODE_LIMIT_FIELDS)[number]] = v as number;
   }
   return out;
 }

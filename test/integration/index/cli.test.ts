@@ -45,6 +45,14 @@ const build = (
   );
 
 describe('catalog-build --manifest-dir --to-db', () => {
+  it("accepts oc's --skip-verification but says digests are still verified", async () => {
+    const res = await build('skip', ['--skip-verification']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain(
+      '--skip-verification is accepted for oc compatibility; digests are always verified',
+    );
+  });
+
   it('builds the sample manifests into a DB with their two packages and prints a summary', async () => {
     const res = await build('sample');
     expect(res.code, res.stderr).toBe(0);

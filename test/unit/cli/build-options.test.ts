@@ -114,7 +114,10 @@ describe('parseBuildOptions', () => {
   it('rejects an invalid --filter-by-os regular expression', () => {
     const err = thrownBy(() => parse(['--manifest-dir', 'm', '--filter-by-os', 'linux/(amd64']));
     expect(err).toBeInstanceOf(UsageError);
-    expect(err?.message).toMatch(/^--filter-by-os was not a valid regular expression: /);
+    // The request schema's words, the field named by its flag.
+    expect(err?.message).toBe(
+      'validating build request: --filter-by-os is not a regular expression',
+    );
   });
 
   it('refuses --to without --from, and --from with nothing to push or write', () => {
@@ -131,7 +134,7 @@ describe('parseBuildOptions', () => {
 
   it('bounds --max-per-registry', () => {
     expect(thrownBy(() => parse(['--manifest-dir', 'm', '--max-per-registry', '0']))?.message).toBe(
-      '--max-per-registry must be between 1 and 64, got 0',
+      'validating build request: --max-per-registry must be an integer from 1 to 64',
     );
   });
 
@@ -213,7 +216,7 @@ describe('decode limits', () => {
     const typo = thrownBy(() => parse(['--manifest-dir', 'm', '--index-format', 'sqlite13']));
     expect(typo).toBeInstanceOf(UsageError);
     expect(typo?.message).toBe(
-      'invalid argument "sqlite13" for "--index-format" flag: must be one of sqlite-v7, sqlite, fbc',
+      'validating build request: --index-format must be one of sqlite-v7, sqlite, fbc',
     );
   });
 

@@ -26,6 +26,7 @@ import {
   runtimeFromEnv,
   setFunctionRuntime,
 } from '../../../functions/commons/runtime.js';
+import { handler as fetchPackageHandler } from '../../../functions/fetch-package.js';
 import { handler as reportHandler } from '../../../functions/report.js';
 import { handler as watchHandler } from '../../../functions/watch.js';
 import { type AppRegistryServer, startAppRegistryServer } from '../../../lib/appregistry/server.js';
@@ -299,6 +300,25 @@ describe('base-image trigger', () => {
 });
 
 describe('stage handlers', () => {
+  it('fetch-package: a stored request it cannot read fails the fetch instead of dropping its caps', async () => {
+    await store.put('builds/b-fp/request.json', '{"manifestDir": "m", "decodeLimits": ');
+    const err = await fetchPackageHandler(
+      {
+        input: {
+          buildId: 'b-fp',
+          appRegistry: { endpoint: appRegistry.url, org: 'samples' },
+          name: 'hello-operator',
+        },
+        execution: 'x',
+      } as never,
+      ctx(),
+    ).catch((e: Error) => e);
+    expect(err).toMatchObject({
+      name: 'StoreError',
+      message: 'reading builds/b-fp/request.json: not valid JSON',
+    });
+  });
+
   it('report: validates the envelope, records the run, and turns a Lambda Cause into the failure message', async () => {
     await saveBuildRequest(store, { buildId: 'b-rep', manifestDir: 'm' });
     await expect(
