@@ -38,3 +38,60 @@ export function compareBytes(a: string, b: string): number {
   }
   return ea.length - eb.length;
 }
+
+interface DirNode {
+  files: Map<string, string>;
+  dirs: Map<string, DirNode>;
+}
+
+/**
+ * Splits a tree's paths into the smallest groups the catalog rules can load one at a time
+ * (lib/catalog/load-in-parts.ts), in walk order: the groups concatenated are the whole walk,
+ * and the direct files of a folder (what a bundle is made of) are never split. A folder with
+ * no files of its own splits into its sub-folders; a folder with files keeps together the
+ * span from its first to its last file (sub-folders in between included) and splits what is
+ * before and after. So a package folder is a group, and a folder of package folders is not.
+ */
+export function walkOrderGroups(paths: readonly string[]): string[][] {
+  const root: DirNode = { files: new Map(), dirs: new Map() };
+  for (const p of paths) {
+    const parts = p.split('/');
+    let node = root;
+    for (const dir of parts.slice(0, -1)) {
+      let next = node.dirs.get(dir);
+      if (!next) {
+        next = { files: new Map(), dirs: new Map() };
+        node.dirs.set(dir, next);
+      }
+      node = next;
+    }
+    node.files.set(parts.at(-1)!, p);
+  }
+  const all = (node: DirNode, out: string[]): string[] => {
+    out.push(...node.files.values());
+    for (const d of node.dirs.values()) all(d, out);
+    return out;
+  };
+  const groups: string[][] = [];
+  const split = (node: DirNode): void => {
+    const names = [...node.files.keys(), ...node.dirs.keys()].sort(compareBytes);
+    const fileIndexes = names.flatMap((n, i) => (node.files.has(n) ? [i] : []));
+    const first = fileIndexes[0] ?? names.length;
+    const last = fileIndexes.at(-1) ?? -1;
+    for (const [i, name] of names.entries()) {
+      if (i === first) {
+        const span: string[] = [];
+        for (const n of names.slice(first, last + 1)) {
+          const file = node.files.get(n);
+          if (file !== undefined) span.push(file);
+          else all(node.dirs.get(n)!, span);
+        }
+        groups.push(span);
+      }
+      if (i >= first && i <= last) continue;
+      split(node.dirs.get(name)!);
+    }
+  };
+  split(root);
+  return groups;
+}

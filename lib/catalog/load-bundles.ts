@@ -180,13 +180,17 @@ function makeBundleV1265(
   };
 }
 
+/**
+ * `names`: the bundle names already inserted, when a tree is loaded part by part (the
+ * operatorbundle.name constraint spans the whole catalog); updated with this part's.
+ */
 export function loadBundles(
   tree: ManifestTree,
   rules: LoaderRules = 'v1.8.0',
+  names: Set<string> = new Set(),
 ): { bundles: Bundle[]; problems: Problem[] } {
   const bundles: Bundle[] = [];
   const problems: Problem[] = [];
-  const names = new Set<string>();
   for (const file of tree.files) {
     const csv = asKubernetesObject(file.document);
     if (!csv || csv.kind !== CSV_KIND) continue;

@@ -22,7 +22,7 @@ export function loadCatalog(files: FileTree, options: LoadOptions = {}): LoadedC
 }
 
 /** Problems as upstream's single warning line: `error building database: <aggregate>`. */
-export function problemsWarning(catalog: LoadedCatalog): string | undefined {
+export function problemsWarning(catalog: Pick<LoadedCatalog, 'problems'>): string | undefined {
   if (catalog.problems.length === 0) return undefined;
   const messages = catalog.problems.map((p) => p.message);
   return `error building database: ${messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`}`;

@@ -8,8 +8,15 @@
 // the counts, so later stages and the report need no bytes.
 import { decodePackageBlob } from '../appregistry/decode.js';
 import { loadBundleCatalog } from '../catalog/bundle-catalog.js';
-import type { FileTree } from '../catalog/file-tree.js';
-import { loadCatalog, problemsWarning } from '../catalog/load-catalog.js';
+import { detectManifestFormats } from '../catalog/detect-format.js';
+import {
+  compareBytes,
+  type FileTree,
+  type TreeFile,
+  walkOrderGroups,
+} from '../catalog/file-tree.js';
+import { problemsWarning } from '../catalog/load-catalog.js';
+import { loadCatalogInParts } from '../catalog/load-in-parts.js';
 import {
   loadManifestDir,
   type ManifestFormats,
@@ -22,12 +29,13 @@ import {
   DEFAULT_INDEX_FORMAT,
   loaderRulesFor,
 } from '../index/catalog-formats.js';
-import { type CatalogOutput, writeCatalog } from '../index/catalog-writer.js';
+import type { CatalogOutput, CatalogWriter } from '../index/catalog-writer.js';
 import { DB_FILE } from '../index/write-index.js';
 import { bundleLayerFiles } from '../registry/bundle-image.js';
 import { buildKeys } from '../store/keys.js';
-import { readManifestDir } from '../store/manifest-dir.js';
+import { lazyManifestDir } from '../store/manifest-dir.js';
 import { putJson, type Store } from '../store/store.js';
+import { MemoryWatch } from './memory.js';
 import { readFetchedPackages } from './stage-results.js';
 import type {
   BuildIndexRequest,
@@ -73,19 +81,102 @@ export function describeFormats(f: ManifestFormats): string {
   return parts.join(', ');
 }
 
-async function treeFromPackages(
+/** Where the catalog comes from: loaded whole, or handed over in parts (bounded memory). */
+interface CatalogSource {
+  whole?: LoadedCatalog;
+  parts?: AsyncIterable<FileTree>;
+  formats?: ManifestFormats;
+  /** Format detection findings (manifest directories, bundle images). */
+  detection: string[];
+  /** Packages whose blob could not be decoded. */
+  decoding: string[];
+}
+
+/** The top-level folder (or file) of a tree path: what walk order compares first. */
+const rootOf = (path: string) => path.split('/', 1)[0]!;
+
+/**
+ * The fetched blobs as parts: each root folder's files, root folders in byte order, decoded
+ * from the blobs that unpack into it (one, in practice: a blob unpacks under its repository or
+ * package name). A first pass decodes every blob to learn its root folders and warnings,
+ * keeping neither files nor bytes; the parts decode each blob again when its turn comes, so
+ * one package is in memory at a time.
+ */
+async function blobSource(
   packages: FetchedPackage[],
   request: BuildIndexRequest,
   deps: StageDeps,
-) {
-  const files: FileTree[number][] = [];
+): Promise<CatalogSource> {
+  const decode = async (p: FetchedPackage) =>
+    decodePackageBlob(await deps.store.get(p.key), p.name, request.decodeLimits);
   const decoding: string[] = [];
-  for (const p of packages) {
-    const decoded = decodePackageBlob(await deps.store.get(p.key), p.name, request.decodeLimits);
+  const blobsOf = new Map<string, number[]>();
+  let fileCount = 0;
+  for (const [i, p] of packages.entries()) {
+    const decoded = await decode(p);
     decoding.push(...decoded.warnings);
-    files.push(...decoded.files);
+    fileCount += decoded.files.length;
+    for (const root of new Set(decoded.files.map((f) => rootOf(f.path)))) {
+      const list = blobsOf.get(root);
+      if (list) list.push(i);
+      else blobsOf.set(root, [i]);
+    }
   }
-  return { files, decoding };
+  if (fileCount === 0) {
+    // oc failed here too ("no manifests downloaded from appregistry …", oc#288): an index
+    // without a single package would only hide that the org was empty or unreadable.
+    throw new NoManifestsError(
+      `building the index of build ${request.buildId}: no manifests downloaded (${decoding.length} of the packages could not be decoded)`,
+    );
+  }
+  deps.log.info('loading manifests', { packages: packages.length, files: fileCount });
+  async function* parts(): AsyncGenerator<FileTree> {
+    let last: { index: number; files: FileTree } | undefined;
+    for (const root of [...blobsOf.keys()].sort(compareBytes)) {
+      const files: TreeFile[] = [];
+      for (const i of blobsOf.get(root)!) {
+        if (last?.index !== i) last = { index: i, files: (await decode(packages[i]!)).files };
+        for (const f of last.files) if (rootOf(f.path) === root) files.push(f);
+      }
+      yield files;
+    }
+  }
+  return { parts: parts(), detection: [], decoding };
+}
+
+/**
+ * A manifests directory: package-manifest folders in parts, read a part at a time (format
+ * detection reads only annotations files); with bundle-format folders, whole, as
+ * loadManifestDir joins the two formats.
+ */
+async function manifestDirSource(
+  dir: string,
+  rules: LoaderRules,
+  deps: StageDeps,
+): Promise<CatalogSource> {
+  const files = await lazyManifestDir(dir);
+  const detected = detectManifestFormats(files);
+  if (detected.bundles.length > 0) {
+    const loaded = loadManifestDir(
+      files.map((f) => ({ path: f.path, data: f.data })),
+      { rules },
+    );
+    deps.log.info(`found ${describeFormats(loaded.formats)} in ${dir}`, { ...loaded.formats });
+    return {
+      whole: loaded.catalog,
+      formats: loaded.formats,
+      detection: loaded.warnings,
+      decoding: [],
+    };
+  }
+  const formats = { bundleFolders: 0, bundlePackages: 0, packageManifestFiles: files.length };
+  deps.log.info(`found ${describeFormats(formats)} in ${dir}`, { ...formats });
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  async function* parts(): AsyncGenerator<FileTree> {
+    for (const group of walkOrderGroups([...byPath.keys()]))
+      yield group.map((path) => ({ path, data: byPath.get(path)!.data }));
+  }
+  return { parts: parts(), formats, detection: detected.warnings, decoding: [] };
 }
 
 /** Bundle images fetched into the store: their layers decoded, parsed, built into a catalog. */
@@ -135,58 +226,85 @@ export async function buildIndex(
     output: storeOutput(deps.store, request.buildId),
     migratedAt,
   });
-  let files: FileTree;
-  let decoding: string[] = [];
-  if (request.manifestDir !== undefined) {
-    files = await readManifestDir(request.manifestDir);
-  } else if (request.bundles !== undefined) {
-    files = [];
-  } else {
-    const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
-    ({ files, decoding } = await treeFromPackages(packages, request, deps));
+  let source: CatalogSource;
+  try {
+    if (request.manifestDir !== undefined) {
+      source = await manifestDirSource(request.manifestDir, rules, deps);
+    } else if (request.bundles !== undefined) {
+      const built = await catalogFromBundles(request.bundles, request, deps, rules);
+      source = {
+        whole: built.catalog,
+        formats: {
+          bundleFolders: request.bundles.length,
+          bundlePackages: 0,
+          packageManifestFiles: 0,
+        },
+        detection: built.warnings,
+        decoding: [],
+      };
+    } else {
+      const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
+      source = await blobSource(packages, request, deps);
+    }
+  } catch (err) {
+    writer.abort();
+    throw err;
   }
-  if (files.length === 0 && request.bundles === undefined) {
-    // oc failed here too ("no manifests downloaded from appregistry …", oc#288): an index
-    // without a single package would only hide that the org was empty or unreadable.
-    throw new NoManifestsError(
-      `building the index of build ${request.buildId}: no manifests downloaded (${decoding.length} of the packages could not be decoded)`,
-    );
+  const { formats, detection, decoding } = source;
+
+  // Package by package: a part's files are read, decoded, encoded and written, then dropped;
+  // only the output and what the package walk needs of each bundle stay (load-in-parts.ts).
+  const memory = new MemoryWatch();
+  let loaded: { bundles: number; packages: number; problems: Problem[] };
+  try {
+    await writer.begin();
+    if (source.whole) {
+      const c = source.whole;
+      for (const b of c.bundles) await writer.addBundle(b);
+      for (const p of c.packages) await writer.addPackage(p);
+      loaded = { bundles: c.bundles.length, packages: c.packages.length, problems: c.problems };
+    } else {
+      loaded = await loadCatalogInParts(
+        source.parts!,
+        {
+          addBundle: async (b) => {
+            await writer.addBundle(b);
+            memory.step();
+          },
+          addPackage: (p) => writer.addPackage(p),
+        },
+        { rules },
+      );
+    }
+  } catch (err) {
+    writer.abort();
+    throw err;
   }
-  deps.log.info('loading manifests', { files: files.length });
-  let catalog: LoadedCatalog;
-  let formats: ManifestFormats | undefined;
-  let detection: string[] = [];
-  if (request.manifestDir !== undefined) {
-    ({ catalog, formats, warnings: detection } = loadManifestDir(files, { rules }));
-    deps.log.info(`found ${describeFormats(formats)} in ${request.manifestDir}`, { ...formats });
-  } else if (request.bundles !== undefined) {
-    ({ catalog, warnings: detection } = await catalogFromBundles(
-      request.bundles,
-      request,
-      deps,
-      rules,
-    ));
-    formats = { bundleFolders: request.bundles.length, bundlePackages: 0, packageManifestFiles: 0 };
-  } else catalog = loadCatalog(files, { rules });
-  // The raw bytes are no longer needed once decoded: let them go before sql.js grows.
-  files = [];
-  const summary = problemsWarning(catalog);
+  const summary = problemsWarning(loaded);
   if (summary) deps.log.warn(summary);
   for (const w of [...detection, ...decoding]) deps.log.warn(w);
-  if (catalog.packages.length === 0 && formats) {
-    const first = catalog.problems[0] ?? detection[0];
+  if (loaded.packages === 0 && formats) {
+    writer.abort();
+    const first = loaded.problems[0] ?? detection[0];
     const why = typeof first === 'string' ? first : first?.message;
     throw new EmptyCatalogError(
-      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? `${request.bundles?.length ?? 0} bundle images`} (found ${describeFormats(formats)}; ${catalog.bundles.length} bundles, ${catalog.problems.length} problems${why ? `, first: ${why}` : ''})`,
+      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? `${request.bundles?.length ?? 0} bundle images`} (found ${describeFormats(formats)}; ${loaded.bundles} bundles, ${loaded.problems.length} problems${why ? `, first: ${why}` : ''})`,
     );
   }
 
-  const written = await writeCatalog(writer, catalog);
+  memory.collect();
+  let written: Awaited<ReturnType<CatalogWriter['finish']>>;
+  try {
+    written = await writer.finish();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
   const catalogFiles = written.files.map((f) => ({ ...f, key: keys.catalogFile(f.path) }));
   const db = catalogFiles.find((f) => f.path === DB_FILE);
   const warnings: IndexWarnings = {
     ...(summary ? { summary } : {}),
-    problems: catalog.problems,
+    problems: loaded.problems,
     decoding,
     ...(formats ? { formats, detection } : {}),
   };
@@ -201,7 +319,7 @@ export async function buildIndex(
     counts: written.counts,
     totals: written.totals,
     warningsKey: keys.warnings,
-    warningCount: catalog.problems.length + decoding.length + detection.length,
+    warningCount: loaded.problems.length + decoding.length + detection.length,
     ...(formats ? { formats } : {}),
   };
 }

@@ -14,7 +14,6 @@ import {
   retryVerdict,
   withRetry,
 } from '../http/retry.js';
-import { send } from '../http/send.js';
 import { DEFAULT_INDEX_FORMAT, type IndexFormat } from '../index/catalog-formats.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
@@ -501,6 +500,9 @@ async function postWebhook(
   deps: ReportDeps,
 ): Promise<NonNullable<ReportStageResult['webhook']>> {
   const policy = retryPolicy({ ...WEBHOOK_RETRY, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+  // Loaded here, not with the module: the HTTP client (undici) is ~20 MB of a build's resident
+  // memory, and only builds with a webhook need it (docs/BENCHMARKS.md, "Scale").
+  const { send } = await import('../http/send.js');
   const json = JSON.stringify(body);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -514,7 +516,7 @@ async function postWebhook(
       policy,
       async () => {
         attempts++;
-        let res: Awaited<ReturnType<typeof send>>;
+        let res: Awaited<ReturnType<typeof import('../http/send.js').send>>;
         try {
           res = await send({
             url,

@@ -1,10 +1,13 @@
-// Reads a local manifests directory into the in-memory FileTree the catalog rules work on.
+// Reads a local manifests directory into the in-memory FileTree the catalog rules work on,
+// whole or (readManifestDirParts) one root entry at a time in walk order, so that a build
+// holds one package's files at once, never the whole tree.
 // Like Go's filepath.Walk it does not descend into symlinked directories, but a symlink to a
 // file is read (os.Open follows it). A missing, unreadable or file-less directory is a named
 // error, so the CLI can say exactly what is wrong before any work is done.
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileTree, TreeFile } from '../catalog/file-tree.js';
+import { type FileTree, type TreeFile, walkOrderGroups } from '../catalog/file-tree.js';
 import { CatalogError } from '../errors.js';
 
 export class ManifestDirError extends CatalogError {
@@ -18,8 +21,14 @@ export class EmptyManifestDirError extends CatalogError {
 /** Files read at once: enough to keep the disk busy, few enough for any open-files limit. */
 const READ_BATCH = 32;
 
-export async function readManifestDir(dir: string): Promise<FileTree> {
-  const what = `reading manifests directory ${dir}`;
+interface FoundFile {
+  abs: string;
+  rel: string;
+  link: boolean;
+}
+
+/** Every file's path under `dir` (a cheap walk of names; contents are read later). */
+async function findFiles(dir: string, what: string): Promise<FoundFile[]> {
   try {
     const s = await stat(dir);
     if (!s.isDirectory()) throw new ManifestDirError(`${what}: not a directory`);
@@ -33,9 +42,7 @@ export async function readManifestDir(dir: string): Promise<FileTree> {
       },
     );
   }
-  // First the names (a cheap walk), then the contents with bounded parallelism: reading
-  // hundreds of small files one at a time leaves the process idle on I/O.
-  const found: { abs: string; rel: string; link: boolean }[] = [];
+  const found: FoundFile[] = [];
   const walk = async (abs: string, rel: string): Promise<void> => {
     const entries = await readdir(abs, { withFileTypes: true }).catch((err: Error) => {
       throw new ManifestDirError(`${what}: ${err.message}`, { cause: err });
@@ -48,11 +55,12 @@ export async function readManifestDir(dir: string): Promise<FileTree> {
     }
   };
   await walk(dir, '');
-  const read = async ({
-    abs,
-    rel,
-    link,
-  }: (typeof found)[number]): Promise<TreeFile | undefined> => {
+  return found;
+}
+
+/** The contents of the files, with bounded parallelism (one at a time leaves I/O idle). */
+async function readFound(found: FoundFile[], what: string): Promise<TreeFile[]> {
+  const read = async ({ abs, rel, link }: FoundFile): Promise<TreeFile | undefined> => {
     try {
       if (link && !(await stat(abs)).isFile()) return undefined;
       return { path: rel, data: await readFile(abs) };
@@ -67,6 +75,66 @@ export async function readManifestDir(dir: string): Promise<FileTree> {
   for (let i = 0; i < found.length; i += READ_BATCH) {
     for (const f of await Promise.all(found.slice(i, i + READ_BATCH).map(read)))
       if (f) files.push(f);
+  }
+  return files;
+}
+
+export async function readManifestDir(dir: string): Promise<FileTree> {
+  const what = `reading manifests directory ${dir}`;
+  const files = await readFound(await findFiles(dir, what), what);
+  if (files.length === 0) throw new EmptyManifestDirError(`${what}: no manifest files found`);
+  return files;
+}
+
+/**
+ * The directory's files in parts for loadCatalogInParts (walkOrderGroups: one package folder
+ * each, a folder of package folders split into them), in walk order, so that a build holds
+ * one package's files at once. Throws EmptyManifestDirError, after the last part, when there
+ * was no file at all.
+ */
+export async function* readManifestDirParts(dir: string): AsyncGenerator<FileTree> {
+  const what = `reading manifests directory ${dir}`;
+  const found = new Map((await findFiles(dir, what)).map((f) => [f.rel, f]));
+  let count = 0;
+  for (const group of walkOrderGroups([...found.keys()])) {
+    const files = await readFound(
+      group.map((rel) => found.get(rel)!),
+      what,
+    );
+    count += files.length;
+    if (files.length > 0) yield files;
+  }
+  if (count === 0) throw new EmptyManifestDirError(`${what}: no manifest files found`);
+}
+
+/**
+ * The directory's files with their contents read on each access and not kept: for looking at
+ * a few of them (format detection reads only metadata/annotations.yaml) and reading the rest
+ * a part at a time. Links that do not lead to a file are left out, as readManifestDir does.
+ */
+export async function lazyManifestDir(dir: string): Promise<FileTree> {
+  const what = `reading manifests directory ${dir}`;
+  const files: TreeFile[] = [];
+  for (const f of await findFiles(dir, what)) {
+    if (
+      f.link &&
+      !(await stat(f.abs)
+        .then((s) => s.isFile())
+        .catch(() => false))
+    )
+      continue;
+    files.push({
+      path: f.rel,
+      get data(): Uint8Array {
+        try {
+          return readFileSync(f.abs);
+        } catch (err) {
+          throw new ManifestDirError(`${what}: reading ${f.rel}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+      },
+    });
   }
   if (files.length === 0) throw new EmptyManifestDirError(`${what}: no manifest files found`);
   return files;
