@@ -267,6 +267,29 @@ describe.skipIf(!HAVE_CORPUS)('catalog-build graph and diff on the dev corpus', 
     );
   });
 
+  it('a schema-13 DB of the same manifests: the same graph bytes, no difference with the FBC', async () => {
+    const dir = await variant(async () => {});
+    const db = path.join(dir, '..', 'dev13.db');
+    const built = await runCli([
+      '--manifest-dir',
+      path.join(CORPUS, 'packages'),
+      '--index-format',
+      'sqlite',
+      '--to-db',
+      db,
+      '--store',
+      path.join(dir, '..', 'store'),
+      '-q',
+    ]);
+    expect(built.code, built.stderr).toBe(0);
+    expect((await runCli(['graph', db])).stdout).toBe(await readFile(EXPECTED_MMD, 'utf8'));
+    const d = await runCli(['diff', db, DEV_FBC]);
+    expect(d.stdout).toBe(
+      `--- ${db} (SQLite index, schema 13)\n+++ FBC directory ${DEV_FBC}\nNo changes.\n`,
+    );
+    expect(d.code).toBe(0);
+  });
+
   it('a usage error exits 2', async () => {
     const run = await runCli(['diff', DEV_FBC]);
     expect(run.code).toBe(2);
