@@ -25,63 +25,84 @@ execFileSync(
   { stdio: 'inherit' },
 );
 
-function measure(dir, format) {
-  const samples = [];
+/** One build: wall and CPU (user + system) seconds, peak RSS, DB size. */
+function runOnce(dir, format, i) {
   const sqlite = format.startsWith('sqlite');
-  for (let i = 0; i < runs; i++) {
-    const db = path.join(tmp, `out-${i}.db`);
-    rmSync(db, { force: true });
-    const res = spawnSync(
-      '/usr/bin/time',
-      [
-        '-f',
-        '%e %M',
-        'node',
-        path.join(root, 'dist/lib/cli/main.js'),
-        '--manifest-dir',
-        dir,
-        '--index-format',
-        format,
-        ...(sqlite ? ['--to-db', db] : []),
-        '--store',
-        path.join(tmp, 'store'),
-        '-q',
-      ],
-      { encoding: 'utf8' },
-    );
-    if (res.status !== 0) throw new Error(`build failed: ${res.stderr}`);
-    const [wall, rss] = res.stderr.trim().split('\n').pop().split(' ').map(Number);
-    samples.push({ wall, rssMb: rss / 1024, dbBytes: sqlite ? readFileSync(db).length : 0 });
-  }
-  samples.sort((a, b) => a.wall - b.wall);
-  const median = samples[Math.floor(samples.length / 2)];
+  const db = path.join(tmp, `out-${i}.db`);
+  rmSync(db, { force: true });
+  const res = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%e %U %S %M',
+      'node',
+      path.join(root, 'dist/lib/cli/main.js'),
+      '--manifest-dir',
+      dir,
+      '--index-format',
+      format,
+      ...(sqlite ? ['--to-db', db] : []),
+      '--store',
+      path.join(tmp, 'store'),
+      '-q',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (res.status !== 0) throw new Error(`build failed: ${res.stderr}`);
+  const [wall, user, sys, rss] = res.stderr.trim().split('\n').pop().split(' ').map(Number);
   return {
-    min: samples[0].wall,
-    median: median.wall,
-    max: samples.at(-1).wall,
-    rss: Math.max(...samples.map((s) => s.rssMb)),
-    db: median.dbBytes,
+    wall,
+    cpu: user + sys,
+    rssMb: rss / 1024,
+    dbBytes: sqlite ? readFileSync(db).length : 0,
   };
 }
 
+function summary(samples) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const walls = samples.map((s) => s.wall);
+  return {
+    min: Math.min(...walls),
+    median: median(walls),
+    max: Math.max(...walls),
+    cpu: median(samples.map((s) => s.cpu)),
+    rss: Math.max(...samples.map((s) => s.rssMb)),
+    db: samples[0].dbBytes,
+  };
+}
+
+// Formats alternate run by run, so a machine whose load changes (other sessions share it)
+// slows every format alike instead of whichever ran last.
+const samples = new Map(
+  formats.flatMap((f) => [
+    [`${f} dev`, []],
+    [`${f} big`, []],
+  ]),
+);
+for (let i = 0; i < runs; i++) {
+  for (const f of formats) samples.get(`${f} dev`).push(runOnce(corpus, f, i));
+  for (const f of formats) samples.get(`${f} big`).push(runOnce(synthetic, f, i));
+}
 const results = formats.map((format) => ({
   format,
-  dev: measure(corpus, format),
-  big: measure(synthetic, format),
+  dev: summary(samples.get(`${format} dev`)),
+  big: summary(samples.get(`${format} big`)),
 }));
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
 console.log(
   `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${runs} runs each`,
 );
-console.log('| format | input | wall min | wall median | wall max | peak RSS | DB bytes |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log(
+  '| format | input | wall min | wall median | wall max | CPU median | peak RSS | DB bytes |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const { format, dev, big } of results) {
   for (const [name, r] of [
     ['dev corpus (41 packages, 7.4 MB)', dev],
     ['synthetic 10x (410 packages, 74 MB)', big],
   ]) {
     console.log(
-      `| ${format} | ${name} | ${r.min.toFixed(2)} s | ${r.median.toFixed(2)} s | ${r.max.toFixed(2)} s | ${r.rss.toFixed(0)} MB | ${r.db ? r.db.toLocaleString('en') : '–'} |`,
+      `| ${format} | ${name} | ${r.min.toFixed(2)} s | ${r.median.toFixed(2)} s | ${r.max.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${r.rss.toFixed(0)} MB | ${r.db ? r.db.toLocaleString('en') : '–'} |`,
     );
   }
   console.log(
