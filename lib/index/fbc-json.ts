@@ -7,66 +7,76 @@ import { goJsonMarshal } from './go-json.js';
 
 const INDENT = '    ';
 
+/** Index of the quote that closes the string opening at `open` (escapes skipped). */
+function stringEnd(text: string, open: number): number {
+  let q = text.indexOf('"', open + 1);
+  for (;;) {
+    if (q < 0) return text.length - 1;
+    let backslashes = 0;
+    for (let k = q - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+    if (backslashes % 2 === 0) return q;
+    q = text.indexOf('"', q + 1);
+  }
+}
+
 /** Go's json.Indent(dst, src, "", indent) over compact JSON text. */
 export function goIndent(compact: string, indent = INDENT): string {
-  let out = '';
+  const parts: string[] = [];
+  const newlines: string[] = [];
+  const newline = (d: number) => {
+    let nl = newlines[d];
+    if (nl === undefined) {
+      nl = `\n${indent.repeat(d)}`;
+      newlines[d] = nl;
+    }
+    return nl;
+  };
   let depth = 0;
   let needIndent = false;
-  const newline = (d: number) => `\n${indent.repeat(d)}`;
   for (let i = 0; i < compact.length; i++) {
     const c = compact.charCodeAt(i);
-    if (c === 0x22) {
-      // Copy a string verbatim, escapes included.
-      let j = i + 1;
-      while (j < compact.length) {
-        const d = compact.charCodeAt(j);
-        if (d === 0x5c) j += 2;
-        else if (d === 0x22) break;
-        else j++;
-      }
-      if (needIndent) {
-        out += newline(depth);
-        needIndent = false;
-      }
-      out += compact.slice(i, j + 1);
-      i = j;
-      continue;
-    }
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
     if (needIndent && c !== 0x5d && c !== 0x7d) {
-      out += newline(depth);
+      parts.push(newline(depth));
       needIndent = false;
     }
     switch (c) {
+      case 0x22: {
+        // A string, escapes included, copied verbatim.
+        const end = stringEnd(compact, i);
+        parts.push(compact.slice(i, end + 1));
+        i = end;
+        break;
+      }
       case 0x7b: // {
       case 0x5b: // [
-        out += compact[i];
+        parts.push(c === 0x7b ? '{' : '[');
         depth++;
         needIndent = true;
         break;
       case 0x2c: // ,
-        out += `,${newline(depth)}`;
+        parts.push(',', newline(depth));
         break;
       case 0x3a: // :
-        out += ': ';
+        parts.push(': ');
         break;
       case 0x7d: // }
       case 0x5d: // ]
         if (needIndent) needIndent = false;
-        else out += newline(depth - 1);
+        else parts.push(newline(depth - 1));
         depth--;
-        out += compact[i];
+        parts.push(c === 0x7d ? '}' : ']');
         break;
       default: {
         // A literal (number, true, false, null): copy the run.
         let j = i;
         while (j < compact.length && !',:]} \t\n\r'.includes(compact[j]!)) j++;
-        out += compact.slice(i, j);
+        parts.push(compact.slice(i, j));
         i = j - 1;
       }
     }
   }
-  return out;
+  return parts.join('');
 }
 
 /** One FBC document: the object (struct order, no HTML escaping), indented, then "\n". */

@@ -26,30 +26,44 @@ export interface Tree {
 
 const BLOCK = 512;
 
-/** Incremental FNV-1a 64 on two 32-bit halves (no BigInt per byte). */
+/**
+ * Incremental FNV-1a 64 on four 16-bit limbs: every intermediate product stays an exact small
+ * integer, so the per-byte step is a handful of integer operations (no BigInt, no division).
+ * prime = 2^40 + 0x1b3: h * prime = h * 0x1b3 + (h << 40), and << 40 is limb + 2, << 8.
+ */
 export class Fnv1a64 {
-  private hi = 0xcbf29ce4;
-  private lo = 0x84222325;
+  private h0 = 0x2325;
+  private h1 = 0x8422;
+  private h2 = 0x9ce4;
+  private h3 = 0xcbf2;
 
   update(bytes: Uint8Array): this {
-    let hi = this.hi;
-    let lo = this.lo;
+    let { h0, h1, h2, h3 } = this;
     for (let i = 0; i < bytes.length; i++) {
-      lo ^= bytes[i]!;
-      // h * 0x100000001b3 mod 2^64 = h * 0x1b3 + (h << 40)
-      const t = (lo >>> 0) * 0x1b3;
-      const carry = Math.floor(t / 4294967296);
-      hi = (Math.imul(hi, 0x1b3) + carry + (lo << 8)) >>> 0;
-      lo = t >>> 0;
+      h0 ^= bytes[i]!;
+      const t0 = h0 * 0x1b3;
+      let t1 = h1 * 0x1b3;
+      let t2 = h2 * 0x1b3 + (h0 << 8);
+      const t3 = h3 * 0x1b3 + (h1 << 8);
+      t1 += t0 >>> 16;
+      h0 = t0 & 0xffff;
+      t2 += t1 >>> 16;
+      h1 = t1 & 0xffff;
+      h3 = (t3 + (t2 >>> 16)) & 0xffff;
+      h2 = t2 & 0xffff;
     }
-    this.hi = hi;
-    this.lo = lo;
+    this.h0 = h0;
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
     return this;
   }
 
   /** Lower-case hex, 16 digits (fmt "%x" of the 8-byte sum). */
   hex(): string {
-    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
+    return [this.h3, this.h2, this.h1, this.h0]
+      .map((h) => h.toString(16).padStart(4, '0'))
+      .join('');
   }
 }
 
