@@ -1,6 +1,6 @@
 // Lambda: append the index layer to the base image (per kept platform) and store the plan.
 import { assembleImage } from '../lib/stages/assemble-image.js';
-import { imageOptions } from './commons/parse.js';
+import { imageOptions, parseIndexFormat } from './commons/parse.js';
 import { credentialsFor } from './commons/runtime.js';
 import { requireObject, requireString, stageHandler } from './commons/stage-handler.js';
 
@@ -8,9 +8,13 @@ export const handler = stageHandler({
   stage: 'assemble-image',
   parse: (input) => {
     const options = imageOptions(input);
+    const indexFormat = parseIndexFormat(input);
+    const index = requireObject(input, 'index');
     return {
       buildId: requireString(input, 'buildId'),
-      dbKey: requireString(requireObject(input, 'index'), 'dbKey'),
+      // An FBC build has no database: its layer comes from the build's configs/ and cache/.
+      dbKey: indexFormat === 'fbc' ? '' : requireString(index, 'dbKey'),
+      ...(indexFormat ? { indexFormat } : {}),
       from: requireString(input, 'from'),
       ...options,
     };

@@ -40,7 +40,10 @@ appends it as one layer to --from, pushed to --to. --index-format picks the cata
              rules; CRDs apiextensions v1 are refused as then). The default.
   sqlite     the SQLite index opm v1.26.5 builds (bundles.db, schema 13: v1 CRDs accepted,
              properties and dependencies tables). Built directly, never by migration.
-  fbc        a file-based catalog (<package>/catalog.json), what current opm serves.
+  fbc        a file-based catalog (<package>/catalog.json), what current opm serves: the
+             image gets /configs, the pre-built serve cache in /tmp/cache and opm's
+             Entrypoint/Cmd (--from must provide /bin/opm); --to-fbc DIR writes it locally.
+             Packages opm validate would refuse are left out with a named warning.
 
 Examples:
   # Build from a local manifests directory into a database file, offline
@@ -48,6 +51,11 @@ Examples:
 
   # The same as a schema-13 database for current OLM
   catalog-build --manifest-dir examples/manifests --index-format sqlite --to-db out/bundles.db
+
+  # A file-based catalog directory, and an image of it on an opm base
+  catalog-build --manifest-dir examples/manifests --index-format fbc --to-fbc out/catalog
+  catalog-build --manifest-dir examples/manifests --index-format fbc \\
+    --from quay.io/operator-framework/opm:v1.26.5 --to registry.example/ns/catalog:v1
 
   # The full upstream command line
   catalog-build --appregistry-org redhat-operators --from registry.example/ns/operator-registry:v4.5 \\
@@ -200,6 +208,11 @@ export async function buildCommand(
         local.toDb,
         await store.getStream(indexed.dbKey),
       );
+    if (local.toFbc) {
+      const { writeFbcDirectory } = await import('./fbc-output.js');
+      const n = await writeFbcDirectory(store, indexed.files, local.toFbc);
+      cli.step(`wrote ${n} catalog.json file${n === 1 ? '' : 's'} to ${local.toFbc}`);
+    }
     if (request.to && request.from) {
       const { runImageStages } = await import('./image-steps.js');
       const pushed = await runImageStages(request, local, indexed, deps, step);

@@ -43,6 +43,11 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'to-db', type: 'string', help: 'Local `PATH` to write the database to' },
   {
+    name: 'to-fbc',
+    type: 'string',
+    help: 'Local `DIR` (missing or empty) to write the file-based catalog to, as <package>/catalog.json (with --index-format fbc)',
+  },
+  {
     name: 'index-format',
     type: 'string',
     default: DEFAULT_INDEX_FORMAT,
@@ -144,6 +149,8 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
 export interface LocalSettings {
   storeDir: string;
   toDb?: string;
+  /** --to-fbc: the directory the file-based catalog is written to. */
+  toFbc?: string;
   /** With --appregistry-org: where to unpack the downloaded manifests (oc's --manifest-dir). */
   unpackDir?: string;
   digestFile?: string;
@@ -234,6 +241,7 @@ export function parseBuildOptions(
   const local: LocalSettings = {
     storeDir: str('store') ?? defaultStoreDir(env),
     toDb: str('to-db'),
+    toFbc: str('to-fbc'),
     digestFile: str('digest-file'),
     dir: str('dir'),
     fromDir: str('from-dir'),
@@ -278,9 +286,9 @@ export function parseBuildOptions(
       request.to = to;
     }
     if (from) request.from = from;
-    if (to === undefined && from !== undefined && !local.toDb) {
+    if (to === undefined && from !== undefined && !local.toDb && !local.toFbc) {
       throw new UsageError(
-        '--from needs --to: nothing would be pushed (use --to-db to only write the database)',
+        '--from needs --to: nothing would be pushed (use --to-db or --to-fbc to only write the catalog)',
       );
     }
     request.filterByOs = str('filter-by-os') ?? DEFAULT_FILTER_BY_OS;
@@ -301,6 +309,11 @@ export function parseBuildOptions(
     const format = str('index-format') ?? DEFAULT_INDEX_FORMAT;
     if (format !== DEFAULT_INDEX_FORMAT)
       request.indexFormat = format as BuildRequest['indexFormat'];
+    // Which flags go with which format (the value itself is checked by the request schema).
+    if (local.toFbc && format !== 'fbc')
+      throw new UsageError(`--to-fbc needs --index-format fbc (the format is ${format})`);
+    if (local.toDb && format === 'fbc')
+      throw new UsageError('--to-db writes a database: with --index-format fbc use --to-fbc DIR');
     const epoch = sourceDateEpoch(env);
     if (epoch !== undefined) request.sourceDateEpoch = epoch;
     // Every value is checked by the one request schema, its fields named by their flags;

@@ -29,6 +29,7 @@ export async function runImageStages(
       {
         ...common,
         dbKey: indexed.dbKey,
+        indexFormat: indexed.indexFormat,
         from: request.from!,
         ...(request.filterByOs ? { filterByOs: request.filterByOs } : {}),
         ...(request.sourceDateEpoch !== undefined

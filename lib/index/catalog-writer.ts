@@ -7,7 +7,7 @@
 // by lib/catalog. Which writer a format gets, and which loader rules it needs, is decided in
 // catalog-formats.ts and nowhere else.
 import { createHash } from 'node:crypto';
-import type { Bundle, LoadedCatalog, LoaderRules, Package } from '../catalog/model.js';
+import type { Bundle, LoadedCatalog, LoaderRules, Package, Problem } from '../catalog/model.js';
 import { CatalogError } from '../errors.js';
 
 /** A catalog that could not be written (a model the output's constraints reject, bad input). */
@@ -39,6 +39,8 @@ export interface CatalogWriteResult {
   counts: Record<string, number>;
   /** The same three totals for every format, for summaries and metrics. */
   totals: { packages: number; channels: number; bundles: number };
+  /** What the writer left out and why (FBC: packages opm validate would reject), as warnings. */
+  problems?: Problem[];
 }
 
 export interface CatalogWriter {

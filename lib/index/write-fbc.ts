@@ -128,7 +128,7 @@ export class FbcCatalogWriter implements CatalogWriter {
     this.packages.push(pkg);
   }
 
-  async finish(): Promise<CatalogWriteResult & { problems: Problem[] }> {
+  async finish(): Promise<CatalogWriteResult> {
     const fbc = writeFbc({
       rules: FBC_RULES,
       bundles: this.bundles,

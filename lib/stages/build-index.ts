@@ -300,11 +300,14 @@ export async function buildIndex(
     writer.abort();
     throw err;
   }
+  // What the writer itself refused (FBC: packages opm validate would reject) is a warning too.
+  const writerProblems = written.problems ?? [];
+  for (const p of writerProblems) deps.log.warn(p.message);
   const catalogFiles = written.files.map((f) => ({ ...f, key: keys.catalogFile(f.path) }));
   const db = catalogFiles.find((f) => f.path === DB_FILE);
   const warnings: IndexWarnings = {
     ...(summary ? { summary } : {}),
-    problems: loaded.problems,
+    problems: [...loaded.problems, ...writerProblems],
     decoding,
     ...(formats ? { formats, detection } : {}),
   };
@@ -319,7 +322,8 @@ export async function buildIndex(
     counts: written.counts,
     totals: written.totals,
     warningsKey: keys.warnings,
-    warningCount: loaded.problems.length + decoding.length + detection.length,
+    warningCount:
+      loaded.problems.length + writerProblems.length + decoding.length + detection.length,
     ...(formats ? { formats } : {}),
   };
 }

@@ -1,0 +1,52 @@
+// `--to-fbc DIR`: the file-based catalog of a build, copied from the store to a local
+// directory as `opm migrate` lays it out (`DIR/<package>/catalog.json`, nothing else). Like
+// --to-db the result appears whole or not at all: files go to a sibling temporary directory
+// that is renamed into place when complete. DIR must be missing or empty, as opm requires.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FBC_OUTPUT_CONFIGS } from '../index/write-fbc.js';
+import type { CatalogFileRef } from '../stages/types.js';
+import type { Store } from '../store/store.js';
+import { OutputWriteError } from './build-command.js';
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+/** Writes the build's configs/ files to `dir`; returns how many files were written. */
+export async function writeFbcDirectory(
+  store: Store,
+  files: readonly CatalogFileRef[],
+  dir: string,
+): Promise<number> {
+  const what = `writing the file-based catalog to ${dir}`;
+  const target = path.resolve(dir);
+  if (!(await isEmptyOrMissing(target)))
+    throw new OutputWriteError(`${what}: output dir "${dir}" must be empty`);
+  const prefix = `${FBC_OUTPUT_CONFIGS}/`;
+  const configs = files.filter((f) => f.path.startsWith(prefix));
+  const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    await mkdir(tmp, { recursive: true });
+    for (const f of configs) {
+      const out = path.join(tmp, ...f.path.slice(prefix.length).split('/'));
+      await mkdir(path.dirname(out), { recursive: true });
+      await writeFile(out, await store.get(f.key));
+    }
+    await rmdir(target).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(tmp, target);
+  } catch (cause) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new OutputWriteError(`${what}: ${(cause as Error).message}`, { cause });
+  }
+  return configs.length;
+}
