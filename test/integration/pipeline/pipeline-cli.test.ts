@@ -56,6 +56,35 @@ async function requestFile(name: string, body: unknown): Promise<string> {
 }
 
 describe('catalog-build pipeline', () => {
+  it('carries indexFormat fbc through the state machine into an FBC image', async () => {
+    const image = path.join(work, 'fbc-image');
+    const request = await requestFile('fbc.json', {
+      buildId: 'cli-fbc',
+      manifestDir: path.join(REPO_ROOT, 'examples', 'manifests'),
+      indexFormat: 'fbc',
+      from: 'scratch',
+      to: `oci:${image}:latest`,
+      sourceDateEpoch: 0,
+    });
+    const storeDir = path.join(work, 'store-fbc');
+    const run = await catalogBuild(['pipeline', '--request', request, '--store', storeDir]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const layout = JSON.parse(await readFile(path.join(image, 'index.json'), 'utf8'));
+    const blob = async (d: string) =>
+      JSON.parse(await readFile(path.join(image, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+    const manifest = await blob(layout.manifests[0].digest);
+    const config = await blob(manifest.config.digest);
+    expect(config.config).toMatchObject({
+      Labels: { 'operators.operatorframework.io.index.configs.v1': '/configs' },
+      Entrypoint: ['/bin/opm'],
+    });
+    const report = JSON.parse(
+      await readFile(path.join(storeDir, 'builds', 'cli-fbc', 'report.json'), 'utf8'),
+    ) as BuildReport;
+    expect(report.counts.bundles).toBeGreaterThan(0);
+  });
+
   it('builds the sample manifests into a local store and prints the outcome as JSON', async () => {
     const request = await requestFile('local.json', {
       buildId: 'cli-local',
