@@ -34,14 +34,6 @@ function parentOf(dir: string): string {
   return slash === -1 ? '' : dir.slice(0, slash);
 }
 
-function under(path: string, dir: string): boolean {
-  return dir === '' || path.startsWith(`${dir}/`);
-}
-
-function relativeTo(path: string, dir: string): string {
-  return dir === '' ? path : path.slice(dir.length + 1);
-}
-
 function isPackageManifest(file: TreeFile): boolean {
   const doc = decodeFirstDocument(file.data);
   return (
@@ -75,33 +67,39 @@ export function detectManifestFormats(files: FileTree): DetectedFormats {
   }
   bundleDirs.sort(compareBytes);
   const packageDirs = [...new Set(bundleDirs.map(parentOf))].sort(compareBytes);
-  const bundles: BundleFolder[] = bundleDirs.map((dir) => ({
-    dir,
-    files: files
-      .filter((f) => under(f.path, dir))
-      .map((f) => ({ path: relativeTo(f.path, dir), data: f.data })),
-  }));
+  // One pass over the files: the bundle folder or package folder of each comes from its
+  // leading path segments (bundle folders all sit at depth `shallowest`).
+  const bundleSet = new Set(bundleDirs);
+  const packageSet = new Set(packageDirs);
+  const bundleFiles = new Map<string, TreeFile[]>(bundleDirs.map((d) => [d, []]));
   const warnings: string[] = [];
   const packageManifestFiles: TreeFile[] = [];
   const skipped = new Map<string, number>();
   const mixed = new Map<string, string>();
   for (const f of files) {
-    if (bundleDirs.some((d) => under(f.path, d))) continue;
-    const pkg = packageDirs.find((p) => under(f.path, p));
-    if (pkg === undefined) {
+    const parts = f.path.split('/');
+    const dir = parts.slice(0, shallowest).join('/');
+    if (parts.length > shallowest && bundleSet.has(dir)) {
+      bundleFiles.get(dir)!.push({ path: parts.slice(shallowest).join('/'), data: f.data });
+      continue;
+    }
+    const pkgDepth = shallowest - 1;
+    const pkg = parts.slice(0, pkgDepth).join('/');
+    if (parts.length <= pkgDepth || !packageSet.has(pkg)) {
       packageManifestFiles.push(f);
       continue;
     }
-    const rest = relativeTo(f.path, pkg);
-    const slash = rest.indexOf('/');
-    if (slash === -1) {
-      if (MANIFEST_FILE.test(rest) && !mixed.has(pkg) && isPackageManifest(f))
+    const rest = parts.slice(pkgDepth);
+    if (rest.length === 1) {
+      const name = rest[0]!;
+      if (MANIFEST_FILE.test(name) && !mixed.has(pkg) && isPackageManifest(f))
         mixed.set(pkg, f.path);
       continue;
     }
-    const folder = pkg === '' ? rest.slice(0, slash) : `${pkg}/${rest.slice(0, slash)}`;
+    const folder = pkg === '' ? rest[0]! : `${pkg}/${rest[0]}`;
     skipped.set(folder, (skipped.get(folder) ?? 0) + 1);
   }
+  const bundles: BundleFolder[] = bundleDirs.map((dir) => ({ dir, files: bundleFiles.get(dir)! }));
   for (const [folder, count] of [...skipped].sort((a, b) => compareBytes(a[0], b[0])))
     warnings.push(
       `skipping folder ${folder}: not a bundle folder (no metadata/annotations.yaml directly in it) in the bundle-format package ${parentOf(folder) || '.'} (${count} file${count === 1 ? '' : 's'} not read)`,

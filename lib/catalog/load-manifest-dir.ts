@@ -3,7 +3,7 @@
 // `opm registry add` would (bundle-catalog.ts), and the two are joined into one LoadedCatalog
 // for the writers. What was found is described (`formats`) so the CLI can say it, and each
 // skipped folder or refused bundle is a named problem or warning, never silence.
-import { type BundleInput, loadBundleCatalog } from './bundle-catalog.js';
+import { type BundleCatalog, type BundleInput, loadBundleCatalog } from './bundle-catalog.js';
 import { BundleFormatError, parseBundleFormat } from './bundle-format.js';
 import { detectManifestFormats } from './detect-format.js';
 import type { FileTree } from './file-tree.js';
@@ -19,7 +19,54 @@ export interface ManifestFormats {
   packageManifestFiles: number;
 }
 
+/** What became of one bundle folder or image, for the report. */
+export interface BundleOutcome {
+  /** The folder or image reference. */
+  source: string;
+  /** The CSV name, when the bundle could be read. */
+  name?: string;
+  package?: string;
+  /** `loaded`: in at least one channel; `not in a channel`: inserted but no channel reaches it (not in an FBC); `refused`: see message. */
+  outcome: 'loaded' | 'not in a channel' | 'refused';
+  channels?: string[];
+  message?: string;
+}
+
+/** Each source's outcome, in source order, from its parse, its insert and the channel graph. */
+export function bundleOutcomes(
+  sources: readonly string[],
+  parsed: { inputs: readonly BundleInput[]; problems: readonly Problem[] },
+  built: BundleCatalog,
+  catalog: LoadedCatalog,
+): BundleOutcome[] {
+  const parseProblem = new Map(parsed.problems.map((p) => [p.subject, p.message]));
+  const input = new Map(parsed.inputs.map((i) => [i.where, i]));
+  const channels = new Map<string, string[]>();
+  for (const p of catalog.packages)
+    for (const e of p.entries) {
+      const list = channels.get(e.bundleName) ?? [];
+      if (!list.includes(e.channel)) list.push(e.channel);
+      channels.set(e.bundleName, list);
+    }
+  const problemOf = (name: string) =>
+    catalog.problems.find((p) => p.subject === name || p.message.includes(name))?.message;
+  return sources.map((source) => {
+    const i = input.get(source);
+    if (!i) return { source, outcome: 'refused', message: parseProblem.get(source) ?? 'not read' };
+    const name = i.bundle.name;
+    const base = { source, name, package: i.bundle.annotations.packageName };
+    if (built.inserted.get(name) !== i)
+      return { ...base, outcome: 'refused', message: problemOf(name) ?? 'not inserted' };
+    const inChannels = channels.get(name);
+    if (inChannels) return { ...base, outcome: 'loaded', channels: inChannels.sort() };
+    const why = problemOf(i.bundle.annotations.packageName);
+    return { ...base, outcome: 'not in a channel', ...(why ? { message: why } : {}) };
+  });
+}
+
 export interface LoadedManifestDir {
+  /** One per bundle-format folder. */
+  bundles: BundleOutcome[];
   catalog: LoadedCatalog;
   formats: ManifestFormats;
   /** Detection findings and upstream-order caveats (not load problems). */
@@ -89,7 +136,7 @@ export function loadManifestDir(files: FileTree, options: LoadOptions = {}): Loa
     detected.packageManifestFiles.length > 0
       ? loadCatalog(detected.packageManifestFiles, { rules })
       : { rules, bundles: [], packages: [], problems: [] };
-  if (detected.bundles.length === 0) return { catalog: manifests, formats, warnings };
+  if (detected.bundles.length === 0) return { catalog: manifests, formats, warnings, bundles: [] };
   const parsed = parseBundleFolders(detected.bundles);
   const existing = new Set(manifests.bundles.map((b) => b.name));
   const inputs = parsed.inputs.filter((i) => {
@@ -107,5 +154,12 @@ export function loadManifestDir(files: FileTree, options: LoadOptions = {}): Loa
     ...built.catalog,
     problems: [...parsed.problems, ...built.catalog.problems],
   };
-  return { catalog: joinCatalogs(manifests, bundles), formats, warnings };
+  const catalog = joinCatalogs(manifests, bundles);
+  const outcomes = bundleOutcomes(
+    detected.bundles.map((b) => b.dir),
+    parsed,
+    built,
+    catalog,
+  );
+  return { catalog, formats, warnings, bundles: outcomes };
 }

@@ -18,6 +18,8 @@ import {
 import { problemsWarning } from '../catalog/load-catalog.js';
 import { loadCatalogInParts } from '../catalog/load-in-parts.js';
 import {
+  type BundleOutcome,
+  bundleOutcomes,
   loadManifestDir,
   type ManifestFormats,
   parseBundleFolders,
@@ -31,7 +33,7 @@ import {
 } from '../index/catalog-formats.js';
 import type { CatalogOutput, CatalogWriter } from '../index/catalog-writer.js';
 import { DB_FILE } from '../index/write-index.js';
-import { bundleLayerFiles } from '../registry/bundle-image.js';
+import { BundleImageError, bundleLayerFiles } from '../registry/bundle-image.js';
 import { buildKeys } from '../store/keys.js';
 import { lazyManifestDir } from '../store/manifest-dir.js';
 import { putJson, type Store } from '../store/store.js';
@@ -65,6 +67,8 @@ export interface IndexWarnings {
   /** `--manifest-dir`: the formats found, and folders skipped or mixed (each named). */
   formats?: ManifestFormats;
   detection?: string[];
+  /** Bundle-format input: what became of each bundle folder or image. */
+  bundles?: BundleOutcome[];
 }
 
 /** "3 bundle-format bundles in 1 package, 12 package-manifest files" for logs and errors. */
@@ -90,6 +94,8 @@ interface CatalogSource {
   detection: string[];
   /** Packages whose blob could not be decoded. */
   decoding: string[];
+  /** Bundle-format input: what became of each bundle folder or image. */
+  bundles?: BundleOutcome[];
 }
 
 /** The top-level folder (or file) of a tree path: what walk order compares first. */
@@ -167,6 +173,7 @@ async function manifestDirSource(
       formats: loaded.formats,
       detection: loaded.warnings,
       decoding: [],
+      bundles: loaded.bundles,
     };
   }
   const formats = { bundleFolders: 0, bundlePackages: 0, packageManifestFiles: files.length };
@@ -185,20 +192,34 @@ async function catalogFromBundles(
   request: BuildIndexRequest,
   deps: StageDeps,
   rules: LoaderRules,
-): Promise<{ catalog: LoadedCatalog; warnings: string[] }> {
+): Promise<{ catalog: LoadedCatalog; warnings: string[]; bundles: BundleOutcome[] }> {
   const folders = [];
+  const unreadable: Problem[] = [];
   for (const b of bundles) {
     const layers = [];
     for (const l of b.layers)
       layers.push({ mediaType: l.mediaType, data: await deps.store.get(l.key) });
-    folders.push({ dir: b.ref, files: bundleLayerFiles(b.ref, layers, request.decodeLimits) });
+    try {
+      folders.push({ dir: b.ref, files: bundleLayerFiles(b.ref, layers, request.decodeLimits) });
+    } catch (err) {
+      if (!(err instanceof BundleImageError)) throw err;
+      unreadable.push({ subject: b.ref, kind: 'bundle', message: err.message });
+    }
   }
   const parsed = parseBundleFolders(folders, (dir) => dir);
+  parsed.problems.unshift(...unreadable);
   const built = loadBundleCatalog(parsed.inputs, rules);
-  return {
-    catalog: { ...built.catalog, problems: [...parsed.problems, ...built.catalog.problems] },
-    warnings: built.warnings,
+  const catalog: LoadedCatalog = {
+    ...built.catalog,
+    problems: [...parsed.problems, ...built.catalog.problems],
   };
+  const outcomes = bundleOutcomes(
+    bundles.map((b) => b.ref),
+    parsed,
+    built,
+    catalog,
+  );
+  return { catalog, warnings: built.warnings, bundles: outcomes };
 }
 
 /** A catalog writer's output port over the store: files land under builds/<id>/. */
@@ -241,6 +262,7 @@ export async function buildIndex(
         },
         detection: built.warnings,
         decoding: [],
+        bundles: built.bundles,
       };
     } else {
       const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
@@ -310,6 +332,7 @@ export async function buildIndex(
     problems: [...loaded.problems, ...writerProblems],
     decoding,
     ...(formats ? { formats, detection } : {}),
+    ...(source.bundles && source.bundles.length > 0 ? { bundles: source.bundles } : {}),
   };
   await putJson(deps.store, keys.warnings, warnings);
   return {

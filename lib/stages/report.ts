@@ -5,6 +5,7 @@
 // failures with lib/http's one policy (Retry-After included); a webhook that stays down is
 // recorded in the result, never fails the build.
 import { createHmac } from 'node:crypto';
+import type { BundleOutcome } from '../catalog/load-manifest-dir.js';
 import { describeError } from '../errors.js';
 import { isTemporaryNetworkError, isTemporaryStatus } from '../http/classify.js';
 import {
@@ -70,6 +71,8 @@ export interface BuildReport {
     warnings: number;
   };
   warnings: string[];
+  /** Bundle-format builds: what became of each bundle folder or image, in input order. */
+  bundles?: BundleOutcome[];
   index: {
     /** The index format built (sqlite-v7, sqlite, fbc). */
     format: IndexFormat;
@@ -251,9 +254,12 @@ export async function gatherReport(
     readStageRecord<PushImageResult>(store, request.buildId, 'push-image'),
   ]);
   const indexResult = index?.result;
-  const warnings = indexResult
-    ? warningTexts(await optionalJson<unknown>(store, indexResult.warningsKey))
-    : [];
+  const warningsJson = indexResult
+    ? await optionalJson<unknown>(store, indexResult.warningsKey)
+    : undefined;
+  const warnings = indexResult ? warningTexts(warningsJson) : [];
+  const bundleList = (warningsJson as { bundles?: unknown } | undefined)?.bundles;
+  const bundles = Array.isArray(bundleList) ? (bundleList as BundleOutcome[]) : [];
 
   // Packages in listing order; a package whose fetch failed is reported without a digest.
   const fetched = new Map(fetches.filter((r) => r.result).map((r) => [r.result!.name, r.result!]));
@@ -319,6 +325,7 @@ export async function gatherReport(
       warnings: warnings.length,
     },
     warnings,
+    ...(bundles.length > 0 ? { bundles } : {}),
     index: indexResult
       ? {
           format: indexResult.indexFormat ?? DEFAULT_INDEX_FORMAT,
@@ -409,6 +416,25 @@ export function renderReportMarkdown(r: BuildReport): string {
   if (r.warnings.length > 0) {
     lines.push('## Warnings', '');
     for (const w of r.warnings) lines.push(`- ${w.replace(/\n/g, ' ')}`);
+    lines.push('');
+  }
+  if (r.bundles && r.bundles.length > 0) {
+    const count = (o: string) => r.bundles!.filter((b) => b.outcome === o).length;
+    lines.push(
+      '## Bundles',
+      '',
+      `${count('loaded')} loaded, ${count('not in a channel')} in no channel, ${count('refused')} refused.`,
+      '',
+      '| source | bundle | package | outcome |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const b of r.bundles) {
+      const what =
+        b.outcome === 'loaded'
+          ? `loaded (${(b.channels ?? []).join(', ')})`
+          : `${b.outcome}${b.message ? `: ${b.message.replace(/\n/g, ' ').replace(/\|/g, '\\|')}` : ''}`;
+      lines.push(`| ${b.source} | ${b.name ?? '—'} | ${b.package ?? '—'} | ${what} |`);
+    }
     lines.push('');
   }
   if (r.packages.length > 0) {

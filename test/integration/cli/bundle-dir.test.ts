@@ -2,7 +2,7 @@
 // print "0 packages, 0 channels, 1 bundles" and exit 0 with an empty catalog. Now the folder
 // is recognised and loaded, the format found is said, and a tree from which no package can be
 // loaded is a named error (exit 1), never a silent empty index.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
@@ -48,6 +48,8 @@ describe('catalog-build --manifest-dir with bundle-format folders', () => {
   it('loads the bundle and says which format it found', async () => {
     const dir = bundleFolder(path.join(tmp, 'ok'), 'apiextensions.k8s.io/v1beta1');
     const run = await runCli([
+      '--build-id',
+      'bundle-dir-ok',
       '--manifest-dir',
       dir,
       '--to-db',
@@ -58,6 +60,9 @@ describe('catalog-build --manifest-dir with bundle-format folders', () => {
     expect(run.stderr).toContain('found 1 bundle-format bundle in 1 package folder');
     expect(run.stderr).toMatch(/index: 1 packages, 1 channels, 1 bundles/);
     expect(run.code).toBe(0);
+    const report = readFileSync(path.join(tmp, 'ok.report.md'), 'utf8');
+    expect(report).toContain('## Bundles');
+    expect(report).toContain('| demo/0.1.0 | demo.v0.1.0 | demo | loaded (stable) |');
   }, 60_000);
 
   it('no loadable package is a named error, not an empty catalog', async () => {

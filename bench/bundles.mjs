@@ -1,0 +1,179 @@
+// Bundle benchmark (issue 11): the 473 bundle images of ../shared/corpus/bundles-dev pushed
+// to a local docker-registry with skopeo, then `catalog-build --bundles-file … --index-format
+// fbc` (pull, parse, catalog, FBC) and `catalog-build --manifest-dir packages --index-format
+// fbc` timed with GNU time (wall time, peak RSS of the whole process), each followed by
+// compare-fbc against what `opm registry add` + `opm migrate` v1.26.5 wrote. Upstream on this
+// kind of machine: opm registry add 13.9 s / 692 MB, opm render 11.1 s / 205 MB.
+// Usage: npm run build && node bench/bundles.mjs [--runs N] [--keep DIR]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '1' }, keep: { type: 'string' } },
+});
+const root = path.resolve(import.meta.dirname, '..');
+const corpus = path.resolve(root, '..', 'shared', 'corpus', 'bundles-dev');
+if (!existsSync(path.join(corpus, 'images', 'index.json'))) {
+  console.error(`skipped: ${corpus} is absent`);
+  process.exit(0);
+}
+const work = values.keep
+  ? path.resolve(values.keep)
+  : mkdtempSync(path.join(os.tmpdir(), 'bench-bundles-'));
+mkdirSync(work, { recursive: true });
+const cli = path.join(root, 'dist', 'lib', 'cli', 'main.js');
+const compare = path.resolve(root, '..', 'shared', 'tools', 'compare-fbc');
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const port = await freePort();
+const host = `127.0.0.1:${port}`;
+const config = path.join(work, 'registry.yml');
+writeFileSync(
+  config,
+  [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${JSON.stringify(path.join(work, 'registry'))}`,
+    'http:',
+    '  secret: bench-not-a-credential',
+    '',
+  ].join('\n'),
+);
+const registry = spawn('docker-registry', ['serve', config], {
+  env: { ...process.env, REGISTRY_HTTP_ADDR: host, OTEL_TRACES_EXPORTER: 'none' },
+  stdio: 'ignore',
+});
+for (let i = 0; i < 100; i++) {
+  try {
+    const res = await fetch(`http://${host}/v2/`);
+    if (res.ok) break;
+  } catch {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+try {
+  const tags = JSON.parse(readFileSync(path.join(corpus, 'images', 'index.json'), 'utf8'))
+    .manifests.map((m) => m.annotations['org.opencontainers.image.ref.name'])
+    .sort();
+  const started = Date.now();
+  // skopeo, 8 at a time: the registry is the same for every run, only our build is measured.
+  for (let i = 0; i < tags.length; i += 8) {
+    await Promise.all(
+      tags.slice(i, i + 8).map(
+        (tag) =>
+          new Promise((resolve, reject) => {
+            const p = spawn(
+              'skopeo',
+              [
+                'copy',
+                '--dest-tls-verify=false',
+                `oci:${path.join(corpus, 'images')}:${tag}`,
+                `docker://${host}/${tag}`,
+              ],
+              { stdio: 'ignore' },
+            );
+            p.on('exit', (code) =>
+              code === 0 ? resolve() : reject(new Error(`skopeo ${tag}: ${code}`)),
+            );
+          }),
+      ),
+    );
+  }
+  console.log(
+    `pushed ${tags.length} bundle images to ${host} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const list = path.join(work, 'bundles.txt');
+  writeFileSync(list, tags.map((t) => `${host}/${t}\n`).join(''));
+
+  const expected = path.join(corpus, 'expected', 'opm-v1.26.5-registry-add.migrate');
+  const cases = [
+    {
+      name: '--bundles (473 images from the registry)',
+      args: ['--bundles-file', list, '--insecure'],
+      map: true,
+    },
+    {
+      name: '--manifest-dir (473 bundle folders)',
+      args: ['--manifest-dir', path.join(corpus, 'packages')],
+      map: false,
+    },
+  ];
+  for (const c of cases) {
+    for (let run = 0; run < Number(values.runs); run++) {
+      const store = path.join(work, `store-${cases.indexOf(c)}-${run}`);
+      rmSync(store, { recursive: true, force: true });
+      const buildId = `bench-${cases.indexOf(c)}-${run}`;
+      const timed = spawnSync(
+        '/usr/bin/time',
+        [
+          '-f',
+          '%e %M',
+          process.execPath,
+          cli,
+          ...c.args,
+          '--index-format',
+          'fbc',
+          '--store',
+          store,
+          '--build-id',
+          buildId,
+          '--quiet',
+        ],
+        { encoding: 'utf8' },
+      );
+      const [secs, kb] = timed.stderr.trim().split('\n').at(-1).split(' ');
+      const configs = path.join(store, 'builds', buildId, 'configs');
+      let verdict = 'not compared';
+      if (c.map && existsSync(configs)) {
+        const r = spawnSync(
+          'python3',
+          [
+            compare,
+            '--map-image',
+            `bundles.example/=${host}/`,
+            '--skip-package',
+            'mercury-operator',
+            expected,
+            configs,
+          ],
+          { encoding: 'utf8' },
+        );
+        verdict = r.stdout.trim().split('\n').at(-1);
+      } else if (existsSync(configs)) verdict = `${readdirSync(configs).length} package folders`;
+      console.log(
+        `${c.name}: ${secs} s, peak RSS ${(Number(kb) / 1024).toFixed(0)} MB, exit ${timed.status}, ${verdict}`,
+      );
+    }
+  }
+} finally {
+  registry.kill('SIGTERM');
+  if (!values.keep) rmSync(work, { recursive: true, force: true });
+}
+execFileSync('true');
