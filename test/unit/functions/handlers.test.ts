@@ -21,6 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as apiHandler, type HttpEvent } from '../../../functions/api.js';
 import { handler as baseImageHandler, isBaseOf } from '../../../functions/base-image.js';
+import { handler as buildIndexHandler } from '../../../functions/build-index.js';
 import {
   credentialsFor,
   runtimeFromEnv,
@@ -77,6 +78,7 @@ beforeEach(() => {
         appRegistry: { endpoint: appRegistry.url, org: 'samples' },
         from: '123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-base:v4.6',
         to: 'registry.example/catalog:latest',
+        indexFormat: 'sqlite',
       },
     ],
   });
@@ -240,8 +242,10 @@ describe('watch handler', () => {
     expect(t.buildId).toMatch(/^watch-samples-[0-9a-f]{12}$/);
     const started = sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input;
     expect(started.name).toBe(t.buildId);
+    // The template's index format comes along with the rest of it.
     expect(await getJson(store, `builds/${t.buildId}/request.json`)).toMatchObject({
       to: 'registry.example/catalog:latest',
+      indexFormat: 'sqlite',
     });
 
     // Unchanged upstream: nothing starts.
@@ -289,7 +293,10 @@ describe('base-image trigger', () => {
     expect(out.started).toHaveLength(1);
     expect(
       JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!),
-    ).toMatchObject({ from: '123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-base:v4.6' });
+    ).toMatchObject({
+      from: '123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-base:v4.6',
+      indexFormat: 'sqlite',
+    });
     expect(
       isBaseOf(
         '123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-base',
@@ -316,6 +323,25 @@ describe('stage handlers', () => {
     expect(err).toMatchObject({
       name: 'StoreError',
       message: 'reading builds/b-fp/request.json: not valid JSON',
+    });
+  });
+
+  it('build-index: builds the index format the state carries, and refuses an unknown one', async () => {
+    const manifestDir = path.join(REPO_ROOT, 'examples', 'manifests');
+    const out = await buildIndexHandler(
+      { input: { buildId: 'b-bi', manifestDir, indexFormat: 'sqlite' }, execution: 'x' },
+      ctx(),
+    );
+    expect(out).toMatchObject({ indexFormat: 'sqlite', dbKey: 'builds/b-bi/bundles.db' });
+    expect(out.counts.properties).toBeGreaterThan(0);
+    await expect(
+      buildIndexHandler(
+        { input: { buildId: 'b-bi2', manifestDir, indexFormat: 'sqlite13' }, execution: 'x' },
+        ctx(),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: 'validating the event: indexFormat must be one of sqlite-v7, sqlite, fbc',
     });
   });
 
