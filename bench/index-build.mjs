@@ -2,10 +2,10 @@
 // --index-format F --to-db FILE`, the whole command as a user runs it, node start-up
 // included) on the dev corpus and on a synthetic catalog of 10 renamed copies of it, per index
 // format. Uses the built CLI (dist/), GNU time for max RSS. Prints a Markdown table for
-// docs/BENCHMARKS.md. Formats without a database (fbc) are built into the store only.
+// docs/BENCHMARKS.md. fbc is written with --to-fbc (its size: the catalog.json files' total).
 // Usage: npm run build && node bench/index-build.mjs [RUNS] [FORMATS, default sqlite-v7,sqlite]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -25,11 +25,21 @@ execFileSync(
   { stdio: 'inherit' },
 );
 
+/** Total bytes of the files under a directory (an FBC written by --to-fbc). */
+function treeBytes(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) n += statSync(path.join(e.parentPath ?? e.path, e.name)).size;
+  return n;
+}
+
 /** One build: wall and CPU (user + system) seconds, peak RSS, DB size. */
 function runOnce(dir, format, i) {
   const sqlite = format.startsWith('sqlite');
   const db = path.join(tmp, `out-${i}.db`);
+  const fbcDir = path.join(tmp, `fbc-${i}`);
   rmSync(db, { force: true });
+  rmSync(fbcDir, { recursive: true, force: true });
   const res = spawnSync(
     '/usr/bin/time',
     [
@@ -41,7 +51,7 @@ function runOnce(dir, format, i) {
       dir,
       '--index-format',
       format,
-      ...(sqlite ? ['--to-db', db] : []),
+      ...(sqlite ? ['--to-db', db] : format === 'fbc' ? ['--to-fbc', fbcDir] : []),
       '--store',
       path.join(tmp, 'store'),
       '-q',
@@ -54,7 +64,7 @@ function runOnce(dir, format, i) {
     wall,
     cpu: user + sys,
     rssMb: rss / 1024,
-    dbBytes: sqlite ? readFileSync(db).length : 0,
+    dbBytes: sqlite ? readFileSync(db).length : format === 'fbc' ? treeBytes(fbcDir) : 0,
   };
 }
 

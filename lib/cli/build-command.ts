@@ -183,7 +183,11 @@ export async function buildCommand(
         },
       );
     }
-    cli.step('building the index database');
+    cli.step(
+      (request.indexFormat ?? DEFAULT_INDEX_FORMAT) === 'fbc'
+        ? 'building the file-based catalog'
+        : 'building the index database',
+    );
     indexed = await step('build-index', () =>
       buildIndex(
         {
