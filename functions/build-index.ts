@@ -6,6 +6,12 @@ import { imageOptions, parseDecodeLimits, parseIndexFormat } from './commons/par
 import { MetricUnit } from './commons/powertools.js';
 import { requireString, stageHandler } from './commons/stage-handler.js';
 
+/** The Lambda's memory size (MB), as the runtime announces it. */
+function memoryLimit(): { memoryLimitMb?: number } {
+  const mb = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return Number.isInteger(mb) && mb > 0 ? { memoryLimitMb: mb } : {};
+}
+
 export const handler = stageHandler({
   stage: 'build-index',
   parse: (input) => {
@@ -20,7 +26,9 @@ export const handler = stageHandler({
     return request;
   },
   // Without packages or a directory the stage reads the fetch records itself.
-  run: (request, deps) => buildIndex(request, deps),
+  // The function's memory size bounds the build: one that would not fit fails at once with
+  // IndexMemoryLimitError naming the setting to raise, instead of being killed out of memory.
+  run: (request, deps) => buildIndex(request, { ...deps, ...memoryLimit() }),
   measure: (result, add) => {
     add('BundlesLoaded', MetricUnit.Count, result.totals.bundles);
     add('PackagesLoaded', MetricUnit.Count, result.totals.packages);

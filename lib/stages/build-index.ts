@@ -56,6 +56,52 @@ export class EmptyCatalogError extends CatalogError {
   override name = 'EmptyCatalogError';
 }
 
+/** The build would need more memory than it may use: it stops before loading anything. */
+export class IndexMemoryLimitError extends CatalogError {
+  override name = 'IndexMemoryLimitError';
+}
+
+/**
+ * The memory model of a bounded build (docs/BENCHMARKS.md, "Scale"): the database is about
+ * 1.2x the manifests' bytes (1.19x on every synthetic size measured), sql.js holds it twice
+ * while exporting it, and the process floor (node, sql.js, one package, the kept summaries)
+ * stays under 150 MB. The estimate rounds each term up.
+ */
+export const MEMORY_MODEL = { dbPerManifestByte: 1.25, floorMb: 150, headroom: 0.95 } as const;
+
+export function estimateIndexMemoryMb(manifestBytes: number): { dbMb: number; peakMb: number } {
+  const dbMb = Math.ceil((manifestBytes * MEMORY_MODEL.dbPerManifestByte) / 2 ** 20);
+  return { dbMb, peakMb: 2 * dbMb + MEMORY_MODEL.floorMb };
+}
+
+/** Extra dependencies of the build-index stage. */
+export interface BuildIndexDeps extends StageDeps {
+  /**
+   * Memory the build may use, in MB (the Lambda's memory size); a build estimated to need
+   * more fails with IndexMemoryLimitError before it loads anything. Unset: no check.
+   */
+  memoryLimitMb?: number;
+}
+
+function checkMemory(
+  request: BuildIndexRequest,
+  manifestBytes: number,
+  limitMb: number | undefined,
+): void {
+  if (limitMb === undefined) return;
+  const { dbMb, peakMb } = estimateIndexMemoryMb(manifestBytes);
+  const usable = Math.floor(limitMb * MEMORY_MODEL.headroom);
+  if (peakMb <= usable) return;
+  const needed = Math.ceil(peakMb / MEMORY_MODEL.headroom / 64) * 64;
+  const raise =
+    needed <= 10_240
+      ? `raise the buildIndexMemory deployment parameter to at least ${needed} MB (docs/DEPLOY.md, "Org sizes")`
+      : 'this is beyond one Lambda (10,240 MB): build the catalog with the CLI on a machine with that memory, or split the org';
+  throw new IndexMemoryLimitError(
+    `building the index of build ${request.buildId}: ${Math.round(manifestBytes / 2 ** 20)} MB of manifests make a database of about ${dbMb} MB and need about ${peakMb} MB (twice the database plus ${MEMORY_MODEL.floorMb} MB), more than the ${usable} MB usable of this function's ${limitMb} MB; ${raise}`,
+  );
+}
+
 /** What builds/<id>/warnings.json holds. */
 export interface IndexWarnings {
   /** Upstream's single warning line (`error building database: …`), when there were problems. */
@@ -96,6 +142,8 @@ interface CatalogSource {
   decoding: string[];
   /** Bundle-format input: what became of each bundle folder or image. */
   bundles?: BundleOutcome[];
+  /** Bytes of manifests the parts will hold (what the memory estimate is made from). */
+  manifestBytes?: number;
 }
 
 /** The top-level folder (or file) of a tree path: what walk order compares first. */
@@ -118,10 +166,12 @@ async function blobSource(
   const decoding: string[] = [];
   const blobsOf = new Map<string, number[]>();
   let fileCount = 0;
+  let manifestBytes = 0;
   for (const [i, p] of packages.entries()) {
     const decoded = await decode(p);
     decoding.push(...decoded.warnings);
     fileCount += decoded.files.length;
+    for (const f of decoded.files) manifestBytes += f.data.length;
     for (const root of new Set(decoded.files.map((f) => rootOf(f.path)))) {
       const list = blobsOf.get(root);
       if (list) list.push(i);
@@ -147,7 +197,7 @@ async function blobSource(
       yield files;
     }
   }
-  return { parts: parts(), detection: [], decoding };
+  return { parts: parts(), detection: [], decoding, manifestBytes };
 }
 
 /**
@@ -160,7 +210,7 @@ async function manifestDirSource(
   rules: LoaderRules,
   deps: StageDeps,
 ): Promise<CatalogSource> {
-  const files = await lazyManifestDir(dir);
+  const { files, bytes } = await lazyManifestDir(dir);
   const detected = detectManifestFormats(files);
   if (detected.bundles.length > 0) {
     const loaded = loadManifestDir(
@@ -183,7 +233,13 @@ async function manifestDirSource(
     for (const group of walkOrderGroups([...byPath.keys()]))
       yield group.map((path) => ({ path, data: byPath.get(path)!.data }));
   }
-  return { parts: parts(), formats, detection: detected.warnings, decoding: [] };
+  return {
+    parts: parts(),
+    formats,
+    detection: detected.warnings,
+    decoding: [],
+    manifestBytes: bytes,
+  };
 }
 
 /** Bundle images fetched into the store: their layers decoded, parsed, built into a catalog. */
@@ -234,7 +290,7 @@ export function storeOutput(store: Store, buildId: string): CatalogOutput {
 
 export async function buildIndex(
   request: BuildIndexRequest,
-  deps: StageDeps,
+  deps: BuildIndexDeps,
 ): Promise<BuildIndexResult> {
   const keys = buildKeys(request.buildId);
   const format = request.indexFormat ?? DEFAULT_INDEX_FORMAT;
@@ -273,6 +329,14 @@ export async function buildIndex(
     throw err;
   }
   const { formats, detection, decoding } = source;
+  if (source.manifestBytes !== undefined) {
+    try {
+      checkMemory(request, source.manifestBytes, deps.memoryLimitMb);
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+  }
 
   // Package by package: a part's files are read, decoded, encoded and written, then dropped;
   // only the output and what the package walk needs of each bundle stay (load-in-parts.ts).

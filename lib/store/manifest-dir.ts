@@ -110,19 +110,31 @@ export async function* readManifestDirParts(dir: string): AsyncGenerator<FileTre
 /**
  * The directory's files with their contents read on each access and not kept: for looking at
  * a few of them (format detection reads only metadata/annotations.yaml) and reading the rest
- * a part at a time. Links that do not lead to a file are left out, as readManifestDir does.
+ * a part at a time; and their total size. Links that do not lead to a file are left out, as
+ * readManifestDir does.
  */
-export async function lazyManifestDir(dir: string): Promise<FileTree> {
+export async function lazyManifestDir(dir: string): Promise<{ files: FileTree; bytes: number }> {
   const what = `reading manifests directory ${dir}`;
+  const found = await findFiles(dir, what);
+  const sizes: (number | undefined)[] = [];
+  for (let i = 0; i < found.length; i += READ_BATCH) {
+    const batch = found.slice(i, i + READ_BATCH).map((f) =>
+      stat(f.abs).then(
+        (s) => (s.isFile() ? s.size : undefined),
+        (err: Error) => {
+          if (f.link) return undefined; // a dangling link decodes to nothing upstream either
+          throw new ManifestDirError(`${what}: reading ${f.rel}: ${err.message}`, { cause: err });
+        },
+      ),
+    );
+    sizes.push(...(await Promise.all(batch)));
+  }
   const files: TreeFile[] = [];
-  for (const f of await findFiles(dir, what)) {
-    if (
-      f.link &&
-      !(await stat(f.abs)
-        .then((s) => s.isFile())
-        .catch(() => false))
-    )
-      continue;
+  let bytes = 0;
+  for (const [i, f] of found.entries()) {
+    const size = sizes[i];
+    if (size === undefined) continue;
+    bytes += size;
     files.push({
       path: f.rel,
       get data(): Uint8Array {
@@ -137,5 +149,5 @@ export async function lazyManifestDir(dir: string): Promise<FileTree> {
     });
   }
   if (files.length === 0) throw new EmptyManifestDirError(`${what}: no manifest files found`);
-  return files;
+  return { files, bytes };
 }

@@ -8,7 +8,12 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packPackage } from '../../../lib/appregistry/pack.js';
-import { buildIndex, NoManifestsError } from '../../../lib/stages/build-index.js';
+import {
+  buildIndex,
+  estimateIndexMemoryMb,
+  IndexMemoryLimitError,
+  NoManifestsError,
+} from '../../../lib/stages/build-index.js';
 import { type FetchedPackage, silentLogger } from '../../../lib/stages/types.js';
 import { blobKey } from '../../../lib/store/keys.js';
 import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
@@ -76,5 +81,47 @@ describe('buildIndex on fetched package blobs', () => {
     expect((await store.head(result.dbKey))?.size).toBe(result.dbSize);
     const warnings = await getJson<{ problems: unknown[] }>(store, result.warningsKey);
     expect(warnings.problems).toEqual([]);
+  });
+
+  it('loads blobs package by package into the same database as the directory they came from', async () => {
+    const blobs: FetchedPackage[] = [];
+    // Stored in reverse order: the parts still follow the walk order of the package folders.
+    for (const name of ['todo-operator', 'hello-operator']) {
+      const files = (await readManifestDir(`examples/manifests/${name}`)).map((f) => ({
+        ...f,
+        path: `${name}/${f.path}`,
+      }));
+      blobs.push(await storeBlob(name, packPackage(files)));
+    }
+    const fromDir = await buildIndex(
+      { buildId: 'dir', manifestDir: 'examples/manifests', sourceDateEpoch: 0 },
+      { store, log: silentLogger },
+    );
+    const fromBlobs = await buildIndex(
+      { buildId: 'blobs', packages: blobs, sourceDateEpoch: 0 },
+      { store, log: silentLogger },
+    );
+    expect(blobs.length).toBe(fromDir.counts.package);
+    expect(fromBlobs.counts).toEqual(fromDir.counts);
+    expect(fromBlobs.dbDigest).toBe(fromDir.dbDigest);
+  });
+
+  it('stops a build that would not fit its memory before loading, naming the setting to raise', async () => {
+    const { peakMb } = estimateIndexMemoryMb(10 * 2 ** 20);
+    expect(peakMb).toBeGreaterThan(150);
+    const run = buildIndex(
+      { buildId: 'b5', manifestDir: 'examples/manifests' },
+      { store, log: silentLogger, memoryLimitMb: 128 },
+    );
+    await expect(run).rejects.toBeInstanceOf(IndexMemoryLimitError);
+    await expect(run).rejects.toThrow(
+      /building the index of build b5: .* more than the 121 MB usable of this function's 128 MB; raise the buildIndexMemory deployment parameter to at least \d+ MB/,
+    );
+    expect(await store.list('builds/b5/')).toEqual([]);
+    const fits = await buildIndex(
+      { buildId: 'b6', manifestDir: 'examples/manifests' },
+      { store, log: silentLogger, memoryLimitMb: 1024 },
+    );
+    expect(fits.counts.package).toBe(2);
   });
 });
