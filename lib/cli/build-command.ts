@@ -214,7 +214,7 @@ export async function buildCommand(
       );
     if (local.toFbc) {
       const { writeFbcDirectory } = await import('./fbc-output.js');
-      const n = await writeFbcDirectory(store, indexed.files, local.toFbc);
+      const n = await writeFbcDirectory(store, request.buildId, local.toFbc);
       cli.step(`wrote ${n} catalog.json file${n === 1 ? '' : 's'} to ${local.toFbc}`);
     }
     if (request.to && request.from) {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FBC_OUTPUT_CONFIGS } from '../index/write-fbc.js';
-import type { CatalogFileRef } from '../stages/types.js';
+import { buildKeys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { OutputWriteError } from './build-command.js';
 
@@ -19,23 +19,29 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
   }
 }
 
-/** Writes the build's configs/ files to `dir`; returns how many files were written. */
+/**
+ * Writes the build's configs/ files (listed in the store, so this does not depend on the
+ * stage result carrying every file) to `dir`; returns how many files were written.
+ */
 export async function writeFbcDirectory(
   store: Store,
-  files: readonly CatalogFileRef[],
+  buildId: string,
   dir: string,
 ): Promise<number> {
   const what = `writing the file-based catalog to ${dir}`;
   const target = path.resolve(dir);
   if (!(await isEmptyOrMissing(target)))
     throw new OutputWriteError(`${what}: output dir "${dir}" must be empty`);
-  const prefix = `${FBC_OUTPUT_CONFIGS}/`;
-  const configs = files.filter((f) => f.path.startsWith(prefix));
+  const prefix = `${buildKeys(buildId).catalogFile(FBC_OUTPUT_CONFIGS)}/`;
+  const configs = (await store.list(prefix)).map((o) => ({
+    key: o.key,
+    path: o.key.slice(prefix.length),
+  }));
   const tmp = `${target}.tmp-${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(tmp, { recursive: true });
     for (const f of configs) {
-      const out = path.join(tmp, ...f.path.slice(prefix.length).split('/'));
+      const out = path.join(tmp, ...f.path.split('/'));
       await mkdir(path.dirname(out), { recursive: true });
       await writeFile(out, await store.get(f.key));
     }
