@@ -3,14 +3,11 @@
 // The text goes to stdout because it is the command's answer; errors go to stderr. Exit
 // codes (docs/DIFF.md) let scripts tell "same", "changed" and "changed and an upgrade path
 // broke" apart from errors.
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { diffCatalogs, renderDiffText } from '../catalog/catalog-diff.js';
-import { readCatalogImage } from '../catalog-source/catalog-image.js';
-import { type CatalogSourceDeps, readCatalog } from '../catalog-source/read-catalog.js';
+import { readCatalog } from '../catalog-source/read-catalog.js';
 import { UsageError } from '../errors.js';
-import { LocalDirStore } from '../store/local-dir-store.js';
-import { defaultStoreDir } from './build-options.js';
+import { CATALOG_INPUT_OPTIONS, catalogSources } from './catalog-inputs.js';
 
 export const DIFF_EXIT = {
   same: 0,
@@ -31,9 +28,7 @@ Exit status: 0 no changes, 3 changes, 4 changes that break an upgrade path, 1 er
 export async function diffCommand(argv: string[]): Promise<number> {
   const OPTIONS = {
     output: { type: 'string', short: 'o' },
-    store: { type: 'string' },
-    dir: { type: 'string' },
-    insecure: { type: 'boolean' },
+    ...CATALOG_INPUT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   } as const;
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
@@ -52,15 +47,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
     throw new UsageError(`reading diff flags: --output must be text or json, got "${output}"`);
   if (positionals.length !== 2)
     throw new UsageError('reading diff arguments: OLD and NEW catalogs are needed');
-  const store = new LocalDirStore(path.resolve(values.store ?? defaultStoreDir()));
-  const sources: CatalogSourceDeps = {
-    store,
-    readImage: (ref) =>
-      readCatalogImage(ref, {
-        insecure: Boolean(values.insecure),
-        ...(values.dir ? { fileRoot: values.dir } : {}),
-      }),
-  };
+  const sources = catalogSources(values);
   const [oldInput, newInput] = positionals as [string, string];
   const [oldCatalog, newCatalog] = await Promise.all([
     readCatalog(oldInput, sources),

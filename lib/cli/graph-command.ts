@@ -1,14 +1,11 @@
 // `catalog-build graph CATALOG [--package P] [--store DIR]`: the upgrade graphs of a catalog
 // as Mermaid text on stdout, the same bytes `opm alpha render-graph` v1.26.5 writes for the
 // same FBC. CATALOG is anything `diff` takes (SQLite index, FBC directory, image, build id).
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderMermaid } from '../catalog/mermaid-graph.js';
-import { readCatalogImage } from '../catalog-source/catalog-image.js';
-import { type CatalogSourceDeps, readCatalog } from '../catalog-source/read-catalog.js';
+import { readCatalog } from '../catalog-source/read-catalog.js';
 import { UsageError } from '../errors.js';
-import { LocalDirStore } from '../store/local-dir-store.js';
-import { defaultStoreDir } from './build-options.js';
+import { CATALOG_INPUT_OPTIONS, catalogSources } from './catalog-inputs.js';
 
 export const GRAPH_USAGE = `Usage: catalog-build graph CATALOG [--package NAME] [--store DIR] [--dir DIR] [--insecure]
 
@@ -21,9 +18,7 @@ export async function graphCommand(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   const OPTIONS = {
     package: { type: 'string', short: 'p' },
-    store: { type: 'string' },
-    dir: { type: 'string' },
-    insecure: { type: 'boolean' },
+    ...CATALOG_INPUT_OPTIONS,
     help: { type: 'boolean', short: 'h' },
   } as const;
   try {
@@ -38,15 +33,7 @@ export async function graphCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1)
     throw new UsageError('reading graph arguments: exactly one CATALOG is needed');
-  const store = new LocalDirStore(path.resolve(values.store ?? defaultStoreDir()));
-  const sources: CatalogSourceDeps = {
-    store,
-    readImage: (ref) =>
-      readCatalogImage(ref, {
-        insecure: Boolean(values.insecure),
-        ...(values.dir ? { fileRoot: values.dir } : {}),
-      }),
-  };
+  const sources = catalogSources(values);
   const { graph } = await readCatalog(positionals[0]!, sources);
   process.stdout.write(
     renderMermaid(graph, {

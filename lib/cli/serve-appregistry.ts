@@ -4,6 +4,7 @@
 // path) on stdout, so a script can capture it, and runs until SIGINT or SIGTERM.
 import { parseArgs } from 'node:util';
 import { startAppRegistryServer } from '../appregistry/server.js';
+import { untilStopped } from './until-stopped.js';
 
 const USAGE =
   'usage: catalog-build serve-appregistry --dir DIR --org ORG [--port N] [--host H] [--token T]';
@@ -69,15 +70,7 @@ export async function serveAppRegistryCommand(argv: string[]): Promise<number> {
   process.stderr.write(
     `serving ${server.packages.size} packages of org ${values.org}; stop with Ctrl-C\n`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped();
   await server.stop();
   return 0;
 }

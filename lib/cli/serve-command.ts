@@ -20,6 +20,7 @@ import { LocalDirStore } from '../store/local-dir-store.js';
 import { getJson, putJson, StoreNotFoundError } from '../store/store.js';
 import { defaultStoreDir } from './build-options.js';
 import { secretEnvName } from './pipeline.js';
+import { untilStopped } from './until-stopped.js';
 
 export const SERVE_USAGE = `Usage: catalog-build serve [--store DIR] [--port N] [--targets FILE]
                            [--watch-interval SECONDS] [--base-image-interval SECONDS] [--verbose]
@@ -296,15 +297,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.stderr.write(
     `serving the build API on ${serving.url} (store ${storeDir}, ${targets.length} build templates); stop with Ctrl-C\n`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilStopped();
   await serving.stop();
   return 0;
 }
