@@ -290,6 +290,29 @@ describe.skipIf(!HAVE_CORPUS)('catalog-build graph and diff on the dev corpus', 
     expect(d.code).toBe(0);
   });
 
+  it('an FBC catalog image (oci: layout) of the dev corpus: render-graph bytes, no difference', async () => {
+    const dir = await variant(async () => {});
+    const image = `oci:${path.join(dir, '..', 'fbc-image')}:v1`;
+    const built = await runCli([
+      '--manifest-dir',
+      path.join(CORPUS, 'packages'),
+      '--index-format',
+      'fbc',
+      '--from',
+      'scratch',
+      '--to',
+      image,
+      '--store',
+      path.join(dir, '..', 'store'),
+      '-q',
+    ]);
+    expect(built.code, built.stderr).toBe(0);
+    expect((await runCli(['graph', image])).stdout).toBe(await readFile(EXPECTED_MMD, 'utf8'));
+    const d = await runCli(['diff', DEV_FBC, image]);
+    expect(d.stdout).toBe(`--- FBC directory ${DEV_FBC}\n+++ image ${image} (FBC)\nNo changes.\n`);
+    expect(d.code).toBe(0);
+  });
+
   it('a usage error exits 2', async () => {
     const run = await runCli(['diff', DEV_FBC]);
     expect(run.code).toBe(2);
