@@ -30,6 +30,7 @@ run by the state machine definition and handlers on this machine:
   POST /builds                  start a build (the JSON of examples/build-request.json) → 202
   GET  /builds/{id}             status, current state and the report
   GET  /builds/{id}/report.html the report page
+  GET  /                        the newest builds, linked to their report pages
   POST /watch                   run one watcher and base-image tick now
   --store DIR        the local store (default $XDG_CACHE_HOME/olm-catalog-builder)
   --port N           default 8080 (0: any free port; the URL is printed on stdout)
@@ -86,6 +87,29 @@ export function routeOf(
     return { routeKey: m[2] ? 'GET /builds/{id}/report.html' : 'GET /builds/{id}', id };
   }
   return undefined;
+}
+
+const escapeHtml = (t: string) =>
+  t.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+
+/** GET /: the newest builds with a report, each linking to its report page. */
+async function buildsPage(store: LocalDirStore, limit = 50): Promise<string> {
+  const ids = (await store.list('builds/'))
+    .map((o) => /^builds\/([^/]+)\/report\.json$/.exec(o.key)?.[1])
+    .filter((id): id is string => Boolean(id))
+    .sort()
+    .reverse()
+    .slice(0, limit);
+  const rows = await Promise.all(
+    ids.map(async (id) => {
+      const r = await getJson<{ outcome?: string; changeSummary?: string; generatedAt?: string }>(
+        store,
+        `builds/${id}/report.json`,
+      ).catch(() => ({}) as { outcome?: string; changeSummary?: string; generatedAt?: string });
+      return `<tr><td><a href="/builds/${encodeURIComponent(id)}/report.html">${escapeHtml(id)}</a></td><td>${escapeHtml(r.outcome ?? '')}</td><td>${escapeHtml(r.changeSummary ?? '')}</td><td>${escapeHtml(r.generatedAt ?? '')}</td></tr>`;
+    }),
+  );
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Catalog builds</title><style>body{font-family:system-ui,sans-serif;margin:24px}td,th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}table{border-collapse:collapse}</style></head><body><h1>Catalog builds</h1><p>Start one: <code>curl -XPOST http://127.0.0.1:&lt;port&gt;/builds -d '{"manifestDir": "…"}'</code></p><table id="builds"><tr><th>build</th><th>outcome</th><th>changes</th><th>reported</th></tr>${rows.join('')}</table></body></html>\n`;
 }
 
 export async function startServe(options: ServeOptions): Promise<Serving> {
@@ -164,6 +188,17 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
     };
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (req.method === 'GET' && url.pathname === '/') {
+        send(
+          200,
+          {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+          },
+          await buildsPage(store),
+        );
+        return;
+      }
       if (req.method === 'POST' && url.pathname === '/watch') {
         const result = { watch: await tickWatch(), baseImages: await tickBaseImages() };
         send(200, { 'content-type': 'application/json' }, JSON.stringify(result));

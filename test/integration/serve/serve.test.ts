@@ -106,6 +106,8 @@ describe('catalog-build serve: watcher, base-image trigger and routes', () => {
     expect((await fetch(`${serving.url}/builds/missing`)).status).toBe(404);
     expect((await fetch(`${serving.url}/builds/missing/report.html`)).status).toBe(404);
     expect((await fetch(`${serving.url}/elsewhere`)).status).toBe(404);
+    const index = await (await fetch(`${serving.url}/`)).text();
+    expect(index).toMatch(/<a href="\/builds\/watch-demo-[0-9a-f]+\/report\.html">watch-demo-/);
     const watch = await fetch(`${serving.url}/watch`, { method: 'POST' });
     expect(await watch.json()).toEqual({
       watch: { targets: [{ org: 'demo', changes: [] }] },
