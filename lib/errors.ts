@@ -33,6 +33,11 @@ export class RegistryError extends BuilderError {
   override name = 'RegistryError';
 }
 
+/** An image document (manifest, index, config) that is not what it claims to be. */
+export class ImageError extends BuilderError {
+  override name = 'ImageError';
+}
+
 /** Reading or writing the store (S3 bucket or local directory). */
 export class StoreError extends BuilderError {
   override name = 'StoreError';

@@ -5,17 +5,6 @@
 import { AppRegistryError, type BuilderErrorOptions } from '../errors.js';
 
 /** 401/403: the token is missing, wrong or lacks access to the org. */
-/** One line per failed package, from whatever was thrown. */
-export function packageFailure(pkg: string, err: unknown): PackageFailure {
-  const e = err as { name?: string; message?: string; temporary?: boolean };
-  return {
-    package: pkg,
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    message: typeof e?.message === 'string' ? e.message : String(err),
-    temporary: e?.temporary === true,
-  };
-}
-
 export class AppRegistryAuthError extends AppRegistryError {
   override name = 'AppRegistryAuthError';
 }
@@ -73,19 +62,55 @@ export interface PackageFailure {
 
 /**
  * Several packages could not be listed or downloaded. Thrown once, after every package was
- * tried (upstream fails the build then too); temporary only when every failure was. A
- * temporary one is named AppRegistryPackagesUnavailableError, so the state machine's Retry
- * (which matches names only) retries it while a permanent failure is not retried.
+ * tried (upstream fails the build then too), by `packagesFailedError`, which picks the
+ * temporary subclass when every failure was temporary.
  */
 export class AppRegistryPackagesFailedError extends AppRegistryError {
   override name = 'AppRegistryPackagesFailedError';
   readonly failures: readonly PackageFailure[];
-  constructor(action: string, failures: readonly PackageFailure[], total: number) {
+  constructor(
+    action: string,
+    failures: readonly PackageFailure[],
+    total: number,
+    temporary = false,
+  ) {
     const lines = failures.map((f) => `${f.package}: ${f.name}: ${f.message}`);
     super(`${action}: ${failures.length} of ${total} packages failed: ${lines.join('; ')}`, {
-      temporary: failures.length > 0 && failures.every((f) => f.temporary),
+      temporary,
     });
     this.failures = failures;
-    if (this.temporary) this.name = 'AppRegistryPackagesUnavailableError';
   }
+}
+
+/**
+ * The same when every failure was temporary: its own name, so the state machine's Retry
+ * (which matches names only) retries it while a permanent failure is not retried.
+ */
+export class AppRegistryPackagesUnavailableError extends AppRegistryPackagesFailedError {
+  override name = 'AppRegistryPackagesUnavailableError';
+  constructor(action: string, failures: readonly PackageFailure[], total: number) {
+    super(action, failures, total, true);
+  }
+}
+
+/** The error for the failed packages of a listing or fetch: temporary only if each one was. */
+export function packagesFailedError(
+  action: string,
+  failures: readonly PackageFailure[],
+  total: number,
+): AppRegistryPackagesFailedError {
+  return failures.length > 0 && failures.every((f) => f.temporary)
+    ? new AppRegistryPackagesUnavailableError(action, failures, total)
+    : new AppRegistryPackagesFailedError(action, failures, total);
+}
+
+/** One line per failed package, from whatever was thrown. */
+export function packageFailure(pkg: string, err: unknown): PackageFailure {
+  const e = err as { name?: string; message?: string; temporary?: boolean };
+  return {
+    package: pkg,
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    temporary: e?.temporary === true,
+  };
 }

@@ -7,11 +7,7 @@
 import { createHash } from 'node:crypto';
 import { type AppRegistryClient, withAppRegistryClient } from '../appregistry/client.js';
 import { type DecodeLimits, decodePackageBlob } from '../appregistry/decode.js';
-import {
-  AppRegistryPackagesFailedError,
-  type PackageFailure,
-  packageFailure,
-} from '../appregistry/errors.js';
+import { type PackageFailure, packageFailure, packagesFailedError } from '../appregistry/errors.js';
 import { mapSettled } from '../http/limiter.js';
 import { blobKey } from '../store/keys.js';
 import type {
@@ -120,7 +116,7 @@ export async function fetchPackages(
       else failures.push(packageFailure(request.packages[i]!.name, s.error));
     });
     if (failures.length) {
-      throw new AppRegistryPackagesFailedError(
+      throw packagesFailedError(
         `downloading packages of org ${request.appRegistry.org} at ${client.endpoint}`,
         failures,
         request.packages.length,

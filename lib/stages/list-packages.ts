@@ -4,10 +4,10 @@
 // upstream fails the whole build when any package cannot be downloaded.
 import { withAppRegistryClient } from '../appregistry/client.js';
 import {
-  AppRegistryPackagesFailedError,
   AppRegistryProtocolError,
   type PackageFailure,
   packageFailure,
+  packagesFailedError,
 } from '../appregistry/errors.js';
 import { mapSettled } from '../http/limiter.js';
 import type {
@@ -49,7 +49,7 @@ export async function listPackages(
       else failures.push(packageFailure(listed[i]!.repository, s.error));
     });
     if (failures.length) {
-      throw new AppRegistryPackagesFailedError(
+      throw packagesFailedError(
         `listing packages of org ${org} at ${client.endpoint}`,
         failures,
         listed.length,

@@ -213,7 +213,7 @@ export class S3Store implements Store {
       RETRYABLE_NET_CODES.has(code) ||
       (err as Error)?.name === 'TimeoutError'
     ) {
-      return new StoreUnavailableError(`${where}: ${cause}`, { cause: err, temporary: true });
+      return new StoreUnavailableError(`${where}: ${cause}`, { cause: err });
     }
     return new StoreError(`${where}: ${cause}`, { cause: err });
   }

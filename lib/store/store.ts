@@ -3,7 +3,7 @@
 // Keys are '/'-separated relative paths; implementations reject anything else (no '..',
 // no leading '/'), which keeps a hostile key from escaping a local directory.
 import type { Readable } from 'node:stream';
-import { StoreError } from '../errors.js';
+import { type BuilderErrorOptions, StoreError } from '../errors.js';
 
 export interface ObjectInfo {
   key: string;
@@ -35,8 +35,12 @@ export class StoreNotFoundError extends StoreError {
   override name = 'StoreNotFoundError';
 }
 
+/** Throttling, 5xx or a network failure: temporary by definition. */
 export class StoreUnavailableError extends StoreError {
   override name = 'StoreUnavailableError';
+  constructor(message: string, options: BuilderErrorOptions = {}) {
+    super(message, { ...options, temporary: true });
+  }
 }
 
 export class InvalidStoreKeyError extends StoreError {
