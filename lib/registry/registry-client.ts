@@ -11,6 +11,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { HostLimiter } from '../http/limiter.js';
 import { type RetryOptions, withRetry } from '../http/retry.js';
 import { sha256Digest } from '../image/digest.js';
+import type { BlobOutcome } from '../image/ports.js';
 import type { Keychain } from './keychain.js';
 import {
   RegistryDigestMismatchError,
@@ -57,12 +58,6 @@ export interface BlobCounters {
   bytesUploaded: number;
   bytesMounted: number;
   bytesPresent: number;
-}
-
-/** What crossed the wire, as the push report and metrics show it. */
-export interface RegistryCounters extends BlobCounters {
-  manifests: number;
-  bytesManifests: number;
 }
 
 export function emptyBlobCounters(): BlobCounters {
@@ -118,7 +113,8 @@ export interface Manifest {
   digest: string;
 }
 
-export type BlobOutcome = 'present' | 'mounted' | 'uploaded';
+/** One definition, in the image ports. */
+export type { BlobOutcome };
 
 const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
 const PROGRESS_SLICE = 1024 * 1024;
@@ -158,22 +154,12 @@ export class RegistryClient {
   private readonly chunkSize: number;
   /** Upload sessions opened by a mount answered 202, reused by the following upload. */
   private readonly pendingUploads = new Map<string, string>();
-  private readonly tally: RegistryCounters = {
-    ...emptyBlobCounters(),
-    manifests: 0,
-    bytesManifests: 0,
-  };
 
   constructor(options: RegistryClientOptions = {}) {
     this.transport = new RegistryTransport(options);
     this.onProgress = options.onProgress;
     this.chunkedThreshold = options.chunkedThreshold ?? DEFAULT_CHUNKED_THRESHOLD;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  }
-
-  /** A copy of the counters so far. */
-  get counters(): RegistryCounters {
-    return { ...this.tally };
   }
 
   /** Releases the connection pool. */
@@ -272,8 +258,6 @@ export class RegistryClient {
         { url: res.url },
       );
     }
-    this.tally.manifests++;
-    this.tally.bytesManifests += bytes.length;
     return digest;
   }
 
@@ -339,7 +323,7 @@ export class RegistryClient {
 
   /**
    * The push path for one blob: HEAD → mount from `mountFrom` (same registry) → upload.
-   * Updates the counters and says which happened.
+   * Says which happened (the push stage counts the outcomes).
    */
   async pushBlob(
     registry: string,
@@ -349,12 +333,10 @@ export class RegistryClient {
   ): Promise<BlobOutcome> {
     const existing = await this.headBlob(registry, repository, blob.digest);
     if (existing !== undefined) {
-      countBlob(this.tally, 'present', existing);
       return 'present';
     }
     if (source.mountFrom && source.mountFrom !== repository) {
-      if (await this.mount(registry, repository, blob.digest, source.mountFrom, blob.size))
-        return 'mounted';
+      if (await this.mount(registry, repository, blob.digest, source.mountFrom)) return 'mounted';
     }
     await this.upload(registry, repository, blob.digest, blob.size, source.body);
     return 'uploaded';
@@ -430,7 +412,6 @@ export class RegistryClient {
     repository: string,
     digest: string,
     fromRepository: string,
-    size?: number,
   ): Promise<boolean> {
     checkDigest(digest);
     const res = await this.transport.send({
@@ -446,7 +427,6 @@ export class RegistryClient {
     });
     await res.body.dump();
     if (res.status === 201) {
-      countBlob(this.tally, 'mounted', size ?? 0);
       return true;
     }
     const location = responseHeader(res.headers, 'location');
@@ -508,7 +488,6 @@ export class RegistryClient {
       },
       (err) => this.transport.verdict(err),
     );
-    countBlob(this.tally, 'uploaded', size);
   }
 
   private async startUpload(

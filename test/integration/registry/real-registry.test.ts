@@ -63,6 +63,9 @@ function makeImage(layerSize = 4096, mediaType = DOCKER_MANIFEST): TestImage {
   return { config, layer, manifest, mediaType };
 }
 
+/** What pushImage's blob pushes answered, in order (layer, config). */
+const pushed: string[] = [];
+
 async function pushImage(
   client: RegistryClient,
   host: string,
@@ -71,11 +74,13 @@ async function pushImage(
   img: TestImage,
 ) {
   for (const blob of [img.layer, img.config]) {
-    await client.pushBlob(
-      host,
-      repository,
-      { digest: sha256Digest(blob), size: blob.length },
-      { body: blob },
+    pushed.push(
+      await client.pushBlob(
+        host,
+        repository,
+        { digest: sha256Digest(blob), size: blob.length },
+        { body: blob },
+      ),
     );
   }
   return client.putManifest({ registry: host, repository, tag }, img.manifest, img.mediaType);
@@ -136,13 +141,10 @@ describe('plain registry', () => {
 
   it('pushes blobs and a manifest, reads them back, and skopeo sees the same bytes', async () => {
     const img = makeImage();
+    pushed.length = 0;
     const digest = await pushImage(client, reg.host, 'team/app', 'v1', img);
     expect(digest).toBe(sha256Digest(img.manifest));
-    expect(client.counters).toMatchObject({
-      uploaded: 2,
-      bytesUploaded: img.layer.length + img.config.length,
-      manifests: 1,
-    });
+    expect(pushed).toEqual(['uploaded', 'uploaded']);
 
     const got = await client.getManifest({ registry: reg.host, repository: 'team/app', tag: 'v1' });
     expect(got.digest).toBe(digest);
@@ -178,7 +180,6 @@ describe('plain registry', () => {
   it('skips blobs already present and mounts blobs from another repository', async () => {
     const img = makeImage();
     await pushImage(client, reg.host, 'base/image', 'latest', img);
-    const before = client.counters;
     const layer = { digest: sha256Digest(img.layer), size: img.layer.length };
     expect(await client.pushBlob(reg.host, 'base/image', layer, { body: img.layer })).toBe(
       'present',
@@ -190,10 +191,6 @@ describe('plain registry', () => {
       }),
     ).toBe('mounted');
     expect(await client.blobExists(reg.host, 'derived/image', layer.digest)).toBe(img.layer.length);
-    const after = client.counters;
-    expect(after.present - before.present).toBe(1);
-    expect(after.mounted - before.mounted).toBe(1);
-    expect(after.bytesUploaded).toBe(before.bytesUploaded);
   });
 
   it('answers undefined for absent blobs and manifests, and NotFound on GET', async () => {
