@@ -2,7 +2,8 @@
 // aws-local-stepfunctions: the same states, Retry, Catch, Map and Choice as in AWS, with each
 // Task's Lambda replaced by an in-process function keyed by the function's logical id. The
 // CloudFormation intrinsics the definition holds (Fn::GetAtt) become fixed local ARNs here.
-// This is the engine of `catalog-build pipeline` and of the end-to-end tests.
+// This is the engine of `catalog-build pipeline` and of the end-to-end tests; as a shipped
+// command needs it, aws-local-stepfunctions is a runtime dependency (not a devDependency).
 // aws-local-stepfunctions has no Distributed Map (it ignores ItemReader), so a DISTRIBUTED
 // Map state runs here as AWS runs it: a map run that reads its items from the store (the
 // ItemReader's object) and one child execution per item, each with its own event history.
@@ -10,8 +11,13 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import definition from '../../infra/state-machine.asl.json' with { type: 'json' };
 import { mapSettled } from '../http/limiter.js';
 
-// aws-local-stepfunctions' Task states use Promise.withResolvers, which Node 20 lacks.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+/**
+ * aws-local-stepfunctions' Task states call Promise.withResolvers, which Node 20 lacks (22 has
+ * it). The library takes no injected implementation, so the standard method is provided —
+ * only when a local execution starts, never as a side effect of importing this module.
+ */
+function provideWithResolvers(): void {
+  if (typeof (Promise as { withResolvers?: unknown }).withResolvers === 'function') return;
   Object.defineProperty(Promise, 'withResolvers', {
     configurable: true,
     writable: true,
@@ -197,6 +203,7 @@ export async function runLocalExecution(
   invoke: LocalInvoke,
   options: LocalRunOptions,
 ): Promise<LocalExecution> {
+  provideWithResolvers();
   const raw = options.definition ?? definition;
   const tasks = taskFunctions(raw);
   const invocations: Record<string, number> = {};
