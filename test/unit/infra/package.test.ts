@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTimeoutMs } from '../../../functions/commons/local-handlers.js';
+import sizes from '../../../infra/function-sizes.json' with { type: 'json' };
 import { REPO_ROOT } from '../../support/shared-corpus.js';
 
 // CloudFormation JSON read back for assertions: deliberately untyped past the top level.
@@ -85,6 +87,12 @@ describe('serverless package (offline)', () => {
       report: [1024, 120],
       api: [1024, 29],
     });
+    // One source for sizes: the template and the local runner both read function-sizes.json.
+    for (const fn of FUNCTIONS) {
+      const size = sizes[fn as keyof typeof sizes];
+      expect(sized[fn], fn).toEqual([size.memorySize, size.timeout]);
+      expect(localTimeoutMs(logical(fn).replace(/LambdaFunction$/, ''))).toBe(size.timeout * 1000);
+    }
     for (const fn of ['report', 'api'])
       expect(
         execFileSync('unzip', ['-l', path.join(outDir, `${fn}.zip`)], { encoding: 'utf8' }),
