@@ -90,7 +90,8 @@ function build(checkout, dir, label) {
   return { wall, rssMb: rssKb / 1024, dbBytes, packages, digest };
 }
 
-const MB = 1e6;
+// GNU time reports KiB, so everything is in MiB (2^20 bytes), the DB size included.
+const MB = 2 ** 20;
 const rows = [];
 for (const size of values.sizes.split(',')) {
   const dir = catalog(size);
@@ -121,7 +122,7 @@ console.log(
   `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 16)}Z; ${runs} run(s) each (median wall, max RSS)`,
 );
 console.log(
-  `| input | packages | manifests | wall | peak RSS | DB size | 2 × DB + 100 MB | RSS within |${values.baseline ? ' baseline wall | baseline RSS | wall ÷ baseline |' : ''}`,
+  `| input | packages | manifests | wall | peak RSS | DB size | 2 × DB + 100 MiB | RSS within |${values.baseline ? ' baseline wall | baseline RSS | wall ÷ baseline |' : ''}`,
 );
 console.log(
   `| --- | --- | --- | --- | --- | --- | --- | --- |${values.baseline ? ' --- | --- | --- |' : ''}`,
@@ -134,11 +135,11 @@ for (const { size, input, ours, base } of rows) {
         return [
           size,
           ours.packages.toLocaleString('en'),
-          `${(input / MB).toFixed(0)} MB`,
+          `${(input / MB).toFixed(0)} MiB`,
           `${ours.wall.toFixed(1)} s`,
-          `${ours.rssMb.toFixed(0)} MB`,
-          `${(ours.dbBytes / MB).toFixed(0)} MB`,
-          `${target.toFixed(0)} MB`,
+          `${ours.rssMb.toFixed(0)} MiB`,
+          `${(ours.dbBytes / MB).toFixed(0)} MiB`,
+          `${target.toFixed(0)} MiB`,
           ours.rssMb <= target ? 'yes' : 'NO',
         ];
       })();
@@ -147,7 +148,7 @@ for (const { size, input, ours, base } of rows) {
     else
       cells.push(
         `${base.wall.toFixed(1)} s`,
-        `${base.rssMb.toFixed(0)} MB`,
+        `${base.rssMb.toFixed(0)} MiB`,
         ours.failed ? '' : (ours.wall / base.wall).toFixed(2),
       );
   }

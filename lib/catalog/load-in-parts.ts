@@ -57,10 +57,30 @@ function detachedDocument(doc: DocumentResult): DocumentResult {
   }
 }
 
-/** What walk 2 needs of a bundle: everything but its objects. */
+/**
+ * What walk 2 needs of a bundle (load-packages.ts reads its name, version, image, replaces,
+ * skips and skip range): nothing of its objects, APIs, images or properties.
+ */
 function summary(b: Bundle): Bundle {
-  const { csv: _csv, objects: _objects, ...rest } = b;
-  return { ...detached(rest), csv: {}, objects: [] };
+  const { name, dir, image, version, skipRange, replaces, skips } = b;
+  return {
+    ...detached({
+      name,
+      dir,
+      ...(image === undefined ? {} : { image }),
+      version,
+      skipRange,
+      replaces,
+      skips,
+    }),
+    csv: {},
+    objects: [],
+    relatedImages: [],
+    provided: [],
+    required: [],
+    properties: [],
+    dependencies: [],
+  };
 }
 
 export async function loadCatalogInParts(
