@@ -151,7 +151,7 @@ function seal(block: Uint8Array, prefix = ''): Uint8Array {
 }
 
 /** Feeds one entry's header (and PAX record, if needed), data and padding to the hash. */
-function hashEntry(hash: Fnv1a64, name: string, mode: number, data: Uint8Array | undefined): void {
+function hashEntry(hash: ByteSink, name: string, mode: number, data: Uint8Array | undefined): void {
   const size = data?.length ?? 0;
   const typeflag = data ? '0' : '5';
   const nameBytes = encoder.encode(name).length;
@@ -185,13 +185,18 @@ function hashEntry(hash: Fnv1a64, name: string, mode: number, data: Uint8Array |
 
 const ZERO = new Uint8Array(BLOCK * 2);
 
-function pad(hash: Fnv1a64, length: number): void {
+function pad(hash: ByteSink, length: number): void {
   const rest = length % BLOCK;
   if (rest !== 0) hash.update(ZERO.subarray(0, BLOCK - rest));
 }
 
-/** Adds the tar stream of one tree (fsToTar) to the hash. */
-export function hashTree(hash: Fnv1a64, tree: Tree): void {
+/** Where the tar stream goes: the hash, or (in tests) a collector of the archive's bytes. */
+export interface ByteSink {
+  update(bytes: Uint8Array): unknown;
+}
+
+/** Adds the tar stream of one tree (fsToTar) to the sink. */
+export function hashTree(hash: ByteSink, tree: Tree): void {
   hashEntry(hash, '.', tree.rootMode, undefined);
   for (const e of tree.entries) hashEntry(hash, e.path, e.mode, e.data);
   hash.update(ZERO);

@@ -1,12 +1,14 @@
 // The serve cache and its digest, checked against what opm v1.26.5 `serve --cache-only` wrote
 // for the reference FBC of both dev sets: every file byte-identical and the same digest. The
 // digest is also shown to depend on modes and content, as opm's integrity check does.
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFbc } from '../../../lib/index/fbc-read.js';
 import { buildServeCache } from '../../../lib/index/fbc-serve-cache.js';
-import { Fnv1a64, serveCacheDigest, treeOf } from '../../../lib/index/go-tar-fnv.js';
+import { Fnv1a64, hashTree, serveCacheDigest, treeOf } from '../../../lib/index/go-tar-fnv.js';
 import { CORPUS, CORPUS_SKIP_REASON, HAVE_CORPUS } from '../../support/shared-corpus.js';
 
 const EXPECTED = path.join(CORPUS, 'expected');
@@ -69,4 +71,42 @@ describe.skipIf(!HAVE_CORPUS)('serve cache of the reference FBC', () => {
       expect(cache.files[0]?.path).toBe('digest');
     });
   }
+});
+
+describe('the tar stream under the digest', () => {
+  it('is a tar GNU tar reads back: USTAR names, a PAX path for a long name, modes and sizes', () => {
+    const long = `${'p'.repeat(40)}_${'c'.repeat(20)}_${'b'.repeat(60)}.json`;
+    const files = [
+      { path: 'short.json', data: new TextEncoder().encode('{"a":1}') },
+      { path: long, data: new TextEncoder().encode('x'.repeat(600)) },
+      { path: `${'d'.repeat(60)}/${'e'.repeat(60)}.json`, data: new Uint8Array(3) },
+    ];
+    const chunks: Uint8Array[] = [];
+    hashTree(
+      { update: (b: Uint8Array) => chunks.push(Uint8Array.from(b)) },
+      treeOf(files, { dir: 0o750, file: 0o640 }),
+    );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'go-tar-'));
+    try {
+      const tar = path.join(dir, 'stream.tar');
+      writeFileSync(tar, Buffer.concat(chunks));
+      const listing = execFileSync('tar', ['--numeric-owner', '--utc', '-tvf', tar], {
+        encoding: 'utf8',
+      })
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/));
+      // mode, owner, size, date, time, name
+      expect(listing.map((f) => [f[0], f[1], f[2], f[5]])).toEqual([
+        ['drwxr-x---', '0/0', '0', '.'],
+        ['drwxr-x---', '0/0', '0', `${'d'.repeat(60)}`],
+        ['-rw-r-----', '0/0', '3', `${'d'.repeat(60)}/${'e'.repeat(60)}.json`],
+        ['-rw-r-----', '0/0', '600', long],
+        ['-rw-r-----', '0/0', '7', 'short.json'],
+      ]);
+      expect(listing.every((f) => f[3] === '1970-01-01' && f[4] === '00:00')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
