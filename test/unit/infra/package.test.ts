@@ -82,7 +82,7 @@ describe('serverless package (offline)', () => {
       ]),
     );
     expect(sized).toMatchObject({
-      buildIndex: [3072, 900],
+      buildIndex: [3584, 900],
       fetchPackage: [512, 300],
       report: [1024, 120],
       api: [1024, 29],
