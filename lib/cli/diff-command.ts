@@ -1,10 +1,11 @@
-// `catalog-build diff OLD NEW [--output text|json] [--store DIR]`: what changed between two
+// `catalog-build diff OLD NEW [--output text|json|mermaid] [--store DIR]`: what changed between two
 // catalogs (any two of: SQLite index file, FBC directory or file, build id in the store).
 // The text goes to stdout because it is the command's answer; errors go to stderr. Exit
 // codes (docs/DIFF.md) let scripts tell "same", "changed" and "changed and an upgrade path
 // broke" apart from errors.
 import { parseArgs } from 'node:util';
 import { diffCatalogs, renderDiffText } from '../catalog/catalog-diff.js';
+import { markedPackage, renderMarkedMermaid } from '../catalog/diff-graph.js';
 import { readCatalog } from '../catalog-source/read-catalog.js';
 import { UsageError } from '../errors.js';
 import { CATALOG_INPUT_OPTIONS, catalogSources } from './catalog-inputs.js';
@@ -17,12 +18,14 @@ export const DIFF_EXIT = {
   broken: 4,
 } as const;
 
-export const DIFF_USAGE = `Usage: catalog-build diff OLD NEW [--output text|json] [--store DIR] [--dir DIR] [--insecure]
+export const DIFF_USAGE = `Usage: catalog-build diff OLD NEW [--output text|json|mermaid] [--store DIR] [--dir DIR] [--insecure]
 
 Compares two catalogs: packages, default channels, channels, heads, bundles, upgrade edges
 and upgrade paths that broke. OLD and NEW: an SQLite index file (schema 7 or 13), a
 file-based catalog directory or file, a build id in the store (build:ID or a bare id), or a
 catalog image (host/repo:tag, oci:DIR[:TAG], file://NAME under --dir).
+--output mermaid draws the changed packages' upgrade graphs with added nodes and edges green
+and removed ones red (Mermaid text, for Markdown).
 Exit status: 0 no changes, 3 changes, 4 changes that break an upgrade path, 1 error, 2 usage.`;
 
 export async function diffCommand(argv: string[]): Promise<number> {
@@ -43,8 +46,10 @@ export async function diffCommand(argv: string[]): Promise<number> {
     return DIFF_EXIT.same;
   }
   const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json')
-    throw new UsageError(`reading diff flags: --output must be text or json, got "${output}"`);
+  if (output !== 'text' && output !== 'json' && output !== 'mermaid')
+    throw new UsageError(
+      `reading diff flags: --output must be text, json or mermaid, got "${output}"`,
+    );
   if (positionals.length !== 2)
     throw new UsageError('reading diff arguments: OLD and NEW catalogs are needed');
   const sources = catalogSources(values);
@@ -58,7 +63,13 @@ export async function diffCommand(argv: string[]): Promise<number> {
     new: newCatalog.description,
   });
   process.stdout.write(
-    output === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : renderDiffText(diff),
+    output === 'json'
+      ? `${JSON.stringify(diff, null, 2)}\n`
+      : output === 'mermaid'
+        ? renderMarkedMermaid(
+            diff.packages.map((p) => markedPackage(oldCatalog.graph, newCatalog.graph, p.name)),
+          )
+        : renderDiffText(diff),
   );
   if (diff.empty) return DIFF_EXIT.same;
   return diff.summary.pathsBroken > 0 ? DIFF_EXIT.broken : DIFF_EXIT.changed;

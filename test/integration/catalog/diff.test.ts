@@ -183,6 +183,35 @@ describe.skipIf(!HAVE_CORPUS)('catalog-build graph and diff on the dev corpus', 
     ]);
   });
 
+  it('--output mermaid draws the changed package with the new head and edge marked added', async () => {
+    const run = await runCli(['diff', DEV_FBC, headMoved, '--output', 'mermaid']);
+    expect(run.code).toBe(3);
+    const id = (b: string) => `${AKKA}-alpha-${AKKA}.${b}`;
+    expect(run.stdout).toBe(
+      [
+        'graph LR',
+        '  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px',
+        '  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-dasharray:4 3',
+        `  %% package "${AKKA}"`,
+        `  subgraph "${AKKA}"`,
+        `    subgraph ${AKKA}-alpha["alpha"]`,
+        `      ${id('v0.0.1')}["${AKKA}.v0.0.1"]`,
+        `      ${id('v0.2.0')}["${AKKA}.v0.2.0"]`,
+        `      ${id('v0.2.3')}["${AKKA}.v0.2.3"]`,
+        `      ${id('v1.0.0')}["${AKKA}.v1.0.0"]`,
+        `      ${id('v1.0.1')}["${AKKA}.v1.0.1 (head)"]:::added`,
+        `      ${id('v0.0.1')}-- replace --> ${id('v0.2.0')}`,
+        `      ${id('v0.2.0')}-- replace --> ${id('v0.2.3')}`,
+        `      ${id('v0.2.3')}-- replace --> ${id('v1.0.0')}`,
+        `      ${id('v1.0.0')}-- replace --> ${id('v1.0.1')}`,
+        '    end',
+        '  end',
+        '  linkStyle 3 stroke:#1a7f37,stroke-width:3px',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('one default channel changed', async () => {
     const d = await diff(defaultChanged);
     expect(d.code).toBe(3);
