@@ -88,6 +88,17 @@ function registrySource(name: string, ref: ImageReference, ctx: PortContext): Im
   return source;
 }
 
+/** A directory layout's putBlob: a few writes at a time; a blob already there is 'present'. */
+function layoutBlobWriter(layout: {
+  writeBlob(digest: string, size: number, data: () => AsyncIterable<Uint8Array>): Promise<boolean>;
+}): ImageSink['putBlob'] {
+  const writes = new Limiter(LAYOUT_WRITES);
+  return (b, open) =>
+    writes.run(async () =>
+      (await layout.writeBlob(b.digest, b.size, open)) ? 'uploaded' : 'present',
+    );
+}
+
 export function openImageSink(loc: ImageLocation, ctx: PortContext): ImageSink {
   const name = formatLocation(loc);
   switch (loc.kind) {
@@ -118,13 +129,9 @@ export function openImageSink(loc: ImageLocation, ctx: PortContext): ImageSink {
     }
     case 'oci': {
       const layout = new OciLayout(loc.dir);
-      const writes = new Limiter(LAYOUT_WRITES);
       return {
         name,
-        putBlob: (b, open) =>
-          writes.run(async () =>
-            (await layout.writeBlob(b.digest, b.size, open)) ? 'uploaded' : 'present',
-          ),
+        putBlob: layoutBlobWriter(layout),
         async putManifest(m) {
           await layout.writeBlob(m.digest, m.bytes.length, m.bytes);
         },
@@ -137,13 +144,9 @@ export function openImageSink(loc: ImageLocation, ctx: PortContext): ImageSink {
     }
     case 'file': {
       const layout = new FileLayout(ctx.fileRoot ?? '.', loc.path);
-      const writes = new Limiter(LAYOUT_WRITES);
       return {
         name,
-        putBlob: (b, open) =>
-          writes.run(async () =>
-            (await layout.writeBlob(b.digest, b.size, open)) ? 'uploaded' : 'present',
-          ),
+        putBlob: layoutBlobWriter(layout),
         putManifest: (m) => layout.writeManifest(m.bytes, m.digest),
         async tag(top) {
           await layout.writeManifest(top.bytes, top.digest);

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { HostLimiter } from '../http/limiter.js';
 import { type RetryOptions, withRetry } from '../http/retry.js';
+import { BodyTooLargeError, readBody } from '../http/send.js';
 import { sha256Digest } from '../image/digest.js';
 import type { BlobOutcome } from '../image/ports.js';
 import type { Keychain } from './keychain.js';
@@ -308,20 +309,6 @@ export class RegistryClient {
   }
 
   /**
-   * Uploads a blob: POST then monolithic PUT ?digest=, or PATCH chunks above the threshold.
-   * A temporary failure restarts the whole upload (the body factory is called again).
-   */
-  uploadBlob(
-    registry: string,
-    repository: string,
-    digest: string,
-    size: number,
-    body: BlobBody,
-  ): Promise<void> {
-    return this.upload(registry, repository, digest, size, body);
-  }
-
-  /**
    * The push path for one blob: HEAD → mount from `mountFrom` (same registry) → upload.
    * Says which happened (the push stage counts the outcomes).
    */
@@ -338,7 +325,7 @@ export class RegistryClient {
     if (source.mountFrom && source.mountFrom !== repository) {
       if (await this.mount(registry, repository, blob.digest, source.mountFrom)) return 'mounted';
     }
-    await this.upload(registry, repository, blob.digest, blob.size, source.body);
+    await this.uploadBlob(registry, repository, blob.digest, blob.size, source.body);
     return 'uploaded';
   }
 
@@ -438,7 +425,11 @@ export class RegistryClient {
     return false;
   }
 
-  private async upload(
+  /**
+   * Uploads a blob: POST then monolithic PUT ?digest=, or PATCH chunks above the threshold.
+   * A temporary failure restarts the whole upload (the body factory is called again).
+   */
+  async uploadBlob(
     registry: string,
     repository: string,
     digest: string,
@@ -644,25 +635,20 @@ async function* chunksOf(
   if (buf.length) yield buf;
 }
 
+/** The whole body, or a RegistryProtocolError naming `what` past `limit` bytes. */
 async function readAll(
-  stream: AsyncIterable<unknown>,
+  stream: AsyncIterable<unknown> & { destroy?: () => void },
   limit: number,
   what: string,
 ): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    n += b.length;
-    if (n > limit) {
-      (stream as Readable).destroy?.();
+  try {
+    return new Uint8Array(await readBody(stream, limit));
+  } catch (err) {
+    if (err instanceof BodyTooLargeError)
       throw new RegistryProtocolError(`${what}: larger than ${limit} bytes`);
-    }
-    chunks.push(b);
+    throw err;
   }
-  return new Uint8Array(Buffer.concat(chunks));
 }
-
 /** Content-Type without parameters, or the `mediaType` field of the JSON when it is absent. */
 function mediaTypeOf(contentType: string | undefined, bytes: Uint8Array): string {
   const ct = contentType?.split(';')[0]?.trim();
