@@ -164,6 +164,49 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
       ]);
     }, 120_000);
 
+    it('a build request with bundles runs through the state machine (catalog-build pipeline)', async () => {
+      // The pipeline resolves registry credentials by secret name; this test registry's
+      // credentials come from the environment's auth file (REGISTRY_AUTH_FILE), as in a local run.
+      const request = path.join(tmp, 'bundles-request.json');
+      writeFileSync(
+        request,
+        JSON.stringify({
+          buildId: 'pipeline-bundles',
+          bundles: refs.slice(0, 3),
+          insecure: true,
+          indexFormat: 'fbc',
+        }),
+      );
+      const storeDir = path.join(tmp, 'store-pipeline');
+      const run = await runCli(['pipeline', '--request', request, '--store', storeDir], {
+        REGISTRY_AUTH_FILE: authFile,
+      });
+      expect(run.code).toBe(0);
+      const outcome = JSON.parse(run.stdout) as { status: string };
+      expect(outcome.status).toBe('SUCCEEDED');
+      const report = JSON.parse(
+        readFileSync(path.join(storeDir, 'builds', 'pipeline-bundles', 'report.json'), 'utf8'),
+      ) as { bundles: { source: string; outcome: string }[]; index: { format: string } };
+      expect(report.index.format).toBe('fbc');
+      expect(report.bundles.map((b) => [b.source, b.outcome])).toEqual([
+        [refs[0], 'not in a channel'],
+        [refs[1], 'not in a channel'],
+        [refs[2], 'loaded'],
+      ]);
+      const catalog = readFileSync(
+        path.join(
+          storeDir,
+          'builds',
+          'pipeline-bundles',
+          'configs',
+          'cert-utils-operator',
+          'catalog.json',
+        ),
+        'utf8',
+      );
+      expect(catalog).toContain(`"image": "${refs[2]}"`);
+    }, 120_000);
+
     it('without credentials the pull fails with a named error naming the bundle', async () => {
       const run = await runCli(
         [
