@@ -14,6 +14,11 @@ import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
 import { compareWalkOrder, type FileTree, type TreeFile } from '../catalog/file-tree.js';
 import {
+  DEFAULT_DOCUMENT_LIMITS,
+  DocumentLimitError,
+  withinLimits,
+} from '../catalog/yaml-document.js';
+import {
   AppRegistryBlobError,
   AppRegistryBlobLimitError,
   AppRegistryUnsafeEntryError,
@@ -271,14 +276,31 @@ function typeAndMeta(item: Obj): Obj {
   return out;
 }
 
+/**
+ * js-yaml within the document limits (a "billion laughs" in bundle.yaml would otherwise blow
+ * up when re-serialised); over a limit is AppRegistryBlobLimitError, so the package is dropped.
+ */
+function loadLimited<T>(what: string, text: string, parse: (t: string) => T, all = false): T {
+  try {
+    return withinLimits(text, DEFAULT_DOCUMENT_LIMITS, parse, (v) =>
+      all ? (v as unknown[]) : [v],
+    );
+  } catch (cause) {
+    if (cause instanceof DocumentLimitError)
+      throw new AppRegistryBlobLimitError(`${what}: ${cause.message}`, { cause });
+    throw cause;
+  }
+}
+
 function listOf(value: unknown, section: string): Obj[] {
   if (value === undefined || value === null || value === '') return [];
   if (typeof value !== 'string')
     throw new AppRegistryBlobError(`bundle.yaml data.${section} is not a YAML string`);
   let parsed: unknown;
   try {
-    parsed = yaml.load(value);
+    parsed = loadLimited(`parsing bundle.yaml data.${section}`, value, (t) => yaml.load(t));
   } catch (cause) {
+    if (cause instanceof AppRegistryBlobError) throw cause;
     throw new AppRegistryBlobError(
       `parsing bundle.yaml data.${section}: ${(cause as Error).message.split('\n')[0]}`,
       { cause },
@@ -310,10 +332,14 @@ function flattened(scan: Scan, repositoryName: string): DecodedPackage {
   }
   let doc: unknown;
   try {
-    doc = yaml
-      .loadAll(new TextDecoder().decode(first.entry.data))
-      .find((d) => d !== null && d !== undefined);
+    doc = loadLimited(
+      `parsing ${JSON.stringify(first.path)}`,
+      new TextDecoder().decode(first.entry.data),
+      (t) => yaml.loadAll(t),
+      true,
+    ).find((d) => d !== null && d !== undefined);
   } catch (cause) {
+    if (cause instanceof AppRegistryBlobError) throw cause;
     throw new AppRegistryBlobError(
       `parsing ${JSON.stringify(first.path)}: ${(cause as Error).message.split('\n')[0]}`,
       { cause },

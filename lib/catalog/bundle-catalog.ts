@@ -47,7 +47,7 @@ function treeOf(files: ManifestFile[]): ManifestTree {
     if (list) list.push(f);
     else byDir.set(f.dir, [f]);
   }
-  return { files, filesIn: (dir) => byDir.get(dir) ?? [] };
+  return { files, filesIn: (dir) => byDir.get(dir) ?? [], dropped: [] };
 }
 
 /** Object file names that keep the bundle's file order under byte-order sorting. */

@@ -10,7 +10,7 @@ import type { LoadedCatalog, LoadOptions } from './model.js';
 
 export function loadCatalog(files: FileTree, options: LoadOptions = {}): LoadedCatalog {
   const rules = options.rules ?? 'v1.8.0';
-  const tree = manifestTree(files);
+  const tree = manifestTree(files, options.limits);
   const walk1 = loadBundles(tree, rules);
   const walk2 = loadPackages(tree, walk1.bundles, rules);
   return {
@@ -18,6 +18,7 @@ export function loadCatalog(files: FileTree, options: LoadOptions = {}): LoadedC
     bundles: walk1.bundles,
     packages: walk2.packages,
     problems: [...walk1.problems, ...walk2.problems],
+    ...(tree.dropped.length > 0 ? { dropped: tree.dropped } : {}),
   };
 }
 

@@ -23,6 +23,8 @@ export interface PartsLoadResult {
   bundles: number;
   packages: number;
   problems: Problem[];
+  /** Package directories left out for a decoding limit (manifestTree's named warnings). */
+  dropped: string[];
 }
 
 const EMPTY = new Uint8Array(0);
@@ -93,8 +95,10 @@ export async function loadCatalogInParts(
   const kept: Bundle[] = [];
   const walk2Files: ManifestFile[] = [];
   const problems: Problem[] = [];
+  const dropped: string[] = [];
   for await (const part of parts) {
-    const tree = manifestTree(part);
+    const tree = manifestTree(part, options.limits);
+    dropped.push(...tree.dropped);
     const walk1 = loadBundles(tree, rules, names);
     problems.push(...detached(walk1.problems));
     for (const b of walk1.bundles) {
@@ -117,8 +121,8 @@ export async function loadCatalogInParts(
         });
     }
   }
-  const walk2 = loadPackages({ files: walk2Files, filesIn: () => [] }, kept, rules);
+  const walk2 = loadPackages({ files: walk2Files, filesIn: () => [], dropped: [] }, kept, rules);
   problems.push(...walk2.problems);
   for (const p of walk2.packages) await sink.addPackage(p);
-  return { bundles: kept.length, packages: walk2.packages.length, problems };
+  return { bundles: kept.length, packages: walk2.packages.length, problems, dropped };
 }

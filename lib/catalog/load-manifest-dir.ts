@@ -98,7 +98,14 @@ export function joinCatalogs(first: LoadedCatalog, second: LoadedCatalog): Loade
       })),
     });
   }
-  return { rules: first.rules, bundles: [...first.bundles, ...second.bundles], packages, problems };
+  const dropped = [...(first.dropped ?? []), ...(second.dropped ?? [])];
+  return {
+    rules: first.rules,
+    bundles: [...first.bundles, ...second.bundles],
+    packages,
+    problems,
+    ...(dropped.length > 0 ? { dropped } : {}),
+  };
 }
 
 /** Parses bundle folders; a folder opm would refuse becomes a problem naming it. */

@@ -7,7 +7,7 @@
 // schema 7) or v1.26.5 (schema 13 and FBC). Everything v1.26.5 adds is computed here too:
 // property and dependency rows, the olm.package rows of the package walk, and each channel's
 // graph per bundle as `opm migrate` reads it back.
-import type { JsonObject } from './yaml-document.js';
+import type { DocumentLimits, JsonObject } from './yaml-document.js';
 
 /**
  * Whose directory-loader rules a catalog is loaded with:
@@ -24,6 +24,8 @@ export const LOADER_RULES: readonly LoaderRules[] = ['v1.8.0', 'v1.26.5'];
 export interface LoadOptions {
   /** Default 'v1.8.0' (the oc 4.5 fidelity every existing output keeps). */
   rules?: LoaderRules;
+  /** Decoding limits for every manifest (default DEFAULT_DOCUMENT_LIMITS). */
+  limits?: DocumentLimits;
 }
 
 /**
@@ -165,4 +167,9 @@ export interface LoadedCatalog {
   bundles: Bundle[];
   packages: Package[];
   problems: Problem[];
+  /**
+   * Package directories left out before loading because a file in them went over a decoding
+   * limit (one named warning each); upstream had no limits, so these are not `problems`.
+   */
+  dropped?: string[];
 }

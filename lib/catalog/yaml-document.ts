@@ -6,7 +6,128 @@
 // - YAML 1.1 booleans (yes/no/on/off/y/n) as go-yaml v2 resolves them, timestamps stay
 //   strings, duplicate keys take the last value, non-string keys become strings;
 // - integers stay exact: beyond 2^53 they are BigInt (int64 in Go), beyond int64 a float.
+// Manifests are untrusted, so every decode is bounded (DocumentLimits): the text's size, the
+// size the document reaches once aliases are expanded (js-yaml shares aliased nodes, but
+// every serialiser downstream copies them: a 693-byte "billion laughs" would become 4 GB),
+// nesting depth and string length. Going over one is a DocumentLimitError, never a crash.
 import yaml from 'js-yaml';
+import { CatalogError } from '../errors.js';
+
+/** A manifest over one of the decoding limits (size, alias expansion, depth, string length). */
+export class DocumentLimitError extends CatalogError {
+  override name = 'DocumentLimitError';
+}
+
+export interface DocumentLimits {
+  /** Bytes of one document's text. */
+  maxDocumentBytes: number;
+  /** Bytes the value reaches with every alias expanded (strings, keys, one per node). */
+  maxExpandedBytes: number;
+  /** Nesting depth of mappings and sequences. */
+  maxDepth: number;
+  /** Characters of one string (key or value). */
+  maxStringBytes: number;
+}
+
+/**
+ * A Kubernetes object cannot exceed etcd's ~1.5 MiB request limit and the largest real CSV
+ * is about 1 MiB with a depth under 30, so these leave wide headroom while keeping one
+ * document's worst case (and the JSON/YAML copies made of it) far below the heap limit.
+ * The byte caps match decode.ts' per-file cap, so a file that passes one passes the other.
+ */
+export const DEFAULT_DOCUMENT_LIMITS: Readonly<DocumentLimits> = Object.freeze({
+  maxDocumentBytes: 64 * 1024 * 1024,
+  maxExpandedBytes: 64 * 1024 * 1024,
+  // js-yaml's own parse limit (its `maxDepth` default) is the same 100.
+  maxDepth: 100,
+  maxStringBytes: 16 * 1024 * 1024,
+});
+
+/**
+ * Checks a decoded value against the limits without expanding it: each shared (aliased)
+ * node's size and height are computed once and reused, so a bomb costs as little to check
+ * as its text did to parse. Throws DocumentLimitError; also refuses recursive aliases.
+ */
+export function checkDocumentLimits(
+  value: unknown,
+  limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS,
+): void {
+  const sizes = new Map<object, { bytes: number; height: number }>();
+  const active = new Set<object>();
+  const over = (what: string): never => {
+    throw new DocumentLimitError(what);
+  };
+  const measure = (v: unknown, depth: number): { bytes: number; height: number } => {
+    if (typeof v === 'string') {
+      if (v.length > limits.maxStringBytes)
+        over(`a string of ${v.length} characters is over the ${limits.maxStringBytes} limit`);
+      return { bytes: v.length + 1, height: 0 };
+    }
+    if (typeof v !== 'object' || v === null) return { bytes: 8, height: 0 };
+    if (depth > limits.maxDepth) over(`nesting is deeper than ${limits.maxDepth} levels`);
+    const known = sizes.get(v);
+    if (known) {
+      if (depth + known.height > limits.maxDepth)
+        over(`nesting is deeper than ${limits.maxDepth} levels`);
+      return known;
+    }
+    if (active.has(v)) over('an alias refers to a node that contains it (recursive alias)');
+    active.add(v);
+    let bytes = 1;
+    let height = 0;
+    const add = (child: { bytes: number; height: number }) => {
+      bytes += child.bytes;
+      if (child.height + 1 > height) height = child.height + 1;
+      if (bytes > limits.maxExpandedBytes)
+        over(
+          `the document expands to more than ${limits.maxExpandedBytes} bytes (YAML aliases: a "billion laughs"?)`,
+        );
+    };
+    if (Array.isArray(v)) for (const item of v) add(measure(item, depth + 1));
+    else
+      for (const [k, item] of Object.entries(v)) {
+        add(measure(k, depth + 1));
+        add(measure(item, depth + 1));
+      }
+    active.delete(v);
+    const result = { bytes, height };
+    sizes.set(v, result);
+    return result;
+  };
+  measure(value, 0);
+}
+
+/**
+ * Runs a js-yaml decode of `text` within the limits: the text's size first, then the
+ * parse (a stack overflow on absurd nesting becomes the depth error), then the value.
+ */
+export function withinLimits<T>(
+  text: string,
+  limits: DocumentLimits,
+  parse: (text: string) => T,
+  values: (parsed: T) => unknown[] = (parsed) => [parsed],
+): T {
+  if (text.length > limits.maxDocumentBytes)
+    throw new DocumentLimitError(
+      `the document has ${text.length} characters, over the ${limits.maxDocumentBytes} limit`,
+    );
+  let parsed: T;
+  try {
+    parsed = parse(text);
+  } catch (err) {
+    if (err instanceof RangeError)
+      throw new DocumentLimitError(`nesting is too deep to decode (${err.message})`, {
+        cause: err,
+      });
+    // js-yaml's own guards (nesting depth, merge-key count) are limits too, not YAML errors.
+    const message = err instanceof Error ? err.message : '';
+    if (/exceeded max(?:Depth|TotalMergeKeys)/.test(message))
+      throw new DocumentLimitError(message.split('\n')[0]!, { cause: err });
+    throw err;
+  }
+  for (const v of values(parsed)) checkDocumentLimits(v, limits);
+  return parsed;
+}
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -87,7 +208,9 @@ export const GO_YAML_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
   implicit: [builtin.null, goBool, goInt, builtin.float],
 });
 
-export type DocumentResult = { ok: true; value: unknown } | { ok: false; error: string };
+export type DocumentResult =
+  | { ok: true; value: unknown }
+  | { ok: false; error: string /** Set when a DocumentLimit was hit. */; limit?: string };
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
@@ -131,7 +254,16 @@ export function firstJsonValueText(text: string): string {
 }
 
 /** Decodes the first document of a manifest file (YAML, or JSON when it starts with '{'). */
-export function decodeFirstDocument(data: Uint8Array): DocumentResult {
+export function decodeFirstDocument(
+  data: Uint8Array,
+  limits: DocumentLimits = DEFAULT_DOCUMENT_LIMITS,
+): DocumentResult {
+  if (data.length > limits.maxDocumentBytes)
+    return {
+      ok: false,
+      error: `the file has ${data.length} bytes, over the ${limits.maxDocumentBytes}-byte document limit`,
+      limit: 'DocumentLimitError',
+    };
   let text = decoder.decode(data);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const trimmed = text.trimStart();
@@ -139,8 +271,13 @@ export function decodeFirstDocument(data: Uint8Array): DocumentResult {
   if (doc === null) return { ok: false, error: 'EOF' };
   try {
     // json: true makes duplicate keys take the last value, as go-yaml v2 and encoding/json do.
-    return { ok: true, value: yaml.load(doc, { schema: GO_YAML_SCHEMA, json: true }) };
+    const value = withinLimits(doc, limits, (t) =>
+      yaml.load(t, { schema: GO_YAML_SCHEMA, json: true }),
+    );
+    return { ok: true, value };
   } catch (err) {
+    if (err instanceof DocumentLimitError)
+      return { ok: false, error: err.message, limit: err.name };
     return { ok: false, error: (err as Error).message.split('\n')[0] ?? String(err) };
   }
 }

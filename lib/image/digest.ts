@@ -14,11 +14,43 @@ export function toRaw<T>(value: T, mediaType: string): Raw<T> {
   return { value, bytes, digest: sha256Digest(bytes), mediaType };
 }
 
+/**
+ * Deepest nesting a manifest, index or config may have. Real ones stay under 10; every walk
+ * over an image document (serialising, copying) recurses, so a 20 000-deep config from a
+ * hostile registry must stop here, named, not as a stack overflow somewhere later.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** The nesting depth of a JSON text, counted without recursion (strings skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 /** Parses stored bytes, keeping them as-is so the digest stays the one the registry knows. */
 export function parseRaw<T>(bytes: Uint8Array, mediaType: string, what: string): Raw<T> {
   let value: T;
+  const text = new TextDecoder().decode(bytes);
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH)
+    throw new MalformedImageError(
+      `parsing ${what}: nested ${depth} levels deep, over the limit of ${MAX_JSON_DEPTH}`,
+    );
   try {
-    value = JSON.parse(new TextDecoder().decode(bytes)) as T;
+    value = JSON.parse(text) as T;
   } catch (cause) {
     throw new MalformedImageError(`parsing ${what}: not valid JSON`, { cause });
   }

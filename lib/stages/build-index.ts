@@ -347,14 +347,19 @@ export async function buildIndex(
   // Package by package: a part's files are read, decoded, encoded and written, then dropped;
   // only the output and what the package walk needs of each bundle stay (load-in-parts.ts).
   const memory = new MemoryWatch();
-  let loaded: { bundles: number; packages: number; problems: Problem[] };
+  let loaded: { bundles: number; packages: number; problems: Problem[]; dropped?: string[] };
   try {
     await writer.begin();
     if (source.whole) {
       const c = source.whole;
       for (const b of c.bundles) await writer.addBundle(b);
       for (const p of c.packages) await writer.addPackage(p);
-      loaded = { bundles: c.bundles.length, packages: c.packages.length, problems: c.problems };
+      loaded = {
+        bundles: c.bundles.length,
+        packages: c.packages.length,
+        problems: c.problems,
+        ...(c.dropped ? { dropped: c.dropped } : {}),
+      };
     } else {
       loaded = await loadCatalogInParts(
         source.parts!,
@@ -372,6 +377,8 @@ export async function buildIndex(
     writer.abort();
     throw err;
   }
+  // A package left out for a decoding limit is a named warning, like an undecodable blob.
+  decoding.push(...(loaded.dropped ?? []));
   const summary = problemsWarning(loaded);
   if (summary) deps.log.warn(summary);
   for (const w of [...detection, ...decoding]) deps.log.warn(w);
