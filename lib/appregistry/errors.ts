@@ -32,6 +32,20 @@ export class AppRegistryProtocolError extends AppRegistryError {
   override name = 'AppRegistryProtocolError';
 }
 
+/**
+ * A listed package whose repository name is not one OLM and a store key can carry (letters,
+ * digits, '.', '_', '-', starting with a letter or digit, at most 200 characters): the
+ * package is left out with a warning naming this error; the build goes on.
+ */
+export class AppRegistryPackageNameError extends AppRegistryError {
+  override name = 'AppRegistryPackageNameError';
+}
+
+/** The org lists no packages at all: a wrong org or endpoint, said plainly. */
+export class AppRegistryEmptyOrgError extends AppRegistryError {
+  override name = 'AppRegistryEmptyOrgError';
+}
+
 /** The bytes received do not hash to the digest they were asked for. */
 export class AppRegistryDigestMismatchError extends AppRegistryError {
   override name = 'AppRegistryDigestMismatchError';

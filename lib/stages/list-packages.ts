@@ -4,6 +4,8 @@
 // upstream fails the whole build when any package cannot be downloaded.
 import { withAppRegistryClient } from '../appregistry/client.js';
 import {
+  AppRegistryEmptyOrgError,
+  AppRegistryPackageNameError,
   AppRegistryProtocolError,
   type PackageFailure,
   packageFailure,
@@ -17,13 +19,35 @@ import type {
   PackageRef,
 } from './types.js';
 
+/**
+ * What a package name from the network must look like to become a folder, a store key and a
+ * stage record item: OLM's package names are Kubernetes object names (lower-case DNS labels
+ * in practice); quay allowed a little more, so letters of both cases and '_' pass too.
+ */
+export const PACKAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
 export async function listPackages(
   request: ListPackagesRequest,
   deps: AppRegistryStageDeps,
 ): Promise<ListPackagesResult> {
   const { org } = request.appRegistry;
   return withAppRegistryClient(request.appRegistry, deps, async (client) => {
-    const listed = await client.listPackages(org);
+    const all = await client.listPackages(org);
+    if (all.length === 0) {
+      throw new AppRegistryEmptyOrgError(
+        `listing packages of org ${org} at ${client.endpoint}: org ${org} has no packages at ${client.endpoint} (check --appregistry-org and --appregistry-endpoint)`,
+      );
+    }
+    const warnings: string[] = [];
+    const listed = all.filter((p) => {
+      if (PACKAGE_NAME.test(p.repository)) return true;
+      const err = new AppRegistryPackageNameError(
+        `listing packages of org ${org}: package name ${JSON.stringify(p.repository.length > 80 ? `${p.repository.slice(0, 80)}…` : p.repository)} is not a valid package name (letters, digits, '.', '_', '-'; at most 200)`,
+      );
+      warnings.push(`${err.message} (${err.name}; the package is left out)`);
+      deps.log.warn(warnings.at(-1)!);
+      return false;
+    });
     deps.log.info('listed App Registry packages', {
       org,
       endpoint: client.endpoint,
@@ -55,6 +79,6 @@ export async function listPackages(
         listed.length,
       );
     }
-    return { buildId: request.buildId, packages };
+    return { buildId: request.buildId, packages, ...(warnings.length ? { warnings } : {}) };
   });
 }

@@ -61,6 +61,10 @@ export interface BuildReport {
     digest: string;
     size: number;
     downloaded: boolean;
+    /** How the blob was obtained: downloaded, already in the store, failed, or never tried. */
+    fetch: 'downloaded' | 'cached' | 'failed' | 'not-fetched';
+    /** The fetch error, when fetch is failed. */
+    error?: { name: string; message: string };
     warnings: string[];
   }>;
   counts: {
@@ -257,9 +261,17 @@ export async function gatherReport(
   const warningsJson = indexResult
     ? await optionalJson<unknown>(store, indexResult.warningsKey)
     : undefined;
-  const warnings = indexResult ? warningTexts(warningsJson) : [];
+  const warnings = [
+    ...(listing?.result?.warnings ?? []),
+    ...(indexResult ? warningTexts(warningsJson) : []),
+  ];
   const bundleList = (warningsJson as { bundles?: unknown } | undefined)?.bundles;
   const bundles = Array.isArray(bundleList) ? (bundleList as BundleOutcome[]) : [];
+  const failedFetches = new Map(
+    fetches
+      .filter((r) => r.outcome === 'failed' && r.item !== undefined)
+      .map((r) => [r.item!, r.error]),
+  );
 
   // Packages in listing order; a package whose fetch failed is reported without a digest.
   const fetched = new Map(fetches.filter((r) => r.result).map((r) => [r.result!.name, r.result!]));
@@ -274,6 +286,14 @@ export async function gatherReport(
       digest: f?.digest ?? (ref?.digest ? `sha256:${ref.digest.replace(/^sha256:/, '')}` : ''),
       size: f?.size ?? 0,
       downloaded: f?.downloaded ?? false,
+      fetch: f
+        ? f.downloaded
+          ? ('downloaded' as const)
+          : ('cached' as const)
+        : failedFetches.has(name)
+          ? ('failed' as const)
+          : ('not-fetched' as const),
+      ...(!f && failedFetches.get(name) ? { error: failedFetches.get(name)! } : {}),
       warnings: f?.warnings ?? [],
     };
   });
@@ -319,7 +339,7 @@ export async function gatherReport(
     counts: {
       packages: packages.length,
       downloaded: packages.filter((p) => p.downloaded).length,
-      cached: packages.filter((p) => p.digest && !p.downloaded).length,
+      cached: packages.filter((p) => p.fetch === 'cached').length,
       // Records written before index formats existed have no totals.
       bundles: indexResult?.totals?.bundles ?? indexResult?.counts.operatorbundle ?? 0,
       warnings: warnings.length,
@@ -446,7 +466,7 @@ export function renderReportMarkdown(r: BuildReport): string {
     );
     for (const p of r.packages)
       lines.push(
-        `| ${p.name} | ${p.release} | ${p.digest ? p.digest.slice(0, 19) : '—'} | ${p.downloaded ? 'downloaded' : p.digest ? 'cached' : '—'} |`,
+        `| ${p.name} | ${p.release} | ${p.digest ? p.digest.slice(0, 19) : '—'} | ${p.fetch === 'failed' ? `**failed** (${p.error?.name ?? 'error'})` : p.fetch === 'not-fetched' ? '—' : p.fetch} |`,
       );
     lines.push('');
   }

@@ -72,6 +72,8 @@ export interface ListPackagesRequest {
 export interface ListPackagesResult {
   buildId: string;
   packages: PackageRef[];
+  /** Listed packages left out (invalid names), one named warning each. */
+  warnings?: string[];
 }
 
 export interface FetchPackageRequest {
