@@ -3,13 +3,14 @@
 // order, against a local-directory store (the embedded default), records each stage's result
 // like the pipeline does, and always ends with the report stage, success or failure.
 // stdout carries only results ("Pushed sha256:… to <ref>"); everything else goes to stderr.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BuilderError, describeError } from '../errors.js';
+import { fsCause } from '../fs-errors.js';
 import { DEFAULT_INDEX_FORMAT } from '../index/catalog-formats.js';
 import { redactSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
@@ -73,18 +74,30 @@ export class OutputWriteError extends BuilderError {
   override name = 'OutputWriteError';
 }
 
-/** Writes a local output; a stream is copied through (the DB can be large). */
-async function writeOutput(
+/**
+ * Writes a local output atomically: to a temporary name beside it, renamed over the old file
+ * only when complete, so a failure (disk full half-way) leaves the previous output exactly
+ * as it was. A stream is copied through (the DB can be large).
+ */
+export async function writeOutput(
   what: string,
   file: string,
   data: Uint8Array | string | Readable,
 ): Promise<void> {
+  const target = path.resolve(file);
+  const tmp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`,
+  );
   try {
-    await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    if (data instanceof Readable) await pipeline(data, createWriteStream(file));
-    else await writeFile(file, data);
+    await mkdir(path.dirname(target), { recursive: true });
+    if (data instanceof Readable) await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
+    else await writeFile(tmp, data, { flag: 'wx' });
+    await rename(tmp, target);
   } catch (cause) {
-    throw new OutputWriteError(`writing ${what}: ${(cause as Error).message}`, { cause });
+    if (data instanceof Readable) data.destroy();
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new OutputWriteError(`writing ${what}: ${fsCause(cause)}`, { cause });
   }
 }
 

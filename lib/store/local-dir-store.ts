@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StoreError } from '../errors.js';
+import { fsCause } from '../fs-errors.js';
 import {
   assertValidKey,
   type ObjectInfo,
@@ -25,6 +26,11 @@ import {
   type Store,
   StoreNotFoundError,
 } from './store.js';
+
+/** The local store cannot be written: disk full, permission denied, --store not a directory. */
+export class StoreWriteError extends StoreError {
+  override name = 'StoreWriteError';
+}
 
 export class LocalDirStore implements Store {
   readonly location: string;
@@ -43,9 +49,9 @@ export class LocalDirStore implements Store {
     options?: PutOptions,
   ): Promise<boolean> {
     const target = this.file(key);
-    await mkdir(path.dirname(target), { recursive: true });
     const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
     try {
+      await mkdir(path.dirname(target), { recursive: true });
       await write(tmp);
       if (options?.ifNoneMatch) {
         // link() fails with EEXIST instead of replacing: an atomic "create if absent".
@@ -60,11 +66,11 @@ export class LocalDirStore implements Store {
       await rename(tmp, target);
       return true;
     } catch (cause) {
-      throw new StoreError(`writing ${key} to ${this.location}: ${(cause as Error).message}`, {
+      throw new StoreWriteError(`writing ${key} to ${this.location}: ${fsCause(cause)}`, {
         cause,
       });
     } finally {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
     }
   }
 
@@ -136,7 +142,7 @@ export class LocalDirStore implements Store {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       return new StoreNotFoundError(`reading ${key} from ${this.location}: no such object`);
     }
-    return new StoreError(`reading ${key} from ${this.location}: ${(err as Error).message}`, {
+    return new StoreError(`reading ${key} from ${this.location}: ${fsCause(err)}`, {
       cause: err,
     });
   }
