@@ -1,42 +1,6 @@
 #!/usr/bin/env node
-// The `catalog-build` executable: dispatches to a sub-command (serve-appregistry, pipeline)
-// or runs a build with oc-compatible flags. Errors print as "error: <message>" on stderr with
-// exit status 1, as oc did; usage errors exit 2 with a hint.
-import { UsageError } from '../errors.js';
-import { buildCommand } from './build-command.js';
-
-type Command = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  'serve-appregistry': async () => (await import('./serve-appregistry.js')).serveAppRegistryCommand,
-  pipeline: async () => (await import('./pipeline.js')).pipelineCommand,
-  serve: async () => (await import('./serve-command.js')).serveCommand,
-  graph: async () => (await import('./graph-command.js')).graphCommand,
-  diff: async () => (await import('./diff-command.js')).diffCommand,
-  build: async () => buildCommand,
-};
-
-export async function main(argv: string[]): Promise<number> {
-  const [first, ...rest] = argv;
-  try {
-    const load = first && !first.startsWith('-') ? COMMANDS[first] : undefined;
-    if (first && !first.startsWith('-') && !load) {
-      throw new UsageError(
-        `unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(', ')}; run with --help)`,
-      );
-    }
-    return load ? await (await load())(rest) : await buildCommand(argv);
-  } catch (err) {
-    const e = err as Error;
-    process.stderr.write(`error: ${e.message}\n`);
-    if (err instanceof UsageError) {
-      process.stderr.write('See "catalog-build --help" for usage.\n');
-      return 2;
-    }
-    if (process.env.CATALOG_BUILD_DEBUG) process.stderr.write(`${e.stack}\n`);
-    return 1;
-  }
-}
+// The `catalog-build` executable: runs the command line (cli.ts) and sets the exit status.
+import { main } from './cli.js';
 
 main(process.argv.slice(2)).then(
   (code) => {
