@@ -4,8 +4,10 @@
 // Manager (cached for a few minutes), and only ever handed to a stage in its deps.
 // The Secrets Manager and Step Functions clients are loaded on first use: most stage runs
 // need neither, and every module parsed at cold start counts against the init time.
+
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { UsageError } from '../../lib/errors.js';
+import { registerSecret } from '../../lib/redact.js';
 import { validateBuildRequest } from '../../lib/stages/build-request.js';
 import type { BuildRequest, Credentials } from '../../lib/stages/types.js';
 import { S3Store } from '../../lib/store/s3-store.js';
@@ -76,6 +78,7 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
       }
       if (value === undefined)
         throw new SecretNotFoundError(`reading secret ${name}: it has no string value`);
+      registerSecret(value);
       cache.set(name, { value, until: Date.now() + SECRET_TTL_MS });
       return value;
     },

@@ -19,7 +19,7 @@ import {
   withRetry,
 } from '../http/retry.js';
 import { BodyTooLargeError, type HttpResponse, readBody, send } from '../http/send.js';
-import { redactSecrets, redactUrl } from '../redact.js';
+import { redactSecrets, redactUrl, registerSecret, registerUrlSecrets } from '../redact.js';
 import {
   AppRegistryAuthError,
   AppRegistryBlobLimitError,
@@ -160,6 +160,8 @@ export class AppRegistryClient {
     this.base = parseEndpoint(options.endpoint ?? DEFAULT_APPREGISTRY_ENDPOINT);
     this.endpoint = redactUrl(this.base).replace(/\/$/, '');
     this.token = options.token || undefined;
+    registerSecret(this.token);
+    registerUrlSecrets(this.base);
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.limiter = new Limiter(concurrency);
     this.ownDispatcher = !options.dispatcher;

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { BuilderError, describeError } from '../errors.js';
 import { fsCause } from '../fs-errors.js';
 import { DEFAULT_INDEX_FORMAT } from '../index/catalog-formats.js';
-import { redactSecrets } from '../redact.js';
+import { redactText, registerSecret, registerUrlSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
 import { report } from '../stages/report.js';
@@ -126,7 +126,8 @@ export async function buildCommand(
     );
   const store = new LocalDirStore(local.storeDir);
   const keys = buildKeys(request.buildId);
-  const secrets = [local.authToken];
+  registerSecret(local.authToken);
+  if (request.appRegistry) registerUrlSecrets(request.appRegistry.endpoint);
   const deps: StageDeps = {
     store,
     log: cli.log,
@@ -245,7 +246,7 @@ export async function buildCommand(
     cli.endLive();
     outcome = 'failed';
     failure = { stage, ...describeError(err) };
-    failure.message = redactSecrets(failure.message, secrets);
+    failure.message = redactText(failure.message);
   }
 
   const reported = await report(

@@ -3,6 +3,7 @@
 // print as "error: <message>" on stderr with exit status 1, as oc did; usage errors exit 2
 // with a hint. Tests call it in-process, which is why it is not the executable itself.
 import { UsageError } from '../errors.js';
+import { redactText } from '../redact.js';
 import { buildCommand } from './build-command.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -28,12 +29,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return load ? await (await load())(rest) : await buildCommand(argv, env);
   } catch (err) {
     const e = err as Error;
-    process.stderr.write(`error: ${e.message}\n`);
+    process.stderr.write(`error: ${redactText(e.message)}\n`);
     if (err instanceof UsageError) {
       process.stderr.write('See "catalog-build --help" for usage.\n');
       return 2;
     }
-    if (process.env.CATALOG_BUILD_DEBUG) process.stderr.write(`${e.stack}\n`);
+    if (process.env.CATALOG_BUILD_DEBUG) process.stderr.write(`${redactText(String(e.stack))}\n`);
     return 1;
   }
 }

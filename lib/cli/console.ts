@@ -1,6 +1,7 @@
 // What the CLI shows a person: logs and progress on stderr (stdout carries only results, such
 // as upstream's "Pushed sha256:… to <ref>"), a live single-line progress display when stderr
 // is a terminal and one line per finished item otherwise, so CI logs stay readable.
+import { redactText } from '../redact.js';
 import type { Logger, ProgressEvent } from '../stages/types.js';
 
 export interface ConsoleOptions {
@@ -32,7 +33,9 @@ export class CliConsole {
     this.tty = Boolean(this.out.isTTY) && !process.env.CI;
   }
 
-  private write(line: string): void {
+  private write(raw: string): void {
+    // The console is a boundary: nothing reaches the terminal without the redactor.
+    const line = redactText(raw);
     if (this.liveLine) this.out.write('\r\x1b[2K');
     this.out.write(`${line}\n`);
     if (this.liveLine) this.out.write(this.liveLine);
@@ -40,7 +43,7 @@ export class CliConsole {
 
   private live(line: string): void {
     if (!this.tty || this.options.quiet) return;
-    this.liveLine = line.slice(0, (this.out.columns ?? 100) - 1);
+    this.liveLine = redactText(line).slice(0, (this.out.columns ?? 100) - 1);
     this.out.write(`\r\x1b[2K${this.liveLine}`);
   }
 

@@ -4,8 +4,10 @@
 // URL on stdin, read {"Username","Secret"} from stdout. "<token>" as username means the secret
 // is an identity token. No shell is involved and the helper name is checked, so a config file
 // cannot make us run anything but a docker-credential-* program from PATH.
+
 import { execFile } from 'node:child_process';
 import { RegistryError } from '../errors.js';
+import { registerSecret } from '../redact.js';
 import type { Credential } from './keychain.js';
 
 export class CredentialHelperError extends RegistryError {
@@ -64,6 +66,7 @@ export function runCredentialHelper(
         const username = typeof parsed.Username === 'string' ? parsed.Username : '';
         const secret = typeof parsed.Secret === 'string' ? parsed.Secret : '';
         if (!secret) return resolve(undefined);
+        registerSecret(secret, username === '<token>' ? undefined : username);
         resolve(
           username === '<token>' ? { identityToken: secret } : { username, password: secret },
         );

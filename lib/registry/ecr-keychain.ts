@@ -3,7 +3,9 @@
 // 12 hours, so they are fetched once per run per registry, kept in memory only, and dropped
 // when the registry answers 401 (the client then asks again). The client endpoint is
 // injectable so tests reach a fake of ECR's JSON API through the real SDK.
+
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { registerSecret } from '../redact.js';
 import type { Credential, Keychain } from './keychain.js';
 import { RegistryAuthError } from './registry-errors.js';
 
@@ -84,6 +86,8 @@ export class EcrKeychain implements Keychain {
       throw new RegistryAuthError(
         `getting ECR authorization token for ${registry}: malformed token`,
       );
+    registerSecret(token);
+    registerSecret(decoded.slice(colon + 1), decoded.slice(0, colon));
     return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
 }

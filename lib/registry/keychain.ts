@@ -5,10 +5,12 @@
 // `auths` keys may name a host or host/namespace; the most specific key wins, as in the
 // containers tools. Docker Hub is stored under several historical keys, all understood here.
 // `credHelpers`/`credsStore` name docker credential helpers, which are run on demand.
+
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RegistryError } from '../errors.js';
+import { registerSecret } from '../redact.js';
 import { runCredentialHelper } from './credential-helper.js';
 
 /** A credential for one registry. Only one form is normally set. */
@@ -86,6 +88,11 @@ function entryToCredential(entry: AuthEntry): Credential | undefined {
       password = decoded.slice(colon + 1);
     }
   }
+  // Every credential we may send is registered with the one redactor before it is ever used.
+  if (entry.auth) registerSecret(entry.auth);
+  registerSecret(password, username);
+  registerSecret(entry.identitytoken);
+  registerSecret(entry.registrytoken);
   const cred: Credential = {};
   if (entry.identitytoken) cred.identityToken = entry.identitytoken;
   if (entry.registrytoken) cred.registryToken = entry.registrytoken;

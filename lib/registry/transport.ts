@@ -28,6 +28,7 @@ import {
   readBodyPrefix,
   send,
 } from '../http/send.js';
+import { registerSecret } from '../redact.js';
 import { checkFollowTarget } from './address-guard.js';
 import {
   type Challenge,
@@ -343,6 +344,7 @@ export class RegistryTransport {
         url: url.href,
       });
     }
+    registerSecret(token);
     // Tokens without expires_in are valid for 60 s per the distribution token spec.
     const lifetime =
       typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 60;

@@ -16,7 +16,7 @@ import {
   withRetry,
 } from '../http/retry.js';
 import { DEFAULT_INDEX_FORMAT, type IndexFormat } from '../index/catalog-formats.js';
-import { redactUrl } from '../redact.js';
+import { redactText, redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { getJson, putJson, type Store, StoreNotFoundError } from '../store/store.js';
 import {
@@ -141,7 +141,7 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
   const compared = built.outcome === 'succeeded' && stored && built.index;
   if (compared) await compareWithPrevious(store, built, stored, deps);
   await putJson(store, keys.reportJson, built);
-  await store.put(keys.reportMd, renderReportMarkdown(built), {
+  await store.put(keys.reportMd, redactText(renderReportMarkdown(built)), {
     contentType: 'text/markdown; charset=utf-8',
   });
   // The upstream watcher compares against the last build that succeeded.

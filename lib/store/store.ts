@@ -2,8 +2,10 @@
 // One interface, identical key layout (see keys.ts), so the same stage code runs in both.
 // Keys are '/'-separated relative paths; implementations reject anything else (no '..',
 // no leading '/'), which keeps a hostile key from escaping a local directory.
+
 import type { Readable } from 'node:stream';
 import { type BuilderErrorOptions, StoreError } from '../errors.js';
+import { redactValue } from '../redact.js';
 
 export interface ObjectInfo {
   key: string;
@@ -76,7 +78,9 @@ export function putJson(
   value: unknown,
   options?: PutOptions,
 ): Promise<boolean> {
-  return store.put(key, `${JSON.stringify(value, null, 2)}\n`, {
+  // The store is a boundary: records never hold a credential, whatever a server echoed.
+  // Unregistered query values stay: a stored request's webhook URL must still work.
+  return store.put(key, `${JSON.stringify(redactValue(value, { keepQuery: true }), null, 2)}\n`, {
     contentType: 'application/json',
     ...options,
   });
