@@ -137,8 +137,12 @@ export async function buildCommand(
       ...(local.registryConfig ? { registryAuthFile: local.registryConfig } : {}),
     },
   };
+  // Local prerequisites first (a usage error, exit 2): nothing is downloaded for a build
+  // whose auth file, store or output path cannot work.
+  const { checkLocalPrerequisites, checkImagePrerequisites } = await import('./preflight.js');
+  await checkLocalPrerequisites(local);
   const started = Date.now();
-  let stage: StageName = 'list-packages';
+  let stage: StageName | 'preflight' = 'list-packages';
   const step = <T>(name: StageName, run: () => Promise<T>) => {
     stage = name;
     return runRecorded(store, request.buildId, name, run);
@@ -150,6 +154,13 @@ export async function buildCommand(
   let fetched: FetchedPackage[] = [];
   try {
     await putJson(store, keys.request, request);
+    if (request.to && request.from) {
+      // The end's needs (destination answers, base resolves) before the first download.
+      stage = 'preflight';
+      cli.step('checking the destination and the base image');
+      await checkImagePrerequisites(request, deps, local);
+      stage = 'list-packages';
+    }
     if (request.appRegistry) {
       const source = request.appRegistry;
       // Loaded on demand: an offline build never pays for the HTTP clients.

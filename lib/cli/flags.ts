@@ -27,6 +27,38 @@ function parseBool(flag: string, raw: string): boolean {
   );
 }
 
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The known flag closest to a mistyped one (a typo, or a unique prefix), if any is close. */
+export function didYouMean(key: string, names: readonly string[]): string | undefined {
+  const prefixed = names.filter((n) => n.startsWith(key));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const n of names) {
+    const d = distance(key, n);
+    if (d < bestD) {
+      best = n;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
 export function parseFlags(
   argv: readonly string[],
   specs: readonly FlagSpec[],
@@ -51,10 +83,14 @@ export function parseFlags(
     const eq = body.indexOf('=');
     const key = eq === -1 ? body : body.slice(0, eq);
     const spec = long ? byName.get(key) : byShort.get(key);
-    if (!spec)
+    if (!spec) {
+      const hint = long ? didYouMean(key, [...byName.keys()]) : undefined;
       throw new FlagError(
-        long ? `unknown flag: --${key}` : `unknown shorthand flag: '${key}' in ${token}`,
+        long
+          ? `unknown flag: --${key}${hint ? ` (did you mean --${hint}?)` : ''}`
+          : `unknown shorthand flag: '${key}' in ${token}`,
       );
+    }
     let raw: string | undefined = eq === -1 ? undefined : body.slice(eq + 1);
     if (spec.type === 'boolean') {
       values[spec.name] = raw === undefined ? true : parseBool(spec.name, raw);

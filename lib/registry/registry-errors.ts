@@ -172,6 +172,19 @@ export function registryErrorFromFailure(
       { url, cause: err },
     );
   }
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : '';
+  if (
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long/i.test(
+      `${text} ${cause}`,
+    )
+  ) {
+    // OpenSSL's words for "the other end does not speak TLS": say what to do instead.
+    return new RegistryTlsError(
+      `${action} ${subject}: the registry does not answer TLS on this port (it may serve plain HTTP: pass --insecure)`,
+      { url, cause: err },
+    );
+  }
   return new RegistryUnavailableError(
     `${action} ${subject}: ${code ?? 'connection failed'} ${text}`.trim(),
     { url, cause: err },

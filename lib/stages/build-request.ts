@@ -9,6 +9,7 @@
 // token can never reach the execution state, the store or a log line.
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import { parseDestinationLocation, parseSourceLocation } from '../image/location.js';
 import { parseReference } from '../image/reference.js';
 import { INDEX_FORMATS, isIndexFormat } from '../index/catalog-formats.js';
 import { redactUrl } from '../redact.js';
@@ -140,6 +141,24 @@ const oneOf =
 
 const positive = integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer');
 
+/**
+ * An image location (`--from`/`--to`), parsed now as the image stages will parse it, so an
+ * upper-case repository or a digest in --to fails before the first download, not at the push.
+ */
+const location =
+  (parse: (input: string) => unknown): Check<string> =>
+  (v, name, problems) => {
+    const s = text()(v, name, problems);
+    if (s === undefined) return undefined;
+    try {
+      parse(s);
+      return s;
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
 /** Every field of a build request and its check. Adding a field: one entry here (+ the type). */
 const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   buildId: text(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
@@ -160,8 +179,8 @@ const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   ),
   manifestDir: text(),
   bundles,
-  from: text(),
-  to: text(),
+  from: location(parseSourceLocation),
+  to: location(parseDestinationLocation),
   filterByOs: regex,
   insecure: boolean,
   registryAuthSecret: text(SECRET_NAME),
