@@ -50,6 +50,21 @@ function applyRunConfig(config: ConfigFile, run: RunConfig): void {
 
 export const DEFAULT_CREATED_BY = 'catalog-build: add /bundles.db';
 
+/**
+ * The image's `created` when SOURCE_DATE_EPOCH (or sourceDateEpoch) does not fix it: taken
+ * from the input, never the clock, so two builds of an unchanged upstream give the same
+ * digest and upload nothing. It is the newest `created` of the base configs kept (the image
+ * is as new as its base), or the Unix epoch for scratch or a base without a valid `created`.
+ */
+export function createdFromInput(configs: readonly { created?: unknown }[]): number {
+  let newest = 0;
+  for (const c of configs) {
+    const t = typeof c.created === 'string' ? Date.parse(c.created) : Number.NaN;
+    if (Number.isFinite(t) && t > newest * 1000) newest = Math.floor(t / 1000);
+  }
+  return newest;
+}
+
 /** Seconds since the epoch → RFC 3339 as Go prints it (no fraction when whole seconds). */
 export function formatCreated(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');

@@ -5,7 +5,7 @@
 // (`builds/<id>/image.json`) records where push finds each one, so base bytes are read only if
 // the destination cannot mount them. Returns small JSON (digests), never bytes.
 
-import { formatCreated } from '../image/append.js';
+import { createdFromInput, formatCreated } from '../image/append.js';
 import { type Assembled, assembleImages } from '../image/assemble.js';
 import type { ImagePlan, PlanBlob, PlanManifest } from '../image/image-plan.js';
 import { buildTreeLayer, type LayerContent, layerStream } from '../image/layer.js';
@@ -81,8 +81,9 @@ export async function assembleImage(
     const content = catalogImageContent<LayerContent>(request.indexFormat ?? DEFAULT_INDEX_FORMAT);
     const outputs = await catalogOutputs(deps.store, request, content.sources);
     const layer = await buildTreeLayer(content.entries(outputs), { mtime: epoch ?? 0 });
+    // From the input, not the clock (see createdFromInput): unchanged input, same digest.
     const created = formatCreated(
-      epoch ?? Math.floor((deps.now?.() ?? new Date()).getTime() / 1000),
+      epoch ?? createdFromInput(base.bases.map((b) => b.image.config.value)),
     );
     const assembled = assembleImages(base.index, base.bases, layer, {
       created,

@@ -301,10 +301,9 @@ export async function buildIndex(
   const keys = buildKeys(request.buildId);
   const format = request.indexFormat ?? DEFAULT_INDEX_FORMAT;
   const rules = loaderRulesFor(format);
-  const migratedAt =
-    request.sourceDateEpoch !== undefined
-      ? new Date(request.sourceDateEpoch * 1000)
-      : (deps.now?.() ?? new Date());
+  // A fixed time unless SOURCE_DATE_EPOCH says otherwise: the database's bytes then depend on
+  // the manifests alone, so an unchanged upstream gives the same DB, layer and image digest.
+  const migratedAt = new Date((request.sourceDateEpoch ?? 0) * 1000);
   const writer = await createCatalogWriter(format, {
     output: storeOutput(deps.store, request.buildId),
     migratedAt,
