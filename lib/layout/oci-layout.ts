@@ -5,6 +5,7 @@
 // grammar before they become paths, so a hostile index.json cannot point outside `blobs/`.
 // Writes go to a temporary file renamed into place, and index.json is rewritten last, so an
 // interrupted write never leaves a tag pointing at missing blobs.
+
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../errors.js';
+import { fsCause, isFsError } from '../fs-errors.js';
 import { sha256Digest } from '../image/digest.js';
 import { MediaTypes } from '../image/media-types.js';
 import { isSha256Digest } from '../image/reference.js';
@@ -160,6 +162,8 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   try {
     await writeFile(tmp, text);
     await rename(tmp, file);
+  } catch (cause) {
+    throw new OciLayoutError(`writing ${file}: ${fsCause(cause)}`, { cause });
   } finally {
     await rm(tmp, { force: true });
   }
@@ -193,9 +197,9 @@ export async function writeVerifiedFile(
   data: BlobData,
   action: string,
 ): Promise<void> {
-  await mkdir(path.dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
   try {
+    await mkdir(path.dirname(target), { recursive: true });
     const hash = createHash('sha256');
     let n = 0;
     const tap = new Transform({
@@ -214,8 +218,12 @@ export async function writeVerifiedFile(
       );
     }
     await rename(tmp, target);
+  } catch (cause) {
+    // Disk full, permission denied, a file where a directory should be: said as such.
+    if (cause instanceof OciLayoutError || !isFsError(cause)) throw cause;
+    throw new OciLayoutError(`${action}: ${fsCause(cause)}`, { cause });
   } finally {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {});
   }
 }
 

@@ -1,0 +1,100 @@
+// A full disk, for real: a small tmpfs mounted in a private mount namespace (`unshare -m`),
+// nearly filled, holding the previous --to-db output (or the store). The build must fail with
+// a named "disk full" error and leave the previous output byte-identical, with no temporary
+// file behind. Skips with a message where the machine does not allow mount namespaces.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/shared-corpus.js';
+
+function namespacesAllowed(): boolean {
+  try {
+    execFileSync(
+      'unshare',
+      [
+        '-m',
+        'sh',
+        '-c',
+        'mount -t tmpfs -o size=16k tmpfs /mnt 2>/dev/null || mount -t tmpfs -o size=16k tmpfs "$TMPDIR"',
+      ],
+      {
+        stdio: 'ignore',
+        env: { ...process.env, TMPDIR: os.tmpdir() },
+      },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+const ALLOWED = namespacesAllowed();
+if (!ALLOWED)
+  console.warn(
+    'disk-full tests skipped: this machine does not allow `unshare -m` with a tmpfs mount',
+  );
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'hostile-diskfull-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Runs `script` (sh) in a private mount namespace with a `size` tmpfs on $FULL; returns stdout. */
+function inFullDisk(size: string, script: string, env: Record<string, string>) {
+  const full = path.join(work, `full-${randomBytes(3).toString('hex')}`);
+  mkdirSync(full);
+  const r = spawnSync(
+    'unshare',
+    ['-m', 'sh', '-c', `mount -t tmpfs -o size=${size} tmpfs "$FULL" && ${script}`],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, FULL: full, CATALOG_BUILD_DEBUG: '', SOURCE_DATE_EPOCH: '' },
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return { full, stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+const CLI = `"${process.execPath}" --import tsx lib/cli/main.ts`;
+
+describe.skipIf(!ALLOWED)('a full disk', () => {
+  it('--to-db on a full disk: OutputWriteError "disk full", the previous DB byte-identical, no temp file', () => {
+    const previous = randomBytes(80 * 1024);
+    const prevFile = path.join(work, 'previous.db');
+    writeFileSync(prevFile, previous);
+    const store = path.join(work, 'store-todb');
+    const r = inFullDisk(
+      '512k',
+      [
+        `cp "${prevFile}" "$FULL/index.db"`,
+        // Leave about 40 kB: less than the new database needs.
+        `head -c ${512 * 1024 - 80 * 1024 - 40 * 1024} /dev/zero > "$FULL/filler"`,
+        `${CLI} --manifest-dir examples/manifests --to-db "$FULL/index.db" --store "${store}"; echo "cli-exit=$?"`,
+        'sha256sum "$FULL/index.db"',
+        'ls -a "$FULL"',
+      ].join(' && '),
+      {},
+    );
+    expect(r.stdout, r.stderr).toContain('cli-exit=1');
+    expect(r.stderr).toMatch(/error: writing the database to .*index\.db: disk full \(ENOSPC\)/);
+    expect(r.stdout).toContain(createHash('sha256').update(previous).digest('hex'));
+    const listing = r.stdout.slice(r.stdout.indexOf('\n.\n'));
+    expect(listing).not.toMatch(/tmp-/);
+  });
+
+  it('the store on a full disk: StoreWriteError "disk full", nothing half-written left', () => {
+    const r = inFullDisk(
+      '64k',
+      [
+        'head -c 60000 /dev/zero > "$FULL/filler" || true',
+        `${CLI} --manifest-dir examples/manifests --to-db "${path.join(work, 'out', 'x.db')}" --store "$FULL/store"; echo "cli-exit=$?"`,
+        'find "$FULL/store" -name "*.tmp-*" | wc -l',
+      ].join(' && '),
+      {},
+    );
+    expect(r.stdout, r.stderr).toContain('cli-exit=1');
+    expect(r.stderr).toMatch(/error: writing .* to dir:.*: disk full \(ENOSPC\)/);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('0');
+  });
+});
