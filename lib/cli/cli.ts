@@ -18,6 +18,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // The AWS SDK prints a 9-line notice about future Node versions on every ECR run (even with
+  // -q); a command line tool's users cannot act on it, so the CLI turns it off. Lambda keeps it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [first, ...rest] = argv;
   try {
     const load = first && !first.startsWith('-') ? COMMANDS[first] : undefined;
