@@ -109,7 +109,7 @@ describe('catalog-build --manifest-dir --to-db', () => {
     expect(res.stderr).toContain('no manifest files found');
   });
 
-  it('exits 1 when the DB cannot be written', async () => {
+  it('exits 2 before any work when --to-db cannot be written (a file where a directory is)', async () => {
     const blocker = path.join(tmp, 'blocker');
     await writeFile(blocker, 'a file where a directory is needed');
     const res = await runCli([
@@ -120,8 +120,10 @@ describe('catalog-build --manifest-dir --to-db', () => {
       '--store',
       path.join(tmp, 'b'),
     ]);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^error: writing the database to .*blocker\/x\.db: /m);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(
+      /^error: checking the build's prerequisites: --to-db .*blocker\/x\.db: a part of the path is not a directory \(ENOTDIR\)/m,
+    );
     expect(res.stderr).not.toContain('report');
   });
 
