@@ -178,8 +178,23 @@ describe('App Registries that echo the token, endpoints that carry credentials',
     expect(run.code).toBe(1);
     expectNoSecrets(harness, run, c.work, SECRETS);
   });
+  it('an --appregistry-endpoint with user-info is refused before any request, the password nowhere', async () => {
+    const c = harness.newCase('endpoint-userinfo-refused');
+    const run = await c.run([
+      '--appregistry-org',
+      'demo',
+      '--appregistry-endpoint',
+      `http://${USER}:${PASSWORD}@127.0.0.1:9/cnr`,
+      '--to-db',
+      path.join(c.work, 'out', 'index.db'),
+      '--store',
+      c.store,
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/must not carry credentials/);
+    expectNoSecrets(harness, run, c.work, SECRETS);
+  });
   const endpoints: Array<[string, (url: string) => string, string]> = [
-    ['user-info', (u) => u.replace('http://', `http://${USER}:${PASSWORD}@`), PASSWORD],
     ['a token in the query', (u) => `${u}?token=${APPR_TOKEN}`, APPR_TOKEN],
     ['an access_token in the query', (u) => `${u}?access_token=${APPR_TOKEN}`, APPR_TOKEN],
   ];
@@ -209,7 +224,7 @@ describe('App Registries that echo the token, endpoints that carry credentials',
       }
     });
   }
-  it('an --appregistry-endpoint with user-info on a failing build: error and report clean', async () => {
+  it('an --appregistry-endpoint with a query token on a failing build: error and report clean', async () => {
     const c = harness.newCase('endpoint-userinfo-failing');
     const srv = await startHostileServer((req, res) =>
       sendJson(res, 404, {
@@ -224,7 +239,7 @@ describe('App Registries that echo the token, endpoints that carry credentials',
       '--appregistry-org',
       'org',
       '--appregistry-endpoint',
-      `http://${USER}:${PASSWORD}@${srv.host}/cnr?token=${APPR_TOKEN}`,
+      `http://${srv.host}/cnr?token=${APPR_TOKEN}&password=${PASSWORD}`,
       '--to-db',
       path.join(c.work, 'out', 'index.db'),
       '--store',

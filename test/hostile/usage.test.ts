@@ -87,17 +87,17 @@ const USAGE: UsageCase[] = [
   {
     name: '--appregistry-org ..',
     args: (c) => withFlag(baseArgs(c), '--appregistry-org', '..'),
-    message: /--appregistry-org "\.\." is not a valid org/,
+    message: /--appregistry-org.*org is not valid/,
   },
   {
     name: '--appregistry-org with a slash',
     args: (c) => withFlag(baseArgs(c), '--appregistry-org', 'a/b'),
-    message: /is not a valid org/,
+    message: /--appregistry-org.*org is not valid/,
   },
   {
     name: '--appregistry-endpoint file://',
     args: (c) => withFlag(baseArgs(c), '--appregistry-endpoint', 'file:///etc/passwd'),
-    message: /must be an http\(s\) URL, not file:/,
+    message: /--appregistry-endpoint.*must be an http\(s\) URL/,
   },
   {
     name: '--appregistry-endpoint ftp://',
@@ -112,17 +112,17 @@ const USAGE: UsageCase[] = [
   {
     name: '--build-id ../x',
     args: (c) => [...baseArgs(c), '--build-id', '../x'],
-    message: /--build-id "\.\.\/x" is not valid/,
+    message: /--build-id is not valid/,
   },
   {
     name: '--build-id with a slash',
     args: (c) => [...baseArgs(c), '--build-id', 'a/b'],
-    message: /--build-id "a\/b" is not valid/,
+    message: /--build-id is not valid/,
   },
   {
     name: '--filter-by-os not a regex',
     args: (c) => [...baseArgs(c), '--filter-by-os', 'linux/(amd64'],
-    message: /--filter-by-os was not a valid regular expression/,
+    message: /--filter-by-os is not a regular expression/,
   },
   {
     name: 'unknown flag (typo)',
@@ -137,7 +137,7 @@ const USAGE: UsageCase[] = [
   {
     name: '--max-per-registry 0',
     args: (c) => [...baseArgs(c), '--max-per-registry', '0'],
-    message: /--max-per-registry must be between 1 and 64/,
+    message: /--max-per-registry must be an integer from 1 to 64/,
   },
   {
     name: '--max-file-size nonsense',
