@@ -248,6 +248,34 @@ export class AppRegistryClient {
     digest: string,
     options: PullOptions = {},
   ): Promise<Uint8Array> {
+    let bytes: Uint8Array = new Uint8Array(0);
+    await this.pullBlobTo(
+      org,
+      repository,
+      digest,
+      async (body) => {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        bytes = Buffer.concat(chunks);
+      },
+      options,
+    );
+    return bytes;
+  }
+
+  /**
+   * Pulls a blob into `write` (e.g. a store's putStream) as it arrives, so no blob is ever
+   * held whole: the chunks are counted against the blob cap and hashed on the way, and the
+   * body fails before its end (so the writer never commits it) when the digest or the
+   * announced size does not match. A retried attempt calls `write` again with a new body.
+   */
+  async pullBlobTo(
+    org: string,
+    repository: string,
+    digest: string,
+    write: (body: AsyncIterable<Uint8Array>) => Promise<void>,
+    options: PullOptions = {},
+  ): Promise<void> {
     assertName(org, 'org');
     assertName(repository, 'repository');
     const hex = digest.replace(/^sha256:/, '');
@@ -263,40 +291,54 @@ export class AppRegistryClient {
           `${what} at ${this.endpoint}: ${total} bytes exceeds the ${this.opts.maxBlobBytes}-byte cap`,
         );
       }
-      const hash = createHash('sha256');
-      const chunks: Buffer[] = [];
+      // Our own verdict on the body, kept apart from how the writer reports a failed stream
+      // (a store wraps it in its own error): that verdict is what is thrown.
+      let failure: Error | undefined;
       let received = 0;
-      try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          received += chunk.length;
-          if (received > this.opts.maxBlobBytes) {
-            throw new AppRegistryBlobLimitError(
-              `${what} at ${this.endpoint}: more than ${this.opts.maxBlobBytes} bytes`,
-            );
+      let complete = false;
+      const verified = async function* (this: AppRegistryClient): AsyncGenerator<Uint8Array> {
+        const hash = createHash('sha256');
+        try {
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            received += chunk.length;
+            if (received > this.opts.maxBlobBytes) {
+              throw new AppRegistryBlobLimitError(
+                `${what} at ${this.endpoint}: more than ${this.opts.maxBlobBytes} bytes`,
+              );
+            }
+            hash.update(chunk);
+            options.onProgress?.(received, total ?? options.expectedSize);
+            yield chunk;
           }
-          hash.update(chunk);
-          chunks.push(chunk);
-          options.onProgress?.(received, total ?? options.expectedSize);
+        } catch (err) {
+          res.body.destroy();
+          failure = this.networkError(what, err);
+          throw failure;
         }
+        const got = hash.digest('hex');
+        if (got !== hex) {
+          failure = new AppRegistryDigestMismatchError(
+            `${what} at ${this.endpoint}: received ${received} bytes hashing to sha256:${got}`,
+          );
+        } else if (options.expectedSize !== undefined && received !== options.expectedSize) {
+          failure = this.protocol(
+            what,
+            `received ${received} bytes, the release announced ${options.expectedSize}`,
+          );
+        }
+        if (failure) throw failure;
+        complete = true;
+      }.call(this);
+      try {
+        await write(verified);
       } catch (err) {
         res.body.destroy();
-        throw this.networkError(what, err);
+        throw failure ?? err;
       }
-      const got = hash.digest('hex');
-      if (got !== hex) {
-        throw new AppRegistryDigestMismatchError(
-          `${what} at ${this.endpoint}: received ${received} bytes hashing to sha256:${got}`,
-        );
-      }
-      if (options.expectedSize !== undefined && received !== options.expectedSize) {
-        throw this.protocol(
-          what,
-          `received ${received} bytes, the release announced ${options.expectedSize}`,
-        );
-      }
+      if (failure) throw failure;
+      if (!complete) throw this.protocol(what, 'the blob was not read to its end');
       this.stats.blobsPulled++;
       this.stats.bytesPulled += received;
-      return Buffer.concat(chunks, received);
     });
   }
 

@@ -5,6 +5,7 @@
 // runs the stage for a whole listing with bounded parallelism and, like upstream, fails
 // after every package was tried with one error naming each failed package.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { type AppRegistryClient, withAppRegistryClient } from '../appregistry/client.js';
 import { type DecodeLimits, decodePackageBlob } from '../appregistry/decode.js';
 import { type PackageFailure, packageFailure, packagesFailedError } from '../appregistry/errors.js';
@@ -69,19 +70,28 @@ async function fetchWith(
     });
   }
 
-  const bytes = await client.pullBlob(org, ref.name, digest, {
-    ...(expectedSize === undefined ? {} : { expectedSize }),
-    onProgress: (received, total) =>
-      deps.progress?.({
-        kind: 'download',
-        package: ref.name,
-        bytes: received,
-        ...(total === undefined ? {} : { total }),
-        done: false,
-      }),
-  });
-  await deps.store.put(key, bytes, { contentType: 'application/x-gzip' });
-  return finish(bytes, true);
+  // Streamed into the store as it arrives (never held whole; a body that does not hash right
+  // fails before the store commits it), then read back once for its warnings.
+  await client.pullBlobTo(
+    org,
+    ref.name,
+    digest,
+    async (body) => {
+      await deps.store.putStream(key, Readable.from(body), { contentType: 'application/x-gzip' });
+    },
+    {
+      ...(expectedSize === undefined ? {} : { expectedSize }),
+      onProgress: (received, total) =>
+        deps.progress?.({
+          kind: 'download',
+          package: ref.name,
+          bytes: received,
+          ...(total === undefined ? {} : { total }),
+          done: false,
+        }),
+    },
+  );
+  return finish(await deps.store.get(key), true);
 }
 
 export async function fetchPackage(
