@@ -316,9 +316,8 @@ function summarize(
   if (s.indexed) {
     const t = s.indexed.totals;
     const format = s.indexed.indexFormat;
-    const bytes = s.indexed.files.reduce((n, f) => n + f.size, 0);
     parts.push(
-      `index${format === DEFAULT_INDEX_FORMAT ? '' : ` (${format})`}: ${t.packages} packages, ${t.channels} channels, ${t.bundles} bundles, ${s.indexed.warningCount} warnings, ${formatBytes(bytes)}`,
+      `index${format === DEFAULT_INDEX_FORMAT ? '' : ` (${format})`}: ${t.packages} packages, ${t.channels} channels, ${t.bundles} bundles, ${s.indexed.warningCount} warnings, ${formatBytes(s.indexed.fileBytes)}`,
     );
   }
   if (s.toDb) parts.push(`database: ${s.toDb}`);

@@ -4,8 +4,9 @@
 // fetch-bundle left there; the request's index format (lib/index/catalog-formats.ts) picks the
 // loader rules and the catalog writer, whose files land under builds/<id>/ (bundles.db for
 // the SQLite formats), next to warnings.json. Load problems are warnings, never failures,
-// exactly as upstream's permissive load; the result carries the files' keys and digests and
-// the counts, so later stages and the report need no bytes.
+// exactly as upstream's permissive load; the result carries the database's key and digest,
+// the counts and the key of the file list (builds/<id>/catalog-files.json), so later stages
+// and the report need no bytes and the result stays small whatever the catalog's size.
 import { decodePackageBlob } from '../appregistry/decode.js';
 import { loadBundleCatalog } from '../catalog/bundle-catalog.js';
 import { detectManifestFormats } from '../catalog/detect-format.js';
@@ -411,13 +412,16 @@ export async function buildIndex(
     ...(source.bundles && source.bundles.length > 0 ? { bundles: source.bundles } : {}),
   };
   await putJson(deps.store, keys.warnings, warnings);
+  await putJson(deps.store, keys.catalogFiles, catalogFiles);
   return {
     buildId: request.buildId,
     indexFormat: format,
     dbKey: db?.key ?? '',
     dbDigest: db?.digest ?? '',
     dbSize: db?.size ?? 0,
-    files: catalogFiles,
+    filesKey: keys.catalogFiles,
+    fileCount: catalogFiles.length,
+    fileBytes: catalogFiles.reduce((n, f) => n + f.size, 0),
     counts: written.counts,
     totals: written.totals,
     warningsKey: keys.warnings,

@@ -86,8 +86,10 @@ export interface BuildReport {
     size: number;
     /** Rows per table (SQLite) or objects per schema (FBC). */
     counts: IndexCounts;
-    /** Every file of the catalog in the store. */
-    files: CatalogFileRef[];
+    /** How many files the catalog has, their bytes, and the store key of their list. */
+    fileCount: number;
+    fileBytes: number;
+    filesKey: string;
   } | null;
   image: { digest: string; mediaType: string; platforms: PlatformImage[] } | null;
   push: { ref: string; digest: string; blobs: BlobCounters } | null;
@@ -353,7 +355,7 @@ export async function gatherReport(
           digest: indexResult.dbDigest,
           size: indexResult.dbSize,
           counts: indexResult.counts,
-          files: indexResult.files ?? [],
+          ...indexFiles(indexResult),
         }
       : null,
     image: image?.result
@@ -380,6 +382,23 @@ export async function gatherReport(
     report,
     ...(stored ? { stored } : {}),
     ...(listing?.result ? { listing: listing.result } : {}),
+  };
+}
+
+/**
+ * The catalog's files as the report gives them: count, bytes and the key of their list.
+ * Records written before the list moved to the store carried the files themselves.
+ */
+function indexFiles(
+  r: BuildIndexResult & { files?: CatalogFileRef[] },
+): Pick<NonNullable<BuildReport['index']>, 'fileCount' | 'fileBytes' | 'filesKey'> {
+  if (r.filesKey !== undefined)
+    return { fileCount: r.fileCount, fileBytes: r.fileBytes, filesKey: r.filesKey };
+  const files = r.files ?? [];
+  return {
+    fileCount: files.length,
+    fileBytes: files.reduce((n, f) => n + f.size, 0),
+    filesKey: '',
   };
 }
 
@@ -417,7 +436,7 @@ export function renderReportMarkdown(r: BuildReport): string {
   if (r.index) {
     const where = r.index.key
       ? `\`${r.index.key}\` ${r.index.digest} (${r.index.size} bytes)`
-      : `${r.index.files.length} files`;
+      : `${r.index.fileCount} files (${r.index.fileBytes} bytes, listed in \`${r.index.filesKey}\`)`;
     lines.push(`- Index (${r.index.format}): ${where}`);
     const counts = Object.entries(r.index.counts).map(([k, n]) => `${k} ${n}`);
     if (counts.length > 0) lines.push(`  - ${counts.join(', ')}`);

@@ -138,8 +138,15 @@ export interface BuildIndexResult {
   dbKey: string;
   dbDigest: string;
   dbSize: number;
-  /** Every file the catalog writer produced, in the order written. */
-  files: CatalogFileRef[];
+  /**
+   * The files the catalog writer produced: how many, their bytes, and the store key of their
+   * list (a JSON array of CatalogFileRef, in the order written). The list itself stays out of
+   * the result: an FBC catalog has a file per package plus its serve cache, and the state
+   * machine carries this result through later states (256 KB payload limit).
+   */
+  filesKey: string;
+  fileCount: number;
+  fileBytes: number;
   counts: IndexCounts;
   /** Packages, channels and bundles of the catalog, whatever its format. */
   totals: { packages: number; channels: number; bundles: number };

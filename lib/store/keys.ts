@@ -22,6 +22,8 @@ export const buildKeys = (buildId: string) => {
     db: `${base}/bundles.db`,
     /** A file of the built catalog by its path relative to the build (`bundles.db` is `db`). */
     catalogFile: (relative: string) => `${base}/${relative}`,
+    /** The built catalog's file list (CatalogFileRef[]): kept out of the stage result. */
+    catalogFiles: `${base}/catalog-files.json`,
     warnings: `${base}/warnings.json`,
     image: `${base}/image.json`,
     reportJson: `${base}/report.json`,

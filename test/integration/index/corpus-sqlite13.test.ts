@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSqlJs } from '../../../lib/index/sqljs.js';
 import type { IndexWarnings } from '../../../lib/stages/build-index.js';
 import { buildIndex } from '../../../lib/stages/build-index.js';
-import { silentLogger } from '../../../lib/stages/types.js';
+import { type CatalogFileRef, silentLogger } from '../../../lib/stages/types.js';
 import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
 import { getJson } from '../../../lib/store/store.js';
 import { runCli } from '../../support/run-cli.js';
@@ -65,7 +65,9 @@ describe.skipIf(!HAVE_CORPUS)(
           { store, log: silentLogger },
         );
         expect(result.indexFormat).toBe('sqlite');
-        expect(result.files.map((f) => f.path)).toEqual(['bundles.db']);
+        const files = await getJson<CatalogFileRef[]>(store, result.filesKey);
+        expect(files.map((f) => f.path)).toEqual(['bundles.db']);
+        expect(result.fileCount).toBe(1);
         const db = path.join(tmp, `${slug}.db`);
         await writeFile(db, await store.get(result.dbKey));
         const verdict = await compareIndex(expected, db);

@@ -83,6 +83,19 @@ describe('catalog-build pipeline', () => {
       await readFile(path.join(storeDir, 'builds', 'cli-fbc', 'report.json'), 'utf8'),
     ) as BuildReport;
     expect(report.counts.bundles).toBeGreaterThan(0);
+    // The report (like the stage result the state carried) names the file list in the store.
+    expect(report.index).toMatchObject({
+      format: 'fbc',
+      filesKey: 'builds/cli-fbc/catalog-files.json',
+    });
+    const files = JSON.parse(
+      await readFile(path.join(storeDir, 'builds', 'cli-fbc', 'catalog-files.json'), 'utf8'),
+    ) as Array<{ path: string; size: number }>;
+    expect(files).toHaveLength(report.index!.fileCount);
+    expect(files.reduce((n, f) => n + f.size, 0)).toBe(report.index!.fileBytes);
+    expect(files.some((f) => f.path.startsWith('configs/'))).toBe(true);
+    const md = await readFile(path.join(storeDir, 'builds', 'cli-fbc', 'report.md'), 'utf8');
+    expect(md).toContain(`- Index (fbc): ${files.length} files (`);
   });
 
   it('builds the sample manifests into a local store and prints the outcome as JSON', async () => {

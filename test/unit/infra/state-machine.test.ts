@@ -16,6 +16,8 @@ import {
   STEP_FUNCTIONS_LIMITS,
   taskFunctions,
 } from '../../../lib/stages/pipeline-local.js';
+import type { BuildIndexResult } from '../../../lib/stages/types.js';
+import { buildKeys } from '../../../lib/store/keys.js';
 
 const validate = createRequire(import.meta.url)('asl-validator') as (
   d: unknown,
@@ -162,15 +164,7 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
       case 'FetchPackage':
         return { name: input.name, digest: `sha256:${'a'.repeat(64)}` };
       case 'BuildIndex':
-        return {
-          buildId: input.buildId,
-          dbKey: 'builds/x/bundles.db',
-          dbDigest: `sha256:${'b'.repeat(64)}`,
-          dbSize: 1,
-          counts: {},
-          warningsKey: 'builds/x/warnings.json',
-          warningCount: 0,
-        };
+        return buildIndexResult(String(input.buildId), packageCount, input.indexFormat === 'fbc');
       case 'AssembleImage':
         return {
           buildId: input.buildId,
@@ -201,6 +195,32 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
   return { calls, invoke, readItems };
 }
 const ITEMS_KEY = 'builds/b1/package-names.json';
+
+/**
+ * The build-index result in the shape the stage returns: for `fbc` a file per package plus
+ * its serve cache, all behind `filesKey` (test/unit/stages/build-index-bounded.test.ts shows
+ * the real stage's result does not grow with the catalog).
+ */
+function buildIndexResult(buildId: string, packages: number, fbc: boolean): BuildIndexResult {
+  const keys = buildKeys(buildId);
+  const files = fbc ? 8 * packages : 1;
+  return {
+    buildId,
+    indexFormat: fbc ? 'fbc' : 'sqlite-v7',
+    dbKey: fbc ? '' : keys.db,
+    dbDigest: fbc ? '' : `sha256:${'b'.repeat(64)}`,
+    dbSize: fbc ? 0 : 1,
+    filesKey: keys.catalogFiles,
+    fileCount: files,
+    fileBytes: 2048 * files,
+    counts: fbc
+      ? { 'olm.package': packages, 'olm.channel': 2 * packages, 'olm.bundle': 5 * packages }
+      : {},
+    totals: { packages, channels: 2 * packages, bundles: 5 * packages },
+    warningsKey: keys.warnings,
+    warningCount: 0,
+  };
+}
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 const REQUEST = {
@@ -252,8 +272,33 @@ describe('state machine run locally', () => {
     expect(new Set(fetched).size).toBe(5000);
     const buildIndex = f.calls.find((c) => c.fn === 'BuildIndex')!;
     expect(buildIndex.event.input.listing).toEqual({ count: 5000, itemsKey: ITEMS_KEY });
+    // The index result travels on (AssembleImage, PushImage, Report) as references only.
+    const assemble = f.calls.find((c) => c.fn === 'AssembleImage')!;
+    expect(assemble.event.input.index).toMatchObject({
+      fileCount: 1,
+      filesKey: expect.any(String),
+    });
     console.info(
       `[limits] 5,000 packages (Distributed Map): largest state payload ${run.largestPayload.bytes} B in ${run.largestPayload.state}, ${run.historyEvents} history events in the build, at most ${mapRun.largestChild.historyEvents} per child execution, ${mapRun.maxConcurrent} children at once`,
+    );
+  }, 120_000);
+
+  it('keeps a 5,000-package fbc build under the payload limit: the file list stays in the store', async () => {
+    const f = fakeFunctions(5000);
+    const run = await runLocalExecution({ ...REQUEST, indexFormat: 'fbc' }, f.invoke, {
+      executionName: 'huge-fbc',
+      readItems: f.readItems,
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    // AssembleImage and PushImage get the whole state; Report only the build id.
+    for (const fn of ['AssembleImage', 'PushImage']) {
+      const call = f.calls.find((c) => c.fn === fn)!;
+      expect(call.event.input.index).toMatchObject({ indexFormat: 'fbc', fileCount: 40_000 });
+      expect(call.event.input.index).not.toHaveProperty('files');
+    }
+    expect(run.largestPayload.bytes).toBeLessThan(4 * 1024);
+    console.info(
+      `[limits] 5,000 packages, fbc: largest state payload ${run.largestPayload.bytes} B in ${run.largestPayload.state}`,
     );
   }, 120_000);
 

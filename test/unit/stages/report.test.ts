@@ -92,7 +92,9 @@ async function seededBuild(options: { failPush?: boolean } = {}) {
       dbKey: `builds/${id}/bundles.db`,
       dbDigest: D1,
       dbSize: 4096,
-      files: [{ path: 'bundles.db', key: `builds/${id}/bundles.db`, digest: D1, size: 4096 }],
+      filesKey: `builds/${id}/catalog-files.json`,
+      fileCount: 1,
+      fileBytes: 4096,
       totals: { packages: 2, channels: 2, bundles: 3 },
       counts: {
         package: 2,
