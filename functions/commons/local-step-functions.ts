@@ -13,7 +13,9 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { LOCAL_STATE_MACHINE_ARN, runLocalExecution } from '../../lib/stages/pipeline-local.js';
+import { getJson } from '../../lib/store/store.js';
 import { invokeLocalFunction } from './local-handlers.js';
+import { functionRuntime } from './runtime.js';
 
 interface LocalExecutionState {
   executionArn: string;
@@ -70,6 +72,8 @@ export function localStepFunctions(
       executions.set(name, state);
       state.done = runLocalExecution(JSON.parse(input ?? '{}'), invokeLocalFunction, {
         executionName: name,
+        // The Distributed Map's ItemReader (orgs over 1,000 packages): the functions' store.
+        readItems: (_bucket, key) => getJson(functionRuntime().store, key),
         onEvent: (event) => {
           if (event.type === 'StateEntered' && 'state' in event)
             state.entered.push({ name: event.state.name, timestamp: new Date() });
