@@ -118,6 +118,11 @@ export interface Manifest {
 export type { BlobOutcome };
 
 const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
+/**
+ * Largest blob read whole into memory (configs, bundle-image layers); big layers are always
+ * streamed. A 3 GiB "config" stops here with a named error instead of filling the heap.
+ */
+const WHOLE_BLOB_LIMIT = 256 * 1024 * 1024;
 const PROGRESS_SLICE = 1024 * 1024;
 /** Monolithic PUT up to here: one request is fastest and every registry takes it. */
 const DEFAULT_CHUNKED_THRESHOLD = 64 * 1024 * 1024;
@@ -270,13 +275,14 @@ export class RegistryClient {
   }
 
   /** The whole blob in memory, verified against its digest. */
-  async getBlob(registry: string, repository: string, digest: string): Promise<Uint8Array> {
+  async getBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    limit = WHOLE_BLOB_LIMIT,
+  ): Promise<Uint8Array> {
     const stream = await this.getBlobStream(registry, repository, digest);
-    return readAll(
-      stream,
-      Number.POSITIVE_INFINITY,
-      `getting blob ${registry}/${repository}@${digest}`,
-    );
+    return readAll(stream, limit, `getting blob ${registry}/${repository}@${digest}`);
   }
 
   /**

@@ -20,11 +20,13 @@ import {
   withRetry,
 } from '../http/retry.js';
 import {
+  BodyTooLargeError,
   type HttpBody,
   type HttpHeaders,
   type HttpRequest,
   type HttpResponse,
   header,
+  readBody,
   readBodyPrefix,
   send,
 } from '../http/send.js';
@@ -116,6 +118,13 @@ export function apiHost(registry: string): string {
   return API_HOSTS[registry] ?? registry;
 }
 
+/** Largest token-endpoint answer read (real ones are a few kB, JWTs included). */
+const TOKEN_BODY_CAP = 1024 * 1024;
+/** Time to connect, to the response headers, and the longest silence inside a body. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 30_000;
+const BODY_IDLE_TIMEOUT_MS = 60_000;
+
 /** Reads at most 64 KiB of a response body as text and releases the connection. */
 function readErrorBody(body: HttpResponse['body']): Promise<string> {
   return readBodyPrefix(body, ERROR_BODY_CAP);
@@ -148,8 +157,16 @@ export class RegistryTransport {
       ? [...rootCertificates, ...options.caCertificates]
       : undefined;
     this.agent = new Agent({
-      connect: { rejectUnauthorized: !this.insecure, ...(ca ? { ca } : {}) },
+      connect: {
+        rejectUnauthorized: !this.insecure,
+        ...(ca ? { ca } : {}),
+        timeout: CONNECT_TIMEOUT_MS,
+      },
       keepAliveTimeout: 10_000,
+      // A registry that accepts the connection and never answers must not hang the build:
+      // the same bounds as the App Registry client; a timeout is temporary and retried.
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      bodyTimeout: BODY_IDLE_TIMEOUT_MS,
     });
   }
 
@@ -331,8 +348,16 @@ export class RegistryTransport {
     );
     let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
-      parsed = (await res.body.json()) as typeof parsed;
-    } catch {
+      // A token answer is a few kB; a 700 MB one is refused at the cap, not read whole.
+      parsed = JSON.parse(
+        (await readBody(res.body, TOKEN_BODY_CAP)).toString('utf8'),
+      ) as typeof parsed;
+    } catch (err) {
+      if (err instanceof BodyTooLargeError)
+        throw new RegistryProtocolError(
+          `getting token for ${registry}: the answer is larger than ${TOKEN_BODY_CAP} bytes (a token answer is a few kB)`,
+          { url: url.href },
+        );
       throw new RegistryProtocolError(`getting token for ${registry}: answer is not JSON`, {
         url: url.href,
       });

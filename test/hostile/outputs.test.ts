@@ -193,3 +193,39 @@ describe('outputs', () => {
     );
   });
 });
+
+describe('unbounded answers', () => {
+  it('a 2 MiB token answer: RegistryProtocolError at the 1 MiB cap, not read whole', async () => {
+    const reg = await startHostileServer((req, res) => {
+      if (req.url?.startsWith('/token')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ token: 'x'.repeat(2 * 1024 * 1024) }));
+        return;
+      }
+      res.writeHead(401, {
+        'www-authenticate': `Bearer realm="http://${req.headers.host}/token",service="s"`,
+      });
+      res.end();
+    });
+    try {
+      const c = harness.newCase('huge-token');
+      const run = await c.run([
+        '--manifest-dir',
+        EXAMPLES,
+        '--from',
+        'scratch',
+        '--to',
+        `${reg.host}/ns/img:v1`,
+        '--insecure',
+        '--store',
+        c.store,
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /error: getting token for .*: the answer is larger than 1048576 bytes/,
+      );
+    } finally {
+      await reg.stop();
+    }
+  });
+});
