@@ -41,6 +41,11 @@ export class AppRegistryPackageNameError extends AppRegistryError {
   override name = 'AppRegistryPackageNameError';
 }
 
+/** The org lists more packages than --max-packages allows. */
+export class AppRegistryListingLimitError extends AppRegistryError {
+  override name = 'AppRegistryListingLimitError';
+}
+
 /** The org lists no packages at all: a wrong org or endpoint, said plainly. */
 export class AppRegistryEmptyOrgError extends AppRegistryError {
   override name = 'AppRegistryEmptyOrgError';

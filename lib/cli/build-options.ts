@@ -104,6 +104,11 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
     help: 'Number of concurrent requests allowed per registry',
   },
   {
+    name: 'max-packages',
+    type: 'number',
+    help: 'Refuse an App Registry org that lists more than `N` packages (default 10000)',
+  },
+  {
     name: 'max-package-entries',
     type: 'string',
     help: 'Refuse an App Registry blob with more tar entries than `N` (default 10000)',
@@ -267,7 +272,11 @@ export function parseBuildOptions(
       const endpoint =
         typeof v['appregistry-endpoint'] === 'string' ? v['appregistry-endpoint'] : '';
       if (!endpoint) throw new UsageError('app-registry must be a valid app-registry endpoint');
-      request.appRegistry = { endpoint, org };
+      request.appRegistry = {
+        endpoint,
+        org,
+        ...(typeof v['max-packages'] === 'number' ? { maxPackages: v['max-packages'] } : {}),
+      };
     } else if (manifestDir) {
       request.manifestDir = manifestDir;
     } else {

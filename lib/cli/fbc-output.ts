@@ -2,9 +2,11 @@
 // directory as `opm migrate` lays it out (`DIR/<package>/catalog.json`, nothing else). Like
 // --to-db the result appears whole or not at all: files go to a sibling temporary directory
 // that is renamed into place when complete. DIR must be missing or empty, as opm requires.
+
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fsCause } from '../fs-errors.js';
 import { FBC_OUTPUT_CONFIGS } from '../index/write-fbc.js';
 import { buildKeys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
@@ -52,7 +54,7 @@ export async function writeFbcDirectory(
     await rename(tmp, target);
   } catch (cause) {
     await rm(tmp, { recursive: true, force: true });
-    throw new OutputWriteError(`${what}: ${(cause as Error).message}`, { cause });
+    throw new OutputWriteError(`${what}: ${fsCause(cause)}`, { cause });
   }
   return configs.length;
 }

@@ -167,13 +167,15 @@ const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
       endpoint: httpUrl,
       org: text(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
       authTokenSecret: text(SECRET_NAME),
+      maxPackages: positive,
     },
-    ({ endpoint, org, authTokenSecret }) =>
+    ({ endpoint, org, authTokenSecret, maxPackages }) =>
       endpoint && org
         ? {
             endpoint: endpoint as string,
             org: org as string,
             ...(authTokenSecret ? { authTokenSecret: authTokenSecret as string } : {}),
+            ...(maxPackages ? { maxPackages: maxPackages as number } : {}),
           }
         : undefined,
   ),

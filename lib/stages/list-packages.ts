@@ -5,6 +5,7 @@
 import { withAppRegistryClient } from '../appregistry/client.js';
 import {
   AppRegistryEmptyOrgError,
+  AppRegistryListingLimitError,
   AppRegistryPackageNameError,
   AppRegistryProtocolError,
   type PackageFailure,
@@ -24,6 +25,12 @@ import type {
  * stage record item: OLM's package names are Kubernetes object names (lower-case DNS labels
  * in practice); quay allowed a little more, so letters of both cases and '_' pass too.
  */
+/**
+ * Packages one build takes from a listing by default: redhat-operators, the largest org, had
+ * a few hundred; 10 000 leaves wide room while a hostile 200 000-entry listing stops at once.
+ */
+export const DEFAULT_MAX_PACKAGES = 10_000;
+
 export const PACKAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 export async function listPackages(
@@ -36,6 +43,12 @@ export async function listPackages(
     if (all.length === 0) {
       throw new AppRegistryEmptyOrgError(
         `listing packages of org ${org} at ${client.endpoint}: org ${org} has no packages at ${client.endpoint} (check --appregistry-org and --appregistry-endpoint)`,
+      );
+    }
+    const max = request.appRegistry.maxPackages ?? DEFAULT_MAX_PACKAGES;
+    if (all.length > max) {
+      throw new AppRegistryListingLimitError(
+        `listing packages of org ${org} at ${client.endpoint}: it lists ${all.length} packages, over the limit of ${max} (raise it with --max-packages or appRegistry.maxPackages)`,
       );
     }
     const warnings: string[] = [];

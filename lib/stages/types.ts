@@ -17,6 +17,8 @@ export interface AppRegistrySource {
   org: string;
   /** Name of the secret holding the App Registry token (AWS); never the token itself. */
   authTokenSecret?: string;
+  /** Refuse a listing of more packages than this (default DEFAULT_MAX_PACKAGES). */
+  maxPackages?: number;
 }
 
 /** Caps on one package blob's tar: entries, bytes of one file, bytes of all files. */

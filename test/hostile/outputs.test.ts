@@ -228,4 +228,29 @@ describe('unbounded answers', () => {
       await reg.stop();
     }
   });
+  it('a listing over --max-packages: AppRegistryListingLimitError before any package is shown or pulled', async () => {
+    const server = await startAppRegistryServer({ dir: EXAMPLES, org: 'demo' });
+    try {
+      const c = harness.newCase('listing-limit');
+      const run = await c.run([
+        '--appregistry-org',
+        'demo',
+        '--appregistry-endpoint',
+        server.url,
+        '--max-packages',
+        '1',
+        '--to-db',
+        path.join(c.work, 'out', 'x.db'),
+        '--store',
+        c.store,
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /it lists 2 packages, over the limit of 1 \(raise it with --max-packages/,
+      );
+      expect(server.requests.show + server.requests.blob).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
 });
