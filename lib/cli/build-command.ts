@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { BuilderError, describeError } from '../errors.js';
 import { fsCause } from '../fs-errors.js';
 import { DEFAULT_INDEX_FORMAT } from '../index/catalog-formats.js';
+import { FBC_OUTPUT_CONFIGS } from '../index/write-fbc.js';
 import { redactText, registerSecret, registerUrlSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
@@ -281,6 +282,15 @@ export async function buildCommand(
   if (failure) {
     cli.log.error(failure.message);
     return 1;
+  }
+  if (indexed && !local.toDb && !local.toFbc && !request.to) {
+    // No output target: the store is the result (documented for store-only builds), so say
+    // where it is even with --quiet — a build must never look as if it went nowhere.
+    const where =
+      indexed.indexFormat === 'fbc' ? `${keys.catalogFile(FBC_OUTPUT_CONFIGS)}/` : keys.db;
+    process.stderr.write(
+      `no --to, --to-db or --to-fbc given: the catalog is only in the store, at ${path.join(local.storeDir, ...where.split('/'))}\n`,
+    );
   }
   summarize(cli, {
     fetched,

@@ -2,7 +2,7 @@
 // the first request (exit 2, the App Registry server sees nothing), and the needs of the end
 // of the build (auth file, store, output paths, a destination that speaks plain HTTP, a base
 // that does not exist) are checked before any package is downloaded.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppRegistryServer, startAppRegistryServer } from '../../lib/appregistry/server.js';
@@ -199,6 +199,22 @@ describe('usage errors fail before any request (exit 2)', () => {
       expectNoSecrets(harness, run, c.work, [{ secret: TOKEN }]);
     });
   }
+});
+
+describe('a build with no output target', () => {
+  // Store-only builds are documented (README: --store out/store), so this is not a usage
+  // error: the build says where its catalog is, even with --quiet.
+  it('names the three output flags and where the database is in the store', async () => {
+    const c = harness.newCase('no-output-target');
+    const run = await c.run([...baseArgs(c), '--build-id', 'only-store', '-q']);
+    expect(run.code, run.stderr).toBe(0);
+    const where = path.join(c.store, 'builds', 'only-store', 'bundles.db');
+    expect(run.stderr).toContain(
+      `no --to, --to-db or --to-fbc given: the catalog is only in the store, at ${where}`,
+    );
+    expect(existsSync(where)).toBe(true);
+    expectNoSecrets(harness, run, c.work, [{ secret: TOKEN }]);
+  });
 });
 
 describe('the end of the build is checked before the first download', () => {
