@@ -113,7 +113,7 @@ await scenario('download only (list + fetch stages)', (store) => [
   server.url,
   store,
 ]);
-const cli = path.join(root, 'dist/lib/cli/main.js');
+const cli = path.join(root, 'dist/functions/local/main.js');
 if (existsSync(cli)) {
   await scenario('CLI: download + DB (`--appregistry-org … --to-db`)', (store, i, phase) => [
     'node',

@@ -46,7 +46,7 @@ function runOnce(dir, format, i) {
       '-f',
       '%e %U %S %M',
       'node',
-      path.join(root, 'dist/lib/cli/main.js'),
+      path.join(root, 'dist/functions/local/main.js'),
       '--manifest-dir',
       dir,
       '--index-format',

@@ -34,7 +34,7 @@ const cli = (args) =>
     const t = performance.now();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(root, 'lib/cli/main.ts'), ...args],
+      ['--import', 'tsx', path.join(root, 'functions/local/main.ts'), ...args],
       {
         cwd: root,
         stdio: ['ignore', 'ignore', 'inherit'],

@@ -58,6 +58,12 @@ function duSize(dir) {
   return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
 }
 
+// The executable moved from dist/lib/cli to dist/functions/local; a baseline may predate that.
+function cliOf(checkout) {
+  const now = path.join(checkout, 'dist/functions/local/main.js');
+  return existsSync(now) ? now : path.join(checkout, 'dist/lib/cli/main.js');
+}
+
 function build(checkout, dir, label) {
   const db = path.join(work, `${label}.db`);
   rmSync(db, { force: true });
@@ -67,7 +73,7 @@ function build(checkout, dir, label) {
       '-f',
       '%e %M',
       'node',
-      path.join(checkout, 'dist/lib/cli/main.js'),
+      cliOf(checkout),
       '--manifest-dir',
       dir,
       '--to-db',

@@ -36,7 +36,7 @@ async function build(imageDir, output, flags) {
   const child = spawn(
     process.execPath,
     [
-      path.join(root, 'dist/lib/cli/main.js'),
+      path.join(root, 'dist/functions/local/main.js'),
       '--appregistry-org',
       'demo',
       '--appregistry-endpoint',

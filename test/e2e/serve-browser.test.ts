@@ -53,7 +53,7 @@ describe.skipIf(!HAVE_CORPUS || !HAVE_CHROMIUM)(
         [
           '--import',
           'tsx',
-          'lib/cli/main.ts',
+          'functions/local/main.ts',
           'serve',
           '--store',
           path.join(work, 'store'),

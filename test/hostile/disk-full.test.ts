@@ -56,7 +56,7 @@ function inFullDisk(size: string, script: string, env: Record<string, string>) {
   return { full, stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-const CLI = `"${process.execPath}" --import tsx lib/cli/main.ts`;
+const CLI = `"${process.execPath}" --import tsx functions/local/main.ts`;
 
 describe.skipIf(!ALLOWED)('a full disk', () => {
   it('--to-db on a full disk: OutputWriteError "disk full", the previous DB byte-identical, no temp file', () => {

@@ -1,7 +1,8 @@
-// Runs the `catalog-build` command line in this process (lib/cli/cli.ts' main) and captures
-// what it writes to stdout and stderr: the hostile-input suite runs dozens of builds, and a
-// child process per build would cost a node start-up each. Not a test file itself.
-import { main } from '../../lib/cli/cli.js';
+// Runs the `catalog-build` command line in this process (functions/local/cli.ts' main: lib/cli's
+// commands plus pipeline and serve) and captures what it writes to stdout and stderr: the
+// hostile-input suite runs dozens of builds, and a child process per build would cost a node
+// start-up each. Not a test file itself.
+import { main } from '../../functions/local/cli.js';
 import type { CliRun } from './run-cli.js';
 
 export async function runCliInProcess(

@@ -22,7 +22,7 @@ export function runCli(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'lib/cli/main.ts', ...args],
+      ['--import', 'tsx', 'functions/local/main.ts', ...args],
       { cwd: REPO_ROOT, env: childEnv, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;

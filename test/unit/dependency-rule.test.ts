@@ -2,8 +2,8 @@
 // pure (no file system, network, undici or AWS SDK), the adapters (lib/http, lib/registry,
 // lib/layout, lib/appregistry, lib/store) import nothing from lib/stages, the stages do not
 // import each other (shared things live in a lower room), and lib/http — the policy every
-// HTTP client shares — imports no other adapter. Imports are read from the
-// source text: static `import … from`, `export … from`, bare `import '…'` and `import('…')`.
+// HTTP client shares — imports no other adapter, and nothing in lib imports functions/ (the
+// handlers sit above the library). Imports are read from the source text: static `import … from`, `export … from`, bare `import '…'` and `import('…')`.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -168,6 +168,27 @@ describe('lib/stages', () => {
           .filter((i) => STAGES.some((st) => i === `./${st}.js`))
           .map((i) => `${s.file} imports ${i}`),
       );
+    expect(offending).toEqual([]);
+  });
+});
+
+describe('lib/ and functions/', () => {
+  const scanned = scan(['lib']);
+
+  // The handlers sit above the library; the executable's composition root (functions/local)
+  // is the one place that wires both together.
+  it('lib never imports functions/', () => {
+    expect(scanned.length).toBeGreaterThan(50);
+    const functionsDir = path.join(REPO_ROOT, 'functions');
+    const offending = scanned.flatMap((s) =>
+      s.imports
+        .filter((i) => {
+          if (!i.startsWith('.')) return false;
+          const target = path.resolve(REPO_ROOT, path.dirname(s.file), i);
+          return target === functionsDir || target.startsWith(functionsDir + path.sep);
+        })
+        .map((i) => `${s.file} imports ${i}`),
+    );
     expect(offending).toEqual([]);
   });
 });

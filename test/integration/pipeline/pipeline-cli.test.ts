@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineOutcome } from '../../../lib/cli/pipeline.js';
+import type { PipelineOutcome } from '../../../functions/local/pipeline.js';
 import type { BuildReport } from '../../../lib/stages/report.js';
 import { getJson } from '../../../lib/store/store.js';
 import { type S3TestServer, startS3Server } from '../../support/s3-server.js';
@@ -30,7 +30,7 @@ function catalogBuild(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'lib/cli/main.ts'), ...args],
+      ['--import', 'tsx', path.join(REPO_ROOT, 'functions/local/main.ts'), ...args],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },

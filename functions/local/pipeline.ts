@@ -8,13 +8,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
-import { saveBuildRequest, validateBuildRequest } from '../stages/build-request.js';
-import { runLocalExecution } from '../stages/pipeline-local.js';
-import { buildKeys } from '../store/keys.js';
-import { LocalDirStore } from '../store/local-dir-store.js';
-import { S3Store } from '../store/s3-store.js';
-import { getJson, type Store } from '../store/store.js';
+import { UsageError } from '../../lib/errors.js';
+import { saveBuildRequest, validateBuildRequest } from '../../lib/stages/build-request.js';
+import { runLocalExecution } from '../../lib/stages/pipeline-local.js';
+import { buildKeys } from '../../lib/store/keys.js';
+import { LocalDirStore } from '../../lib/store/local-dir-store.js';
+import { S3Store } from '../../lib/store/s3-store.js';
+import { getJson, type Store } from '../../lib/store/store.js';
 
 export const PIPELINE_USAGE = `Usage: catalog-build pipeline --request FILE [--s3-endpoint URL] [--bucket NAME | --store DIR] [--verbose]
 
@@ -54,10 +54,10 @@ export async function runPipeline(
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   const request = validateBuildRequest(requestBody);
   const { setFunctionRuntime, SecretNotFoundError, registryRetriesFromEnv } = await import(
-    '../../functions/commons/runtime.js'
+    '../commons/runtime.js'
   );
   const registryRetries = registryRetriesFromEnv(env);
-  const { invokeLocalFunction } = await import('../../functions/commons/local-handlers.js');
+  const { invokeLocalFunction } = await import('../commons/local-handlers.js');
   setFunctionRuntime({
     store,
     ...(registryRetries === undefined ? {} : { registryRetries }),

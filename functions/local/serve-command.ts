@@ -12,15 +12,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeError, UsageError } from '../errors.js';
-import { parseSourceLocation } from '../image/location.js';
-import { registryClientOnDemand } from '../registry/open-client.js';
-import { newBuildId } from '../stages/build-request.js';
-import { LocalDirStore } from '../store/local-dir-store.js';
-import { getJson, putJson, StoreNotFoundError } from '../store/store.js';
-import { defaultStoreDir } from './build-options.js';
+import { defaultStoreDir } from '../../lib/cli/build-options.js';
+import { untilStopped } from '../../lib/cli/until-stopped.js';
+import { describeError, UsageError } from '../../lib/errors.js';
+import { parseSourceLocation } from '../../lib/image/location.js';
+import { registryClientOnDemand } from '../../lib/registry/open-client.js';
+import { newBuildId } from '../../lib/stages/build-request.js';
+import { LocalDirStore } from '../../lib/store/local-dir-store.js';
+import { getJson, putJson, StoreNotFoundError } from '../../lib/store/store.js';
 import { secretEnvName } from './pipeline.js';
-import { untilStopped } from './until-stopped.js';
 
 export const SERVE_USAGE = `Usage: catalog-build serve [--store DIR] [--port N] [--targets FILE]
                            [--watch-interval SECONDS] [--base-image-interval SECONDS] [--verbose]
@@ -118,13 +118,13 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   const store = new LocalDirStore(options.storeDir);
   const { setFunctionRuntime, SecretNotFoundError, watchTemplates } = await import(
-    '../../functions/commons/runtime.js'
+    '../commons/runtime.js'
   );
-  const { localStepFunctions } = await import('../../functions/commons/local-step-functions.js');
-  const { startBuild } = await import('../../functions/commons/start-build.js');
-  const { localLambdaContext } = await import('../../functions/commons/lambda-context.js');
-  const { handler: api } = await import('../../functions/api.js');
-  const { handler: watch } = await import('../../functions/watch.js');
+  const { localStepFunctions } = await import('../commons/local-step-functions.js');
+  const { startBuild } = await import('../commons/start-build.js');
+  const { localLambdaContext } = await import('../commons/lambda-context.js');
+  const { handler: api } = await import('../api.js');
+  const { handler: watch } = await import('../watch.js');
   const sfn = localStepFunctions({
     onFinish: (name, status) => process.stderr.write(`build ${name}: ${status}\n`),
   });
