@@ -52,6 +52,7 @@ export class UsageError extends BuilderError {
 export const TEMPORARY_ERROR_NAMES: readonly string[] = [
   'RegistryUnavailableError',
   'RegistryRateLimitedError',
+  'RegistryTimeoutError',
   'AppRegistryUnavailableError',
   'AppRegistryPackagesUnavailableError',
   'StoreUnavailableError',

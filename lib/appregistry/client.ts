@@ -18,7 +18,13 @@ import {
   retryVerdict,
   withRetry,
 } from '../http/retry.js';
-import { BodyTooLargeError, type HttpResponse, readBody, send } from '../http/send.js';
+import {
+  BodyTooLargeError,
+  DEFAULT_TIMEOUTS,
+  type HttpResponse,
+  readBody,
+  send,
+} from '../http/send.js';
 import { redactSecrets, redactUrl, registerSecret, registerUrlSecrets } from '../redact.js';
 import {
   AppRegistryAuthError,
@@ -168,8 +174,8 @@ export class AppRegistryClient {
     this.dispatcher =
       options.dispatcher ?? new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
     this.opts = {
-      headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
-      bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
+      headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_TIMEOUTS.headersMs,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_TIMEOUTS.bodyMs,
       maxBlobBytes: options.maxBlobBytes ?? 256 * 1024 * 1024,
     };
     this.policy = retryPolicy({ ...APPREGISTRY_RETRY, ...options.retry });

@@ -10,6 +10,11 @@ import type { HostLimiter } from './limiter.js';
 /** Per-request limits; every field is optional and absent means "the dispatcher's default". */
 export interface RequestLimits {
   timeouts?: {
+    /**
+     * Time to connect, in ms. undici sets it on the connection pool, so a client that owns its
+     * dispatcher (the registry transport) applies it there; `send` itself ignores it.
+     */
+    connectMs?: number;
     /** Time to the response headers, in ms (undici `headersTimeout`). */
     headersMs?: number;
     /** Longest silence while the body streams, in ms (undici `bodyTimeout`). */
@@ -18,6 +23,9 @@ export interface RequestLimits {
   /** Largest response body `readBody` accepts, in bytes. */
   maxBodyBytes?: number;
 }
+
+/** The timeouts every client uses unless told otherwise (one policy for all of them). */
+export const DEFAULT_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 } as const;
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 export type HttpBody = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;

@@ -69,6 +69,14 @@ export class RegistryUnavailableError extends RegistryRequestError {
   }
 }
 
+/**
+ * No answer within a timeout (connect, response headers): a registry that accepted the
+ * connection and then said nothing. Temporary (retried); the message names the limit.
+ */
+export class RegistryTimeoutError extends RegistryUnavailableError {
+  override name = 'RegistryTimeoutError';
+}
+
 /** Content whose sha256 is not the digest it was asked for or announced with. */
 export class RegistryDigestMismatchError extends RegistryRequestError {
   override name = 'RegistryDigestMismatchError';
@@ -163,9 +171,21 @@ export function registryErrorFromFailure(
   subject: string,
   err: unknown,
   url: string,
+  timeouts?: { connectMs?: number; headersMs?: number },
 ): RegistryRequestError {
   const code = errorCode(err);
   const text = err instanceof Error ? err.message : String(err);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    const headers = code === 'UND_ERR_HEADERS_TIMEOUT';
+    const ms = headers ? timeouts?.headersMs : timeouts?.connectMs;
+    const what = headers
+      ? 'the registry accepted the connection but sent no response headers'
+      : 'no connection could be made';
+    return new RegistryTimeoutError(
+      `${action} ${subject}: ${what}${ms === undefined ? '' : ` within ${ms} ms`} (${headers ? 'headers' : 'connect'} timeout)`,
+      { url, cause: err },
+    );
+  }
   if (code && TLS_ERROR_CODES.has(code)) {
     return new RegistryTlsError(
       `${action} ${subject}: TLS certificate not trusted (${code}); pass a CA bundle or --insecure`,

@@ -21,11 +21,13 @@ import {
 } from '../http/retry.js';
 import {
   BodyTooLargeError,
+  DEFAULT_TIMEOUTS,
   type HttpBody,
   type HttpHeaders,
   type HttpRequest,
   type HttpResponse,
   header,
+  type RequestLimits,
   readBody,
   readBodyPrefix,
   send,
@@ -61,6 +63,11 @@ export interface TransportOptions {
   maxPerRegistry?: number;
   /** A bound shared with other clients (wins over maxPerRegistry): one per build. */
   limiter?: HostLimiter;
+  /**
+   * Connect / response-headers / body-idle timeouts (lib/http's per-request limits; absent
+   * fields take DEFAULT_TIMEOUTS): a registry that accepts and never answers fails, named.
+   */
+  limits?: Pick<RequestLimits, 'timeouts'>;
 }
 
 export type RequestBody = HttpBody;
@@ -120,10 +127,6 @@ export function apiHost(registry: string): string {
 
 /** Largest token-endpoint answer read (real ones are a few kB, JWTs included). */
 const TOKEN_BODY_CAP = 1024 * 1024;
-/** Time to connect, to the response headers, and the longest silence inside a body. */
-const CONNECT_TIMEOUT_MS = 10_000;
-const HEADERS_TIMEOUT_MS = 30_000;
-const BODY_IDLE_TIMEOUT_MS = 60_000;
 
 /** Reads at most 64 KiB of a response body as text and releases the connection. */
 function readErrorBody(body: HttpResponse['body']): Promise<string> {
@@ -142,6 +145,8 @@ export class RegistryTransport {
   readonly insecure: boolean;
   readonly policy: RetryPolicy;
   readonly limiter: HostLimiter;
+  /** The timeouts in force, for the agent and for the messages that name them. */
+  readonly timeouts: Required<NonNullable<RequestLimits['timeouts']>>;
   private readonly agent: Agent;
   private readonly userAgent: string;
   private readonly sessions = new Map<string, Promise<Session>>();
@@ -156,17 +161,18 @@ export class RegistryTransport {
     const ca = options.caCertificates?.length
       ? [...rootCertificates, ...options.caCertificates]
       : undefined;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.limits?.timeouts };
     this.agent = new Agent({
       connect: {
         rejectUnauthorized: !this.insecure,
         ...(ca ? { ca } : {}),
-        timeout: CONNECT_TIMEOUT_MS,
+        timeout: this.timeouts.connectMs,
       },
       keepAliveTimeout: 10_000,
       // A registry that accepts the connection and never answers must not hang the build:
       // the same bounds as the App Registry client; a timeout is temporary and retried.
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      bodyTimeout: BODY_IDLE_TIMEOUT_MS,
+      headersTimeout: this.timeouts.headersMs,
+      bodyTimeout: this.timeouts.bodyMs,
     });
   }
 
@@ -203,7 +209,13 @@ export class RegistryTransport {
           headers: { 'user-agent': this.userAgent },
         });
       } catch (err) {
-        lastError = registryErrorFromFailure('pinging', registry, err, `${base}/v2/`);
+        lastError = registryErrorFromFailure(
+          'pinging',
+          registry,
+          err,
+          `${base}/v2/`,
+          this.timeouts,
+        );
         continue;
       }
       const headers = res.headers;
@@ -326,7 +338,13 @@ export class RegistryTransport {
         try {
           r = await this.request(url.host, { url, method, headers, ...(body ? { body } : {}) });
         } catch (err) {
-          throw registryErrorFromFailure('getting token for', registry, err, url.href);
+          throw registryErrorFromFailure(
+            'getting token for',
+            registry,
+            err,
+            url.href,
+            this.timeouts,
+          );
         }
         if (r.status !== 200) {
           const text = await readErrorBody(r.body);
@@ -454,7 +472,7 @@ export class RegistryTransport {
           ...(call.body ? { body: call.body() } : {}),
         });
       } catch (err) {
-        throw registryErrorFromFailure(call.action, call.subject, err, url.href);
+        throw registryErrorFromFailure(call.action, call.subject, err, url.href, this.timeouts);
       }
       const resHeaders = res.headers;
       const location = header(resHeaders, 'location');
