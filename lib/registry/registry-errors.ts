@@ -45,6 +45,14 @@ export class RegistryAuthError extends RegistryRequestError {
   override name = 'RegistryAuthError';
 }
 
+/**
+ * 401/403 where the token server or registry shows why: the credentials work but lack the
+ * push (or pull) action on the repository. Not retried; the message names scope and repository.
+ */
+export class RegistryScopeError extends RegistryAuthError {
+  override name = 'RegistryScopeError';
+}
+
 /** 404 or MANIFEST_UNKNOWN / BLOB_UNKNOWN / NAME_UNKNOWN. */
 export class RegistryNotFoundError extends RegistryRequestError {
   override name = 'RegistryNotFoundError';

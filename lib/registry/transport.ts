@@ -43,9 +43,11 @@ import {
 } from './challenge.js';
 import { anonymousKeychain, type Credential, type Keychain } from './keychain.js';
 import {
+  parseDiagnostics,
   RegistryAuthError,
   RegistryProtocolError,
   RegistryRequestError,
+  RegistryScopeError,
   RegistryTlsError,
   registryErrorFromFailure,
   registryErrorFromResponse,
@@ -151,6 +153,8 @@ export class RegistryTransport {
   private readonly userAgent: string;
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly tokens = new Map<string, CachedToken[]>();
+  /** registry → repository → actions a token server granted less of than we asked. */
+  private readonly denied = new Map<string, Map<string, Set<string>>>();
 
   constructor(options: TransportOptions = {}) {
     this.keychain = options.keychain ?? anonymousKeychain;
@@ -388,6 +392,7 @@ export class RegistryTransport {
       });
     }
     registerSecret(token);
+    this.noteDenied(registry, scopes, token);
     // Tokens without expires_in are valid for 60 s per the distribution token spec.
     const lifetime =
       typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 60;
@@ -432,6 +437,10 @@ export class RegistryTransport {
       if (call.expect.includes(res.status)) return res;
       const text = call.method === 'HEAD' ? '' : await readErrorBody(res.body);
       if (call.method === 'HEAD') await res.body.dump().catch(() => undefined);
+      if ((res.status === 401 || res.status === 403) && session.challenge?.scheme !== 'basic') {
+        const scopeError = this.scopeError(call, scopes, res, text, authAttempt > 0);
+        if (scopeError) throw scopeError;
+      }
       throw this.annotate(
         registryErrorFromResponse(
           call.action,
@@ -496,6 +505,61 @@ export class RegistryTransport {
     return send({ ...req, dispatcher: this.agent, limiter: this.limiter, limitKey: key });
   }
 
+  /**
+   * What the token server left out, read from the JWT's `access` claim (distribution's token
+   * format); opaque tokens tell nothing and leave the second-refusal rule in scopeError.
+   */
+  private noteDenied(registry: string, scopes: string[], token: string): void {
+    const granted = grantedActions(token);
+    if (!granted) return;
+    for (const scope of scopes) {
+      const parsed = parseScope(scope);
+      if (!parsed) continue;
+      const have = granted.get(parsed.repository) ?? new Set<string>();
+      const missing = parsed.actions.filter((a) => !have.has(a) && !have.has('*'));
+      const repos = this.denied.get(registry) ?? new Map<string, Set<string>>();
+      this.denied.set(registry, repos);
+      if (missing.length > 0) repos.set(parsed.repository, new Set(missing));
+      else repos.delete(parsed.repository);
+    }
+  }
+
+  /**
+   * A 401/403 that the token server or the registry lets us explain: the token granted fewer
+   * actions than asked, or the registry refused the same scope again after a fresh token.
+   */
+  private scopeError(
+    call: RegistryCall,
+    scopes: string[],
+    res: RegistryResponse,
+    text: string,
+    refreshed: boolean,
+  ): RegistryScopeError | undefined {
+    const asked = scopes.map(parseScope).filter((x) => x !== undefined);
+    const denied = this.denied.get(call.registry);
+    for (const { repository, actions } of asked) {
+      const missing = actions.filter((a) => denied?.get(repository)?.has(a));
+      if (missing.length > 0)
+        return new RegistryScopeError(
+          `${call.action} ${call.subject}: the credentials lack ${missing.join(' and ')} scope on repository ${repository} (the token server granted ${describeGranted(actions, missing)})`,
+          { status: res.status, url: res.url, diagnostics: parseDiagnostics(text) },
+        );
+    }
+    if (!refreshed) return undefined;
+    const challenge = pickChallenge(parseChallenges(res.headers['www-authenticate']));
+    if (!isInsufficientScope(challenge)) return undefined;
+    for (const scope of challengeScopes(challenge).map(parseScope)) {
+      if (!scope) continue;
+      const mine = asked.find((a) => a.repository === scope.repository);
+      if (mine && scope.actions.every((a) => mine.actions.includes(a)))
+        return new RegistryScopeError(
+          `${call.action} ${call.subject}: the credentials lack ${scope.actions.join(',')} scope on repository ${scope.repository} (refused again with a fresh token)`,
+          { status: res.status, url: res.url, diagnostics: parseDiagnostics(text) },
+        );
+    }
+    return undefined;
+  }
+
   private annotate(err: RegistryRequestError, headers: HttpHeaders): RegistryRequestError {
     const ms = parseRetryAfter(header(headers, 'retry-after'), this.policy.now());
     if (ms !== undefined) (err as RegistryRequestError & WithRetryAfter).retryAfterMs = ms;
@@ -510,6 +574,43 @@ export class RegistryTransport {
     // A body that fails while we read it (reset mid-stream) is not a RegistryError yet.
     return retryVerdict(isTemporaryNetworkError(err));
   }
+}
+
+/** `repository:ns/img:pull,push` → its repository and actions (other scope types: undefined). */
+function parseScope(scope: string): { repository: string; actions: string[] } | undefined {
+  const parts = scope.split(':');
+  if (parts.length < 3 || parts[0] !== 'repository') return undefined;
+  return {
+    repository: parts.slice(1, -1).join(':'),
+    actions: parts[parts.length - 1]!.split(',').filter((a) => a.length > 0),
+  };
+}
+
+/** The `access` claim of a JWT token as repository → actions, or undefined (opaque token). */
+function grantedActions(token: string): Map<string, Set<string>> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  let claims: { access?: unknown };
+  try {
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(claims.access)) return undefined;
+  const out = new Map<string, Set<string>>();
+  for (const entry of claims.access as Array<Record<string, unknown>>) {
+    if (entry?.type !== 'repository' || typeof entry.name !== 'string') continue;
+    const actions = Array.isArray(entry.actions) ? entry.actions.map(String) : [];
+    const set = out.get(entry.name) ?? new Set<string>();
+    for (const a of actions) set.add(a);
+    out.set(entry.name, set);
+  }
+  return out;
+}
+
+function describeGranted(asked: string[], missing: string[]): string {
+  const granted = asked.filter((a) => !missing.includes(a));
+  return granted.length > 0 ? `${granted.join(',')} only` : 'none of them';
 }
 
 function repositoryOfScopes(scopes: string[]): string | undefined {

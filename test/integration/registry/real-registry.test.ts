@@ -13,6 +13,7 @@ import {
   sha256Digest,
   type UploadProgress,
 } from '../../../lib/registry/registry-client.js';
+import { RegistryAuthError } from '../../../lib/registry/registry-errors.js';
 import { startEcrFake } from '../../support/ecr-fake.js';
 import { type RegistryServer, startRegistry } from '../../support/registry-server.js';
 import { rejection } from './rejection.js';
@@ -470,24 +471,32 @@ describe('token-auth registry (RS256 JWTs from our token server)', () => {
         ),
       );
       expect(err).toMatchObject({
-        name: 'RegistryAuthError',
+        name: 'RegistryScopeError',
         status: 401,
         codes: ['UNAUTHORIZED'],
       });
+      expect(err).toBeInstanceOf(RegistryAuthError);
+      expect(err.message).toMatch(
+        /the credentials lack pull and push scope on repository alice\/app \(the token server granted none of them\)/,
+      );
       // The token server was asked for alice/app and granted bob nothing there.
       const asked = reg.tokens!.issued.filter(
         (t) => t.user === 'bob' && t.scopes[0] === 'repository:alice/app:pull,push',
       );
       expect(asked.length).toBeGreaterThan(0);
       expect(asked.every((t) => t.access.length === 0)).toBe(true);
-      // bob may pull shared/* but not push there
-      await expect(
+      // bob may pull shared/* but not push there: named, not "401 no body"
+      const pushErr = await rejection(
         client.putManifest(
           { registry: reg.host, repository: 'shared/base', tag: 'bob' },
           img.manifest,
           DOCKER_MANIFEST,
         ),
-      ).rejects.toMatchObject({ name: 'RegistryAuthError' });
+      );
+      expect(pushErr.name).toBe('RegistryScopeError');
+      expect(pushErr.message).toMatch(
+        /the credentials lack push scope on repository shared\/base \(the token server granted pull only\)/,
+      );
     } finally {
       await client.close();
     }
