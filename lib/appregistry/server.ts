@@ -3,8 +3,8 @@
 // the three calls oc made (list, show release, pull blob). Used by integration tests and the
 // README demo instead of quay.io, so they need no network beyond loopback. Packages are
 // packed once at start, deterministically (pack.ts), so digests are stable across runs.
-// Tests steer failures through `faults` (status codes, resets, slow or cut bodies, wrong
-// digests, bad listing names) and read what happened from `requests`.
+// Tests read what happened from `requests`; fault injection lives in test/support
+// (appregistry-faults.ts) on top of the `respond` hook, which production never sets.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -16,35 +16,35 @@ import { packPackage } from './pack.js';
 
 export type AppRegistryCall = 'list' | 'show' | 'blob';
 
-/** One injected failure. Rules are tried in order; the first that matches applies. */
-export interface FaultRule {
-  /** Which call it affects (default: every call). */
-  on?: AppRegistryCall;
-  /** Only requests about this repository (show/blob). */
-  repository?: string;
-  /** Affect only this many matching requests, then stop matching (default: all). */
-  times?: number;
-  /** Answer with this status and an appr error body. */
-  status?: number;
-  retryAfter?: string;
-  /** Replace the body (with status 200 unless `status` is set), e.g. HTML for a JSON call. */
-  body?: string;
-  contentType?: string;
-  /** Destroy the connection without answering. */
-  reset?: boolean;
-  /** Wait this long before answering. */
-  delayMs?: number;
-  /** Blob: announce the full length, send this many bytes, then cut the connection. */
-  truncateAt?: number;
-  /** Blob: send half the body, pause this long, send the rest. */
-  stallBodyMs?: number;
-  /** Blob: flip one byte of the body (same length, wrong hash). */
-  corruptBody?: boolean;
-  /** Show: announce the digest of something else. */
-  wrongDigest?: boolean;
-  /** List: list `repository` (or the first package) under this name instead of `<org>/<repo>`. */
-  badName?: string;
+/** What the server is about to send for one call: status, headers and the whole body. */
+export interface AppRegistryAnswer {
+  status: number;
+  headers: Record<string, string | number>;
+  body: string | Uint8Array;
 }
+
+/** One recognised call, as a `respond` hook sees it. */
+export interface AppRegistryExchange {
+  call: AppRegistryCall;
+  /** The repository a show or blob call is about (undefined for list). */
+  repository?: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/**
+ * A hook around the last step of every recognised call (list, show, blob): it gets the answer
+ * the server computed and `send`, which writes an answer on the response. It may pass the
+ * answer on unchanged, change or replace it, delay it, or answer (or drop the connection) on
+ * `exchange.res` itself. Test-only: test/support/appregistry-faults.ts injects failures with
+ * it; the shipped `catalog-build serve-appregistry` never sets it, and without it the answer
+ * is sent as is.
+ */
+export type AppRegistryRespondHook = (
+  exchange: AppRegistryExchange,
+  answer: AppRegistryAnswer,
+  send: (answer: AppRegistryAnswer) => void,
+) => void | Promise<void>;
 
 export interface AppRegistryServerOptions {
   /** A directory whose sub-folders are packages in nested format. */
@@ -54,7 +54,8 @@ export interface AppRegistryServerOptions {
   port?: number;
   /** When set, every request must carry exactly this Authorization header value. */
   token?: string;
-  faults?: FaultRule[];
+  /** Test-only hook around each call's answer (see AppRegistryRespondHook); default: none. */
+  respond?: AppRegistryRespondHook;
   /** Leading folder inside each blob, like courier's temp dir name (default: none). */
   prefix?: string;
   /** Raw blobs served as further packages (tests serve hostile blobs this way). */
@@ -75,7 +76,7 @@ export interface RequestCounters {
   show: number;
   blob: number;
   unauthorized: number;
-  faults: number;
+  /** Bytes of the blob answers sent through the server's own `send` (not a hook's writes). */
   blobBytes: number;
   /** Requests being answered now, and the most at once (to check bounded parallelism). */
   inFlight: number;
@@ -87,8 +88,6 @@ export interface AppRegistryServer {
   url: string;
   org: string;
   packages: ReadonlyMap<string, ServedPackage>;
-  /** Mutable: tests push and clear rules between calls. */
-  faults: FaultRule[];
   requests: RequestCounters;
   stop(): Promise<void>;
 }
@@ -154,31 +153,36 @@ export async function loadServedPackages(
 }
 
 function apprError(
-  res: ServerResponse,
   status: number,
   code: string,
   message: string,
   headers: Record<string, string> = {},
-): void {
+): AppRegistryAnswer {
   const body = JSON.stringify({ error: { code, message, details: {} } });
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
+  return {
+    status,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      ...headers,
+    },
+    body,
+  };
 }
 
-function sendJson(res: ServerResponse, value: unknown): void {
+function json(value: unknown): AppRegistryAnswer {
   const body = JSON.stringify(value);
-  res.writeHead(200, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    body,
+  };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function send(res: ServerResponse, answer: AppRegistryAnswer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
 
 export async function startAppRegistryServer(
   options: AppRegistryServerOptions,
@@ -195,14 +199,12 @@ export async function startAppRegistryServer(
       blob: extra.blob,
     });
   }
-  const faults: FaultRule[] = options.faults ?? [];
   const requests: RequestCounters = {
     total: 0,
     list: 0,
     show: 0,
     blob: 0,
     unauthorized: 0,
-    faults: 0,
     blobBytes: 0,
     inFlight: 0,
     maxInFlight: 0,
@@ -210,17 +212,54 @@ export async function startAppRegistryServer(
   const org = options.org;
   const host = options.host ?? '127.0.0.1';
 
-  const takeFault = (call: AppRegistryCall, repository?: string): FaultRule | undefined => {
-    const rule = faults.find(
-      (f) =>
-        (f.on === undefined || f.on === call) &&
-        (f.repository === undefined || f.repository === repository) &&
-        (f.times ?? 1) > 0,
-    );
-    if (!rule) return undefined;
-    if (rule.times !== undefined) rule.times--;
-    requests.faults++;
-    return rule;
+  /** The answer to a recognised call; `segs` are the decoded path segments after /packages. */
+  const answerCall = (
+    call: AppRegistryCall,
+    segs: string[],
+    url: URL,
+    repository: string | undefined,
+  ): AppRegistryAnswer => {
+    if (call === 'list') {
+      const namespace = url.searchParams.get('namespace');
+      const listed = namespace === org ? [...packages.values()] : [];
+      return json(
+        listed.map((p) => ({
+          name: `${org}/${p.repository}`,
+          namespace: org,
+          default: p.release,
+          releases: [p.release],
+          manifests: ['helm'],
+          visibility: 'public',
+          channels: [],
+          created_at: FIXED_TIME,
+          updated_at: FIXED_TIME,
+        })),
+      );
+    }
+
+    const pkg = segs[0] === org ? packages.get(repository!) : undefined;
+    if (!pkg)
+      return apprError(404, 'package-not-found', `package: ${segs[0]}/${repository} not found`);
+
+    if (call === 'show') {
+      if (segs[2] !== pkg.release)
+        return apprError(404, 'package-not-found', `release ${segs[2]} not found`);
+      return json({
+        package: `${org}/${pkg.repository}`,
+        release: pkg.release,
+        mediaType: 'helm',
+        channels: [],
+        created_at: FIXED_TIME,
+        content: { digest: pkg.digest, size: pkg.size, mediaType: BLOB_MEDIA_TYPE, urls: [] },
+      });
+    }
+
+    if (segs[4] !== pkg.digest) return apprError(404, 'blob-not-found', 'blob not found');
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/x-gzip', 'content-length': pkg.blob.length },
+      body: pkg.blob,
+    };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -228,18 +267,18 @@ export async function startAppRegistryServer(
     const url = new URL(req.url ?? '/', 'http://x');
     if (options.token !== undefined && req.headers.authorization !== options.token) {
       requests.unauthorized++;
-      return apprError(res, 401, 'unauthorized-access', 'Unauthorized access');
+      return send(res, apprError(401, 'unauthorized-access', 'Unauthorized access'));
     }
     if (req.method !== 'GET')
-      return apprError(res, 405, 'method-not-allowed', 'Method not allowed');
+      return send(res, apprError(405, 'method-not-allowed', 'Method not allowed'));
     const prefix = `${BASE_PATH}/api/v1/packages`;
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`))
-      return apprError(res, 404, 'not-found', 'Not found');
+      return send(res, apprError(404, 'not-found', 'Not found'));
     let segs: string[];
     try {
       segs = url.pathname.slice(prefix.length).split('/').filter(Boolean).map(decodeURIComponent);
     } catch {
-      return apprError(res, 400, 'bad-request', 'Bad path');
+      return send(res, apprError(400, 'bad-request', 'Bad path'));
     }
     const call: AppRegistryCall | undefined =
       segs.length === 0
@@ -249,97 +288,17 @@ export async function startAppRegistryServer(
           : segs.length === 5 && segs[2] === 'blobs' && segs[3] === 'sha256'
             ? 'blob'
             : undefined;
-    if (!call) return apprError(res, 404, 'not-found', 'Not found');
+    if (!call) return send(res, apprError(404, 'not-found', 'Not found'));
     requests[call]++;
     const repository = call === 'list' ? undefined : segs[1];
-    const fault = takeFault(call, repository);
-    if (fault?.delayMs) await sleep(fault.delayMs);
-    if (fault?.reset) {
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.status !== undefined || fault?.body !== undefined) {
-      const status = fault.status ?? 200;
-      const headers: Record<string, string> = fault.retryAfter
-        ? { 'retry-after': fault.retryAfter }
-        : {};
-      if (fault.body !== undefined) {
-        res.writeHead(status, { 'content-type': fault.contentType ?? 'text/html', ...headers });
-        res.end(fault.body);
-        return;
-      }
-      return apprError(res, status, 'injected', `Injected status ${status}`, headers);
-    }
-
-    if (call === 'list') {
-      const namespace = url.searchParams.get('namespace');
-      const listed = namespace === org ? [...packages.values()] : [];
-      const body = listed.map((p, i) => {
-        const bad =
-          fault?.badName !== undefined &&
-          (fault.repository === undefined ? i === 0 : fault.repository === p.repository);
-        return {
-          name: bad ? fault!.badName : `${org}/${p.repository}`,
-          namespace: org,
-          default: p.release,
-          releases: [p.release],
-          manifests: ['helm'],
-          visibility: 'public',
-          channels: [],
-          created_at: FIXED_TIME,
-          updated_at: FIXED_TIME,
-        };
-      });
-      return sendJson(res, body);
-    }
-
-    const pkg = segs[0] === org ? packages.get(repository!) : undefined;
-    if (!pkg)
-      return apprError(
-        res,
-        404,
-        'package-not-found',
-        `package: ${segs[0]}/${repository} not found`,
-      );
-
-    if (call === 'show') {
-      if (segs[2] !== pkg.release)
-        return apprError(res, 404, 'package-not-found', `release ${segs[2]} not found`);
-      const digest = fault?.wrongDigest
-        ? createHash('sha256').update(`not ${pkg.digest}`).digest('hex')
-        : pkg.digest;
-      return sendJson(res, {
-        package: `${org}/${pkg.repository}`,
-        release: pkg.release,
-        mediaType: 'helm',
-        channels: [],
-        created_at: FIXED_TIME,
-        content: { digest, size: pkg.size, mediaType: BLOB_MEDIA_TYPE, urls: [] },
-      });
-    }
-
-    if (segs[4] !== pkg.digest) return apprError(res, 404, 'blob-not-found', 'blob not found');
-    let body = pkg.blob;
-    if (fault?.corruptBody) {
-      body = Uint8Array.from(body);
-      body[Math.floor(body.length / 2)]! ^= 0xff;
-    }
-    res.writeHead(200, { 'content-type': 'application/x-gzip', 'content-length': body.length });
-    if (fault?.truncateAt !== undefined) {
-      const part = body.subarray(0, Math.min(fault.truncateAt, body.length - 1));
-      requests.blobBytes += part.length;
-      res.write(part, () => res.socket?.destroy());
-      return;
-    }
-    requests.blobBytes += body.length;
-    if (fault?.stallBodyMs) {
-      const half = Math.floor(body.length / 2);
-      res.write(body.subarray(0, half));
-      await sleep(fault.stallBodyMs);
-      res.end(body.subarray(half));
-      return;
-    }
-    res.end(body);
+    const answer = answerCall(call, segs, url, repository);
+    const sendAnswer = (a: AppRegistryAnswer): void => {
+      if (call === 'blob' && a.status === 200 && typeof a.body !== 'string')
+        requests.blobBytes += a.body.length;
+      send(res, a);
+    };
+    if (options.respond) await options.respond({ call, repository, req, res }, answer, sendAnswer);
+    else sendAnswer(answer);
   };
 
   const server = createServer((req, res) => {
@@ -349,7 +308,7 @@ export async function startAppRegistryServer(
       requests.inFlight--;
     });
     handle(req, res).catch(() => {
-      if (!res.headersSent) apprError(res, 500, 'internal-error', 'Internal error');
+      if (!res.headersSent) send(res, apprError(500, 'internal-error', 'Internal error'));
       else res.destroy();
     });
   });
@@ -363,7 +322,6 @@ export async function startAppRegistryServer(
     url: `http://${hostInUrl}:${port}${BASE_PATH}`,
     org,
     packages,
-    faults,
     requests,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -34,6 +34,10 @@ import {
   truncatedGzip,
 } from '../../fixtures/appregistry/blobs.js';
 import {
+  type FaultyAppRegistryServer,
+  startFaultyAppRegistryServer,
+} from '../../support/appregistry-faults.js';
+import {
   CORPUS,
   CORPUS_SKIP_REASON,
   compareIndex,
@@ -63,13 +67,13 @@ const hexOf = (files: readonly TreeFile[]) =>
 describe.skipIf(!HAVE_CORPUS)(
   `the dev corpus through our App Registry server ${HAVE_CORPUS ? '' : CORPUS_SKIP_REASON}`,
   () => {
-    let server: AppRegistryServer;
+    let server: FaultyAppRegistryServer;
     const store = new LocalDirStore(path.join(work, 'corpus-store'));
     const source = { endpoint: '', org: 'community' };
     const deps = () => ({ store, log: silentLogger, credentials: { appRegistryToken: TOKEN } });
 
     beforeAll(async () => {
-      server = await startAppRegistryServer({
+      server = await startFaultyAppRegistryServer({
         dir: path.join(CORPUS, 'packages'),
         org: 'community',
         token: TOKEN,

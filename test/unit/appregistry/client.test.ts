@@ -10,11 +10,14 @@ import {
   type AppRegistryClientOptions,
 } from '../../../lib/appregistry/client.js';
 import { decodePackageBlobStrict } from '../../../lib/appregistry/decode.js';
-import { type AppRegistryServer, startAppRegistryServer } from '../../../lib/appregistry/server.js';
+import {
+  type FaultyAppRegistryServer,
+  startFaultyAppRegistryServer,
+} from '../../support/appregistry-faults.js';
 
 const TOKEN = 'basic c2VjcmV0LXVzZXI6c2VjcmV0LXBhc3N3b3Jk';
 const work = mkdtempSync(path.join(tmpdir(), 'appr-client-'));
-let server: AppRegistryServer;
+let server: FaultyAppRegistryServer;
 const sleeps: number[] = [];
 const clients: AppRegistryClient[] = [];
 
@@ -62,7 +65,7 @@ beforeAll(async () => {
       `kind: ClusterServiceVersion\nmetadata:\n  name: ${name}.v${version}\n`,
     );
   }
-  server = await startAppRegistryServer({
+  server = await startFaultyAppRegistryServer({
     dir: path.join(work, 'packages'),
     org: 'acme',
     token: TOKEN,
