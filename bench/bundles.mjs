@@ -33,7 +33,7 @@ const work = values.keep
   ? path.resolve(values.keep)
   : mkdtempSync(path.join(os.tmpdir(), 'bench-bundles-'));
 mkdirSync(work, { recursive: true });
-const cli = path.join(root, 'dist', 'lib', 'cli', 'main.js');
+const cli = path.join(root, 'dist', 'functions', 'local', 'main.js');
 const compare = path.resolve(root, '..', 'shared', 'tools', 'compare-fbc');
 
 function freePort() {

@@ -15,7 +15,7 @@ if (!existsSync(dev)) {
   console.error(`skipped: ${dev} is absent`);
   process.exit(0);
 }
-const cli = path.join(root, 'dist', 'lib', 'cli', 'main.js');
+const cli = path.join(root, 'dist', 'functions', 'local', 'main.js');
 const fbc = path.join(dev, 'expected', 'opm-v1.26.5-migrate.packages');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-diff-'));
 const db = path.join(tmp, 'dev.db');
