@@ -3,6 +3,7 @@
 import { report } from '../lib/stages/report.js';
 import type { ReportRequest } from '../lib/stages/types.js';
 import { MetricUnit } from './commons/powertools.js';
+import { resolveSecretFor } from './commons/runtime.js';
 import { requireString, stageHandler } from './commons/stage-handler.js';
 
 /** Lambda failures arrive as a JSON Cause ({errorType, errorMessage}); local ones as text. */
@@ -30,7 +31,10 @@ export const handler = stageHandler({
     return request;
   },
   run: (request, deps, runtime) =>
-    report(request, { ...deps, resolveSecret: (name) => runtime.resolveSecret(name) }),
+    report(request, {
+      ...deps,
+      resolveSecret: (name) => resolveSecretFor(runtime, name, 'webhook.hmacSecret'),
+    }),
   measure: (result, add) =>
     add(result.outcome === 'failed' ? 'BuildsFailed' : 'BuildsSucceeded', MetricUnit.Count, 1),
 });

@@ -88,6 +88,33 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
   };
 }
 
+/**
+ * Reads a secret for one field of the request and says which on failure: a missing webhook
+ * key must not read like a missing App Registry token (every field is "a secret by name").
+ */
+export async function resolveSecretFor(
+  rt: Pick<FunctionRuntime, 'resolveSecret'>,
+  name: string,
+  field: 'appRegistry.authTokenSecret' | 'registryAuthSecret' | 'webhook.hmacSecret',
+): Promise<string> {
+  try {
+    return await rt.resolveSecret(name);
+  } catch (err) {
+    if (!(err instanceof SecretNotFoundError)) throw err;
+    const prefix = `reading secret ${name}: `;
+    const cause = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    throw new SecretNotFoundError(`reading secret ${name} (${SECRET_ROLES[field]}): ${cause}`, {
+      cause: err,
+    });
+  }
+}
+
+const SECRET_ROLES = {
+  'appRegistry.authTokenSecret': 'appRegistry.authTokenSecret, the App Registry token',
+  registryAuthSecret: 'registryAuthSecret, the registry auth file',
+  'webhook.hmacSecret': "webhook.hmacSecret, the webhook's HMAC key",
+} as const;
+
 /** The credentials a request names, resolved; nothing is resolved that is not named. */
 export async function credentialsFor(
   rt: FunctionRuntime,
@@ -95,14 +122,18 @@ export async function credentialsFor(
 ): Promise<Credentials> {
   const out: Credentials = {};
   if (request.appRegistry?.authTokenSecret)
-    out.appRegistryToken = await rt.resolveSecret(request.appRegistry.authTokenSecret);
+    out.appRegistryToken = await resolveSecretFor(
+      rt,
+      request.appRegistry.authTokenSecret,
+      'appRegistry.authTokenSecret',
+    );
   if (request.registryAuthSecret) {
-    const raw = await rt.resolveSecret(request.registryAuthSecret);
+    const raw = await resolveSecretFor(rt, request.registryAuthSecret, 'registryAuthSecret');
     try {
       out.registryAuthConfig = JSON.parse(raw);
     } catch {
       throw new SecretNotFoundError(
-        `reading secret ${request.registryAuthSecret}: not a docker config.json`,
+        `reading secret ${request.registryAuthSecret} (${SECRET_ROLES.registryAuthSecret}): not a docker config.json`,
       );
     }
   }

@@ -25,6 +25,7 @@ import { handler as buildIndexHandler } from '../../../functions/build-index.js'
 import {
   credentialsFor,
   runtimeFromEnv,
+  SecretNotFoundError,
   setFunctionRuntime,
 } from '../../../functions/commons/runtime.js';
 import { handler as fetchPackageHandler } from '../../../functions/fetch-package.js';
@@ -374,6 +375,39 @@ describe('stage handlers', () => {
       message: 'pushing manifest r/x:1: 401 UNAUTHORIZED',
     });
     expect((await readStageRecord(store, 'b-rep', 'report'))?.outcome).toBe('succeeded');
+  });
+
+  it('report: a webhook key that cannot be read is named as the webhook key, not the App Registry token', async () => {
+    const missing = async (name: string): Promise<string> => {
+      throw new SecretNotFoundError(`reading secret ${name}: ResourceNotFoundException`);
+    };
+    setFunctionRuntime({ store, resolveSecret: missing });
+    await saveBuildRequest(store, {
+      buildId: 'b-hook',
+      appRegistry: { endpoint: 'https://q.example', org: 'o', authTokenSecret: 'cb/token' },
+      webhook: { url: 'https://hooks.example/x', hmacSecret: 'cb/hook-key' },
+    });
+    const err = await reportHandler(
+      {
+        input: { buildId: 'b-hook', outcome: 'succeeded' },
+        execution: 'arn:aws:states:us-east-1:1:execution:sm:b-hook',
+      },
+      ctx(),
+    ).catch((e: Error) => e);
+    expect(err).toMatchObject({
+      name: 'SecretNotFoundError',
+      message:
+        "reading secret cb/hook-key (webhook.hmacSecret, the webhook's HMAC key): ResourceNotFoundException",
+    });
+    expect((err as Error).message).not.toMatch(/App Registry|cb\/token/);
+    // …and the App Registry token's own failure says it is the token.
+    const tokenErr = await credentialsFor(
+      { store, resolveSecret: missing },
+      { appRegistry: { endpoint: 'https://q.example', org: 'o', authTokenSecret: 'cb/token' } },
+    ).catch((e: Error) => e);
+    expect((tokenErr as Error).message).toBe(
+      'reading secret cb/token (appRegistry.authTokenSecret, the App Registry token): ResourceNotFoundException',
+    );
   });
 });
 
