@@ -9,7 +9,7 @@ import { parseSourceLocation } from '../image/location.js';
 import { isSqliteFile } from '../index/read-index.js';
 import { FBC_CONFIGS_LABEL } from '../index/write-fbc.js';
 import { openImageSource } from '../layout/image-ports.js';
-import { bundleLayerFiles } from '../registry/bundle-image.js';
+import { imageLayerFiles } from '../registry/bundle-image.js';
 import { registryClientOnDemand } from '../registry/open-client.js';
 import type { LoadedCatalogFiles } from './read-catalog.js';
 import { CatalogSourceError } from './read-catalog.js';
@@ -52,7 +52,7 @@ export async function readCatalogImage(
         data: await source.blob(l.digest),
       })),
     );
-    const files = bundleLayerFiles(ref, layers);
+    const files = imageLayerFiles(`catalog image ${ref}`, layers);
     const configs = labels[FBC_CONFIGS_LABEL];
     if (configs) {
       const dir = `${strip(configs)}/`;

@@ -1,23 +1,30 @@
 // What a bundle image holds, without a container daemon: its config labels (a bundle image
 // carries the `annotations:` of metadata/annotations.yaml as labels, and upstream's render
 // only treats an image with the package label as a bundle) and the files of its layers
-// (manifests/, metadata/) as the FileTree the bundle-format rules read. Layers are applied in
-// order with OCI whiteouts; links and special files never become files; gunzip and tar are
-// capped like App Registry blobs so a hostile layer cannot exhaust memory.
+// (manifests/, metadata/) as the FileTree the bundle-format rules read. The image is read
+// through an ImageSource from the one factory (lib/layout/image-ports.ts), so a registry and
+// an OCI layout are read alike. Layers are applied in order with OCI whiteouts; links and
+// special files never become files; gunzip and tar are capped like App Registry blobs so a
+// hostile layer cannot exhaust memory (the catalog-image reader applies layers the same way).
 import { gunzipSync } from 'node:zlib';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../appregistry/decode.js';
 import { readTar, type TarEntry } from '../appregistry/tar.js';
 import { PACKAGE_ANNOTATION } from '../catalog/bundle-format.js';
 import type { FileTree } from '../catalog/file-tree.js';
 import { RegistryError } from '../errors.js';
-import { parseReference, withDigest } from '../image/reference.js';
-import type { OciLayout } from '../layout/oci-layout.js';
-import type { RegistryClient } from './registry-client.js';
+import type { ImageSource } from '../image/ports.js';
+
+/** An image's layers cannot be read as files (any image: bundle, catalog). */
+export class ImageLayersError extends RegistryError {
+  override name = 'ImageLayersError';
+}
 
 /** The image is not a bundle image (no package label) or its layers cannot be read. */
-export class BundleImageError extends RegistryError {
+export class BundleImageError extends ImageLayersError {
   override name = 'BundleImageError';
 }
+
+type LayersErrorClass = new (message: string, options?: ErrorOptions) => ImageLayersError;
 
 /** The image has no `operators.operatorframework.io.bundle.package.v1` label. */
 export class BundleImageLabelsError extends BundleImageError {
@@ -52,38 +59,45 @@ export function bundleLabels(ref: string, config: unknown): Record<string, strin
   return labels;
 }
 
-function layerTar(ref: string, layer: LayerBlob, caps: DecodeLimits): Uint8Array {
+function layerTar(
+  subject: string,
+  layer: LayerBlob,
+  caps: DecodeLimits,
+  Err: LayersErrorClass,
+): Uint8Array {
   const gz = layer.data.length >= 2 && layer.data[0] === 0x1f && layer.data[1] === 0x8b;
   if (!gz) {
     if (/zstd/.test(layer.mediaType))
-      throw new BundleImageError(`reading bundle image ${ref}: zstd layers are not supported`);
+      throw new Err(`reading ${subject}: zstd layers are not supported`);
     return layer.data;
   }
   const maxOutputLength = caps.maxTotalBytes + (caps.maxEntries + 2) * 1024 + MAX_META_BYTES;
   try {
     return gunzipSync(layer.data, { maxOutputLength });
   } catch (cause) {
-    throw new BundleImageError(
-      `reading bundle image ${ref}: layer does not decompress within ${maxOutputLength} bytes: ${(cause as Error).message}`,
+    throw new Err(
+      `reading ${subject}: layer does not decompress within ${maxOutputLength} bytes: ${(cause as Error).message}`,
       { cause },
     );
   }
 }
 
-function cleanPath(ref: string, name: string): string {
+function cleanPath(subject: string, name: string, Err: LayersErrorClass): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..') || name.includes('\0'))
-    throw new BundleImageError(
-      `reading bundle image ${ref}: layer entry ${JSON.stringify(name)} leaves the image root`,
-    );
+    throw new Err(`reading ${subject}: layer entry ${JSON.stringify(name)} leaves the image root`);
   return parts.join('/');
 }
 
-/** The files of the image's layers, applied in order (whiteouts remove earlier files). */
-export function bundleLayerFiles(
-  ref: string,
+/**
+ * The files of an image's layers, applied in order (whiteouts remove earlier files);
+ * `subject` names the image in messages ("catalog image host/repo:tag").
+ */
+export function imageLayerFiles(
+  subject: string,
   layers: readonly LayerBlob[],
   limits: Partial<DecodeLimits> = {},
+  Err: LayersErrorClass = ImageLayersError,
 ): FileTree {
   const caps: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, ...limits };
   const files = new Map<string, Uint8Array>();
@@ -92,19 +106,19 @@ export function bundleLayerFiles(
     let entries: TarEntry[];
     try {
       entries = [
-        ...readTar(layerTar(ref, layer, caps), {
+        ...readTar(layerTar(subject, layer, caps, Err), {
           maxEntries: caps.maxEntries,
           maxMetaBytes: MAX_META_BYTES,
         }),
       ];
     } catch (err) {
-      if (err instanceof BundleImageError) throw err;
-      throw new BundleImageError(`reading bundle image ${ref}: ${(err as Error).message}`, {
+      if (err instanceof ImageLayersError) throw err;
+      throw new Err(`reading ${subject}: ${(err as Error).message}`, {
         cause: err,
       });
     }
     for (const entry of entries) {
-      const path = cleanPath(ref, entry.name);
+      const path = cleanPath(subject, entry.name, Err);
       const slash = path.lastIndexOf('/');
       const base = path.slice(slash + 1);
       const dir = slash === -1 ? '' : path.slice(0, slash);
@@ -120,26 +134,25 @@ export function bundleLayerFiles(
       }
       if (entry.type !== 'file' || path === '') continue;
       if (entry.size > caps.maxFileBytes)
-        throw new BundleImageError(
-          `reading bundle image ${ref}: file ${path} has ${entry.size} bytes, over the ${caps.maxFileBytes}-byte cap`,
+        throw new Err(
+          `reading ${subject}: file ${path} has ${entry.size} bytes, over the ${caps.maxFileBytes}-byte cap`,
         );
       total += entry.size;
       if (total > caps.maxTotalBytes)
-        throw new BundleImageError(
-          `reading bundle image ${ref}: files hold more than ${caps.maxTotalBytes} bytes`,
-        );
+        throw new Err(`reading ${subject}: files hold more than ${caps.maxTotalBytes} bytes`);
       files.set(path, entry.data);
     }
   }
   return [...files].map(([path, data]) => ({ path, data }));
 }
 
-/** Where bundle images are read from: a v2 registry (via RegistryClient) or an OCI layout. */
-export interface BundleImageReader {
-  /** The manifest (or index) of `ref`, digest-verified. */
-  manifest(ref: string, digest?: string): Promise<{ bytes: Uint8Array; digest: string }>;
-  /** A blob of `ref`'s repository, digest-verified. */
-  blob(ref: string, digest: string): Promise<Uint8Array>;
+/** A bundle image's layer files; unreadable layers are BundleImageError. */
+export function bundleLayerFiles(
+  ref: string,
+  layers: readonly LayerBlob[],
+  limits: Partial<DecodeLimits> = {},
+): FileTree {
+  return imageLayerFiles(`bundle image ${ref}`, layers, limits, BundleImageError);
 }
 
 export interface PulledBundleImage extends BundleImageContent {
@@ -185,13 +198,14 @@ export interface ResolvedBundleImage {
 
 /**
  * Reads a bundle image's manifest (an index picks linux/amd64, else its first image) and
- * config; a config without the package label is BundleImageLabelsError.
+ * config; a config without the package label is BundleImageLabelsError. `ref` is the name the
+ * bundle is known by (its `image`); default the source's name.
  */
 export async function resolveBundleImage(
-  reader: BundleImageReader,
-  ref: string,
+  source: ImageSource,
+  ref: string = source.name,
 ): Promise<ResolvedBundleImage> {
-  let m = await reader.manifest(ref);
+  let m = await source.manifest();
   let doc = parseJson(ref, 'manifest', m.bytes);
   if (Array.isArray(doc.manifests)) {
     const list = descriptors(doc.manifests);
@@ -199,12 +213,12 @@ export async function resolveBundleImage(
       list.find((d) => d.platform?.os === 'linux' && d.platform.architecture === 'amd64') ??
       list[0];
     if (!pick) throw new BundleImageError(`reading bundle image ${ref}: the index lists no image`);
-    m = await reader.manifest(ref, pick.digest);
+    m = await source.manifest(pick.digest);
     doc = parseJson(ref, 'manifest', m.bytes);
   }
   const config = descriptors([doc.config])[0];
   if (!config) throw new BundleImageError(`reading bundle image ${ref}: manifest has no config`);
-  const labels = bundleLabels(ref, parseJson(ref, 'config', await reader.blob(ref, config.digest)));
+  const labels = bundleLabels(ref, parseJson(ref, 'config', await source.blob(config.digest)));
   const layers = descriptors(doc.layers).map((d) => ({
     digest: d.digest,
     mediaType: d.mediaType ?? '',
@@ -215,47 +229,18 @@ export async function resolveBundleImage(
 
 /** Pulls one bundle image whole: labels and the files of its layers. */
 export async function pullBundleImage(
-  reader: BundleImageReader,
-  ref: string,
+  source: ImageSource,
+  ref: string = source.name,
   limits: Partial<DecodeLimits> = {},
 ): Promise<PulledBundleImage> {
-  const resolved = await resolveBundleImage(reader, ref);
+  const resolved = await resolveBundleImage(source, ref);
   const layers: LayerBlob[] = [];
   for (const d of resolved.layers)
-    layers.push({ mediaType: d.mediaType, data: await reader.blob(ref, d.digest) });
+    layers.push({ mediaType: d.mediaType, data: await source.blob(d.digest) });
   return {
     ref,
     digest: resolved.digest,
     labels: resolved.labels,
     files: bundleLayerFiles(ref, layers, limits),
-  };
-}
-
-/** Bundle images in a v2 registry, with the client's auth, retries, limits and digest checks. */
-export function registryBundleReader(client: RegistryClient): BundleImageReader {
-  return {
-    async manifest(ref, digest) {
-      const parsed = parseReference(ref);
-      const m = await client.getManifest(digest ? withDigest(parsed, digest) : parsed);
-      return { bytes: m.bytes, digest: m.digest };
-    },
-    blob(ref, digest) {
-      const parsed = parseReference(ref);
-      return client.getBlob(parsed.registry, parsed.repository, digest);
-    },
-  };
-}
-
-/** Bundle images of an OCI layout; `tagOf` maps a reference to its index.json ref name. */
-export function layoutBundleReader(
-  layout: OciLayout,
-  tagOf: (ref: string) => string,
-): BundleImageReader {
-  return {
-    async manifest(ref, digest) {
-      const d = digest ?? (await layout.resolve(tagOf(ref))).digest;
-      return { bytes: await layout.readBlob(d), digest: d };
-    },
-    blob: (_ref, digest) => layout.readBlob(digest),
   };
 }

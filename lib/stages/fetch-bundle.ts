@@ -8,9 +8,10 @@
 import { createHash } from 'node:crypto';
 import { RegistryError } from '../errors.js';
 import { mapSettled } from '../http/limiter.js';
-import { registryBundleReader, resolveBundleImage } from '../registry/bundle-image.js';
+import { parseReference } from '../image/reference.js';
+import { openImageSource, type PortContext } from '../layout/image-ports.js';
+import { resolveBundleImage } from '../registry/bundle-image.js';
 import { registryClientOnDemand } from '../registry/open-client.js';
-import type { RegistryClient } from '../registry/registry-client.js';
 import { blobKey } from '../store/keys.js';
 import type { FetchedBundle, ImageStageDeps } from './types.js';
 
@@ -35,12 +36,12 @@ export interface FetchBundleDeps extends ImageStageDeps {
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 async function fetchWith(
-  client: RegistryClient,
+  ports: PortContext,
   ref: string,
   deps: FetchBundleDeps,
 ): Promise<FetchedBundle> {
-  const reader = registryBundleReader(client);
-  const image = await resolveBundleImage(reader, ref);
+  const source = openImageSource({ kind: 'registry', ref: parseReference(ref) }, ports);
+  const image = await resolveBundleImage(source, ref);
   let downloaded = 0;
   const layers: FetchedBundle['layers'] = [];
   for (const layer of image.layers) {
@@ -52,7 +53,7 @@ async function fetchWith(
         deps.log.warn('stored blob does not match its digest; downloading it again', { key, ref });
     }
     if (!have) {
-      const bytes = await reader.blob(ref, layer.digest);
+      const bytes = await source.blob(layer.digest);
       await deps.store.put(key, bytes, { contentType: 'application/octet-stream' });
       downloaded++;
     }
@@ -68,7 +69,8 @@ export async function fetchBundles(
   const registry = registryClientOnDemand(deps, request);
   try {
     const client = await registry.get();
-    const one = (ref: string) => fetchWith(client, ref, deps);
+    const ports: PortContext = { registry: async () => client };
+    const one = (ref: string) => fetchWith(ports, ref, deps);
     const settled = await mapSettled(request.bundles, deps.concurrency ?? 16, (ref) =>
       deps.wrapItem ? deps.wrapItem(ref, () => one(ref)) : one(ref),
     );

@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBundleFormat } from '../../../lib/catalog/bundle-format.js';
 import { renderBundle } from '../../../lib/catalog/render-bundle.js';
 import { sha256Digest } from '../../../lib/image/digest.js';
-import { pullBundleImage, registryBundleReader } from '../../../lib/registry/bundle-image.js';
+import { parseReference } from '../../../lib/image/reference.js';
+import { openImageSource } from '../../../lib/layout/image-ports.js';
+import { pullBundleImage } from '../../../lib/registry/bundle-image.js';
 import { loadKeychain } from '../../../lib/registry/keychain.js';
 import { RegistryClient } from '../../../lib/registry/registry-client.js';
 import {
@@ -102,10 +104,13 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
         insecure: true,
       });
       try {
-        const reader = registryBundleReader(client);
         let ours = '';
         for (const ref of refs) {
-          const image = await pullBundleImage(reader, ref);
+          const source = openImageSource(
+            { kind: 'registry', ref: parseReference(ref) },
+            { registry: async () => client },
+          );
+          const image = await pullBundleImage(source, ref);
           ours += `${JSON.stringify(renderBundle(parseBundleFormat(image.files, ref), ref), null, 4)}\n`;
         }
         const wanted = new Set(TAGS.map((t) => EXPECTED_IMAGE_HOST + t));

@@ -17,8 +17,9 @@ import { loadManifestDir } from '../../../lib/catalog/load-manifest-dir.js';
 import type { LoadedCatalog } from '../../../lib/catalog/model.js';
 import { createCatalogWriter } from '../../../lib/index/catalog-formats.js';
 import { writeCatalog } from '../../../lib/index/catalog-writer.js';
+import { openImageSource } from '../../../lib/layout/image-ports.js';
 import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/layout/oci-layout.js';
-import { layoutBundleReader, pullBundleImage } from '../../../lib/registry/bundle-image.js';
+import { pullBundleImage } from '../../../lib/registry/bundle-image.js';
 import { readManifestDir } from '../../../lib/store/manifest-dir.js';
 import {
   BUNDLES_LAYOUT,
@@ -96,10 +97,13 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
       const tags = (await layout.readIndex()).manifests
         .map((d) => d.annotations?.[REF_NAME_ANNOTATION] ?? '')
         .sort();
-      const reader = layoutBundleReader(layout, (ref) => ref.slice(HOST.length));
+      const ports = {
+        registry: () => Promise.reject(new Error('an OCI layout needs no registry')),
+      };
       const inputs: BundleInput[] = [];
       for (const tag of tags) {
-        const image = await pullBundleImage(reader, HOST + tag);
+        const source = openImageSource({ kind: 'oci', dir: BUNDLES_LAYOUT, tag }, ports);
+        const image = await pullBundleImage(source, HOST + tag);
         inputs.push({
           where: image.ref,
           image: image.ref,
