@@ -3,6 +3,7 @@
 // then renderBundleObjects and the relatedImages sort). From a directory there is no image:
 // `image` is "" and, unlike upstream's literal code, "" is not listed as a related image.
 import { goJsonMarshal } from '../index/go-json.js';
+import { goSortSlice } from '../index/go-sort.js';
 import type { FormatBundle, RawProperty } from './bundle-format.js';
 import { objectField, objectItems, stringField } from './csv-fields.js';
 import { compareBytes } from './file-tree.js';
@@ -124,10 +125,11 @@ function relatedImages(b: FormatBundle, image: string): DeclRelatedImage[] {
     if (!all.has(img)) list.push({ name: '', image: img });
     all.add(img);
   }
-  // Go's sort.Slice is an insertion sort (stable) up to 12 elements; beyond that its order of
-  // equal images depends on the Go map order the operator images came in, so stable is as
-  // close as a deterministic rule can get.
-  return list.sort((x, y) => compareBytes(x.image, y.image));
+  // opm render sorts with Go's sort.Slice by image only, which is not stable above 12
+  // elements: the same pdqsort (the one the FBC writer uses) leaves one image listed under two
+  // names in upstream's order. Upstream appends the operator images in Go map order, which no
+  // rule can reproduce; we append them in CSV order.
+  return goSortSlice(list, (x, y) => compareBytes(x.image, y.image) < 0);
 }
 
 /** Standard base64 of a string's UTF-8 bytes. */

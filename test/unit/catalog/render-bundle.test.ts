@@ -112,6 +112,29 @@ describe('parseBundleFormat + renderBundle', () => {
     ]);
   });
 
+  it('sorts related images with Go sort.Slice, as opm render: ties above 12 are not stable', () => {
+    // Twelve images and one of them again under a second name, last: Go 1.19's pdqsort puts
+    // the later entry first, where a stable sort would keep it second.
+    const images = Array.from({ length: 12 }, (_, i) => ({
+      name: 'a',
+      image: `quay.io/demo/img:${String(i).padStart(2, '0')}`,
+    }));
+    const c = csv('demo.v1.0.0', {
+      version: '1.0.0',
+      relatedImages: [...images, { name: 'b', image: 'quay.io/demo/img:05' }],
+    });
+    const tree = fileTree({
+      'manifests/demo.clusterserviceversion.yaml': c,
+      'metadata/annotations.yaml': ANNOTATIONS,
+    });
+    const out = renderBundle(parseBundleFormat(tree, 'demo/1.0.0'), '');
+    expect(out.relatedImages?.map((r) => r.image)).toEqual(
+      [...images.map((r) => r.image), 'quay.io/demo/img:05'].sort(),
+    );
+    const tied = out.relatedImages?.filter((r) => r.image === 'quay.io/demo/img:05');
+    expect(tied?.map((r) => r.name)).toEqual(['b', 'a']);
+  });
+
   it('keeps the annotations and the graph fields of the CSV', () => {
     const b: FormatBundle = parseBundleFormat(demoTree(), 'demo/1.0.0');
     expect(b.annotations).toEqual({
