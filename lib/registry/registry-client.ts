@@ -6,6 +6,7 @@
 // Docker Registry HTTP API v2 itself.
 // References are structural (`{ registry, repository, tag?, digest? }`) so lib/image's
 // parsed references fit without this adapter importing them.
+
 import { createHash } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { HostLimiter } from '../http/limiter.js';
@@ -13,6 +14,7 @@ import { type RetryOptions, withRetry } from '../http/retry.js';
 import { BodyTooLargeError, readBody } from '../http/send.js';
 import { sha256Digest } from '../image/digest.js';
 import type { BlobOutcome } from '../image/ports.js';
+import type { ResolveAll } from './address-guard.js';
 import type { Keychain } from './keychain.js';
 import {
   RegistryDigestMismatchError,
@@ -103,6 +105,8 @@ export interface RegistryClientOptions {
   chunkedThreshold?: number;
   /** PATCH chunk size. Default 8 MiB. */
   chunkSize?: number;
+  /** How names resolve for the address guard and connections (tests fake metadata names). */
+  resolveAll?: ResolveAll;
 }
 
 /** A blob source: bytes in memory, or a factory of fresh streams (called again on restarts). */

@@ -100,6 +100,20 @@ export class RegistryProtocolError extends RegistryRequestError {
   override name = 'RegistryProtocolError';
 }
 
+/**
+ * A realm, redirect, upload Location or connection that would take us to an address the
+ * guard forbids (`lib/registry/address-guard.ts`): link-local/metadata always, private and
+ * loopback from a public registry. Never retried.
+ */
+export class RegistryAddressRefusedError extends RegistryProtocolError {
+  override name = 'RegistryAddressRefusedError';
+}
+
+/** A token realm that is not an http(s) URL (`file:`, `ftp:`, `data:` …). Never retried. */
+export class RegistryRealmSchemeError extends RegistryProtocolError {
+  override name = 'RegistryRealmSchemeError';
+}
+
 const NOT_FOUND_CODES = new Set(['MANIFEST_UNKNOWN', 'BLOB_UNKNOWN', 'NAME_UNKNOWN']);
 
 /** Parses a distribution error body; anything else gives no diagnostics. */
@@ -181,6 +195,15 @@ export function registryErrorFromFailure(
   url: string,
   timeouts?: { connectMs?: number; headersMs?: number },
 ): RegistryRequestError {
+  // The connect-time address check (a name that resolved to a forbidden address while
+  // connecting) surfaces here wrapped by undici: keep its name, never retry it.
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
+    if (e instanceof RegistryAddressRefusedError)
+      return new RegistryAddressRefusedError(`${action} ${subject}: ${e.message}`, {
+        url,
+        cause: err,
+      });
+  }
   const code = errorCode(err);
   const text = err instanceof Error ? err.message : String(err);
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {

@@ -33,7 +33,13 @@ import {
   send,
 } from '../http/send.js';
 import { registerSecret } from '../redact.js';
-import { checkFollowTarget } from './address-guard.js';
+import {
+  checkFollowTarget,
+  checkRealmScheme,
+  guardedConnectLookup,
+  type ResolveAll,
+  systemResolveAll,
+} from './address-guard.js';
 import {
   type Challenge,
   challengeScopes,
@@ -70,6 +76,11 @@ export interface TransportOptions {
    * fields take DEFAULT_TIMEOUTS): a registry that accepts and never answers fails, named.
    */
   limits?: Pick<RequestLimits, 'timeouts'>;
+  /**
+   * How host names resolve for the address guard and for connecting (all addresses of a
+   * name). Default: the system resolver; tests supply names that resolve to metadata addresses.
+   */
+  resolveAll?: ResolveAll;
 }
 
 export type RequestBody = HttpBody;
@@ -150,6 +161,7 @@ export class RegistryTransport {
   /** The timeouts in force, for the agent and for the messages that name them. */
   readonly timeouts: Required<NonNullable<RequestLimits['timeouts']>>;
   private readonly agent: Agent;
+  private readonly resolveAll: ResolveAll;
   private readonly userAgent: string;
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly tokens = new Map<string, CachedToken[]>();
@@ -166,8 +178,12 @@ export class RegistryTransport {
       ? [...rootCertificates, ...options.caCertificates]
       : undefined;
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.limits?.timeouts };
+    this.resolveAll = options.resolveAll ?? systemResolveAll;
     this.agent = new Agent({
       connect: {
+        // Every connection resolves through the guard, so a name that re-resolves to a
+        // metadata address after checkFollowTarget cannot be reached (DNS rebinding).
+        lookup: guardedConnectLookup(this.resolveAll),
         rejectUnauthorized: !this.insecure,
         ...(ca ? { ca } : {}),
         timeout: this.timeouts.connectMs,
@@ -307,7 +323,8 @@ export class RegistryTransport {
     } catch {
       throw new RegistryProtocolError(`getting token for ${registry}: invalid realm`);
     }
-    checkFollowTarget(url, registry, `getting token for ${registry}`);
+    checkRealmScheme(url, `getting token for ${registry}`);
+    await checkFollowTarget(url, registry, `getting token for ${registry}`, this.resolveAll);
     if (url.protocol === 'http:' && !this.insecure && !isLoopback(url.hostname)) {
       throw new RegistryProtocolError(
         `getting token for ${registry}: realm ${url.origin} is plain HTTP (use --insecure)`,
@@ -463,11 +480,16 @@ export class RegistryTransport {
     let url = new URL(call.url, `${session.base}/`);
     const origin = url.origin;
     const registryOrigin = new URL(`${session.base}/`).origin;
-    const guard = (target: URL) => {
+    const guard = async (target: URL) => {
       if (target.origin !== registryOrigin)
-        checkFollowTarget(target, call.registry, `${call.action} ${call.subject}`);
+        await checkFollowTarget(
+          target,
+          call.registry,
+          `${call.action} ${call.subject}`,
+          this.resolveAll,
+        );
     };
-    guard(url);
+    await guard(url);
     const follow = call.method === 'GET' || call.method === 'HEAD';
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...call.headers };
@@ -493,7 +515,7 @@ export class RegistryTransport {
       ) {
         await res.body.dump().catch(() => undefined);
         url = new URL(location, url);
-        guard(url);
+        await guard(url);
         continue;
       }
       return { status: res.status, headers: resHeaders, body: res.body, url: url.href };

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ResolveAll, systemResolveAll } from '../../../lib/registry/address-guard.js';
 import { formatChallenges } from '../../../lib/registry/challenge.js';
 import { AuthFileKeychain } from '../../../lib/registry/keychain.js';
 import { RegistryClient, sha256Digest } from '../../../lib/registry/registry-client.js';
@@ -468,7 +469,7 @@ describe('where a registry may send us', () => {
     const err = await rejection(
       client.getManifest({ registry: fake.host, repository: 'a/b', tag: 'v1' }),
     );
-    expect(err.name).toBe('RegistryProtocolError');
+    expect(err.name).toBe('RegistryAddressRefusedError');
     expect(err.message).toMatch(
       /refusing to follow the registry to 169\.254\.169\.254, a link-local address/,
     );
@@ -486,6 +487,133 @@ describe('where a registry may send us', () => {
     expect(err.message).toMatch(
       /^getting blob .*: refusing to follow the registry to 169\.254\.169\.254/,
     );
+    await client.close();
+  });
+
+  // An edge fake for DNS only: these names resolve to metadata addresses, every other name
+  // (localhost included) goes to the system resolver; the servers and sockets are real.
+  const metadataDns: ResolveAll = async (name) => {
+    const table: Record<string, string[]> = {
+      'metadata.google.internal': ['169.254.169.254'],
+      'mapped.test': ['::ffff:a9fe:a9fe'],
+      'nat64.test': ['64:ff9b::169.254.169.254'],
+      'ec2-v6.test': ['fd00:ec2::254'],
+    };
+    const found = table[name];
+    return found
+      ? found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
+      : systemResolveAll(name);
+  };
+
+  function bearerRegistry(realm: string) {
+    return startFake((_req, res) => {
+      res
+        .writeHead(401, {
+          'www-authenticate': formatChallenges([
+            { scheme: 'Bearer', params: { realm, service: 's' } },
+          ]),
+        })
+        .end();
+    });
+  }
+
+  it.each([
+    ['metadata.google.internal', 'http://metadata.google.internal/computeMetadata/v1/token'],
+    ['an IPv4-mapped name', 'http://mapped.test/token'],
+    ['a NAT64 name', 'http://nat64.test/token'],
+    ['an EC2 IPv6 metadata name', 'http://ec2-v6.test/token'],
+  ])('refuses a token realm that resolves to a metadata address: %s', async (_what, realm) => {
+    const fake = await bearerRegistry(realm);
+    const sleeps: number[] = [];
+    const client = new RegistryClient({
+      insecure: true,
+      retry: recordingRetry(sleeps),
+      resolveAll: metadataDns,
+    });
+    const err = await rejection(
+      client.getManifest({ registry: fake.host, repository: 'a/b', tag: 'v1' }),
+    );
+    expect(err.name).toBe('RegistryAddressRefusedError');
+    expect(err.message).toMatch(
+      /^getting token for 127\.0\.0\.1:\d+: refusing to follow the registry to [\w.-]+, a link-local address by resolution/,
+    );
+    expect(sleeps).toEqual([]);
+    await client.close();
+  });
+
+  it('refuses a file:// realm at once as a permanent RegistryRealmSchemeError', async () => {
+    const fake = await bearerRegistry('file:///etc/passwd');
+    const sleeps: number[] = [];
+    const client = new RegistryClient({ insecure: true, retry: recordingRetry(sleeps) });
+    const err = await rejection(
+      client.getManifest({ registry: fake.host, repository: 'a/b', tag: 'v1' }),
+    );
+    expect(err.name).toBe('RegistryRealmSchemeError');
+    expect(err.message).toMatch(/^getting token for 127\.0\.0\.1:\d+: realm scheme file: is not/);
+    expect((err as Error & { temporary?: boolean }).temporary).toBe(false);
+    // One attempt: no retry sleeps, and the registry was asked once (the ping that gave the
+    // challenge); before, the realm failed as a temporary network error and was retried.
+    expect(sleeps).toEqual([]);
+    expect(fake.seen.map((s) => s.url)).toEqual(['/v2/']);
+    await client.close();
+  });
+
+  it('refuses a redirect to a name that resolves to a NAT64 form of the metadata address', async () => {
+    const fake = await startFake((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end();
+      res.writeHead(307, { location: 'http://nat64.test/latest/meta-data/' }).end();
+    });
+    const client = new RegistryClient({
+      insecure: true,
+      retry: { retries: 0 },
+      resolveAll: metadataDns,
+    });
+    const err = await rejection(client.getBlob(fake.host, 'a/b', sha256Digest(Buffer.from('x'))));
+    expect(err.name).toBe('RegistryAddressRefusedError');
+    expect(err.message).toMatch(/^getting blob .*: refusing to follow the registry to nat64\.test/);
+    await client.close();
+  });
+
+  it('refuses at connect time a registry name that resolves to a metadata address', async () => {
+    const client = new RegistryClient({
+      insecure: true,
+      retry: { retries: 2, sleep: async () => undefined },
+      resolveAll: metadataDns,
+    });
+    const err = await rejection(
+      client.getManifest({
+        registry: 'metadata.google.internal:5000',
+        repository: 'a/b',
+        tag: 'v1',
+      }),
+    );
+    expect(err.name).toBe('RegistryAddressRefusedError');
+    expect(err.message).toMatch(
+      /connecting to metadata\.google\.internal: refusing 169\.254\.169\.254/,
+    );
+    await client.close();
+  });
+
+  it('lets a loopback registry use a loopback realm named localhost', async () => {
+    const auth = await startFake((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ token: 't0ken-for-loopback' }));
+    });
+    const port = auth.host.split(':')[1];
+    const fake = await startFake((req, res) => {
+      if (req.authorization === 'Bearer t0ken-for-loopback') return answerManifest(res);
+      res
+        .writeHead(401, {
+          'www-authenticate': formatChallenges([
+            { scheme: 'Bearer', params: { realm: `http://localhost:${port}/token`, service: 's' } },
+          ]),
+        })
+        .end();
+    });
+    const client = new RegistryClient({ insecure: true, retry: { retries: 0 } });
+    const m = await client.getManifest({ registry: fake.host, repository: 'a/b', tag: 'v1' });
+    expect(m.digest).toBe(MANIFEST_DIGEST);
+    expect(auth.seen.length).toBe(1);
     await client.close();
   });
 });
