@@ -10,7 +10,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { packPackage } from '../../lib/appregistry/pack.js';
 import { startAppRegistryServer } from '../../lib/appregistry/server.js';
 import { flattenedBlob } from '../fixtures/appregistry/blobs.js';
-import { packageYaml } from '../fixtures/hostile/documents.js';
 import { expectNoSecrets, hostileRoot } from '../support/hostile-harness.js';
 import { startHostileServer } from '../support/hostile-server.js';
 import { REPO_ROOT } from '../support/shared-corpus.js';
