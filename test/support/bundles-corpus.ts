@@ -2,9 +2,10 @@
 // packages as folders and as an OCI layout of bundle images, with what opm v1.26.5 makes of
 // them. Tests read it in place (never copied) and skip with this message when it is absent.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { splitJsonStream } from '../../lib/index/fbc-read.js';
 import { SHARED } from './shared-corpus.js';
 
 export const BUNDLES_CORPUS = path.join(SHARED, 'corpus', 'bundles-dev');
@@ -41,4 +42,9 @@ export async function compareFbc(
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: e.code ?? -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
+}
+
+/** The JSON objects of a file holding a stream of them (as `opm render` and `opm migrate` write). */
+export function readJsonObjects(file: string): Record<string, unknown>[] {
+  return splitJsonStream(readFileSync(file, 'utf8')).map((t) => JSON.parse(t));
 }

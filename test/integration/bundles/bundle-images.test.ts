@@ -22,6 +22,7 @@ import {
   EXPECTED_IMAGE_HOST,
   EXPECTED_RENDER,
   HAVE_BUNDLES_CORPUS,
+  readJsonObjects,
 } from '../../support/bundles-corpus.js';
 import { randomImage } from '../../support/random-image.js';
 import { type RegistryServer, startRegistry } from '../../support/registry-server.js';
@@ -43,26 +44,6 @@ let tmp: string;
 let creds: string;
 let authFile: string;
 const refs: string[] = [];
-
-function readStream(file: string): Record<string, unknown>[] {
-  const text = readFileSync(file, 'utf8');
-  const out: Record<string, unknown>[] = [];
-  let depth = 0;
-  let start = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === '}' && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
-  }
-  return out;
-}
 
 describe.skipIf(!HAVE_BUNDLES_CORPUS)(
   `bundle images in a registry (${BUNDLES_SKIP_REASON})`,
@@ -114,7 +95,9 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
           ours += `${JSON.stringify(renderBundle(parseBundleFormat(image.files, ref), ref), null, 4)}\n`;
         }
         const wanted = new Set(TAGS.map((t) => EXPECTED_IMAGE_HOST + t));
-        const expected = readStream(EXPECTED_RENDER).filter((o) => wanted.has(o.image as string));
+        const expected = readJsonObjects(EXPECTED_RENDER).filter((o) =>
+          wanted.has(o.image as string),
+        );
         expect(expected).toHaveLength(TAGS.length);
         writeFileSync(
           path.join(tmp, 'expected.json'),

@@ -7,7 +7,7 @@
 // - From the folders: the same catalog without images, so the expected catalog is compared
 //   with `image` set to "" and the bundle image removed from each bundle's relatedImages
 //   (nothing else is changed).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ import {
   EXPECTED_IMAGE_HOST,
   EXPECTED_REGISTRY_ADD,
   HAVE_BUNDLES_CORPUS,
+  readJsonObjects,
 } from '../../support/bundles-corpus.js';
 
 const HOST = '127.0.0.1:5000/';
@@ -49,31 +50,11 @@ async function writeFbcTo(catalog: LoadedCatalog, dir: string): Promise<void> {
   await writeCatalog(writer, catalog);
 }
 
-function objects(file: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const text = readFileSync(file, 'utf8');
-  let depth = 0;
-  let start = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === '}' && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
-  }
-  return out;
-}
-
 /** The expected catalog as it is without bundle images: image "", bundle image not related. */
 function withoutImages(src: string, dst: string): void {
   for (const pkg of readdirSync(src)) {
     mkdirSync(path.join(dst, pkg), { recursive: true });
-    const out = objects(path.join(src, pkg, 'catalog.json')).map((o) => {
+    const out = readJsonObjects(path.join(src, pkg, 'catalog.json')).map((o) => {
       if (o.schema !== 'olm.bundle') return o;
       const image = o.image as string;
       const related = ((o.relatedImages as { image: string }[] | undefined) ?? []).filter(
