@@ -1,31 +1,13 @@
 // Scheduled refreshes must do zero work: two builds of an unchanged upstream, with no
 // SOURCE_DATE_EPOCH, give the same image digest and the second uploads nothing, because the
 // database time and the image's `created` come from the input (README "Reproducible output").
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppRegistryServer, startAppRegistryServer } from '../../../lib/appregistry/server.js';
+import { describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../../support/cli-in-process.js';
-import { type RegistryServer, startRegistry } from '../../support/registry-server.js';
-import { REPO_ROOT } from '../../support/shared-corpus.js';
+import { useDemoUpstream } from '../../support/demo-upstream.js';
 
-let appr: AppRegistryServer;
-let reg: RegistryServer;
-let work: string;
-beforeAll(async () => {
-  work = mkdtempSync(path.join(os.tmpdir(), 'zero-work-'));
-  appr = await startAppRegistryServer({
-    dir: path.join(REPO_ROOT, 'examples', 'manifests'),
-    org: 'demo',
-  });
-  reg = await startRegistry();
-});
-afterAll(async () => {
-  await appr?.stop();
-  await reg?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+const up = useDemoUpstream('zero-work-');
 
 interface PushReport {
   push: { digest: string; blobs: { uploaded: number; bytesUploaded: number } };
@@ -37,18 +19,18 @@ async function build(store: string, buildId: string): Promise<PushReport> {
       '--appregistry-org',
       'demo',
       '--appregistry-endpoint',
-      appr.url,
+      up.appr.url,
       '--from',
       'scratch',
       '--to',
-      `${reg.host}/demo/catalog:v1`,
+      `${up.reg.host}/demo/catalog:v1`,
       '--insecure',
       '--store',
       store,
       '--build-id',
       buildId,
     ],
-    { SOURCE_DATE_EPOCH: undefined, XDG_CACHE_HOME: path.join(work, 'cache') },
+    { SOURCE_DATE_EPOCH: undefined, XDG_CACHE_HOME: path.join(up.work, 'cache') },
   );
   expect(run.code, run.stderr).toBe(0);
   const dir = path.join(store, 'builds', buildId);
@@ -58,8 +40,8 @@ async function build(store: string, buildId: string): Promise<PushReport> {
 
 describe('an unchanged upstream, built twice without SOURCE_DATE_EPOCH', () => {
   it('gives the same digest, and the second build uploads nothing (fresh store each time)', async () => {
-    const first = await build(path.join(work, 'store-1'), 'first');
-    const second = await build(path.join(work, 'store-2'), 'second');
+    const first = await build(path.join(up.work, 'store-1'), 'first');
+    const second = await build(path.join(up.work, 'store-2'), 'second');
     expect(second.push.digest).toBe(first.push.digest);
     expect(first.push.blobs.uploaded).toBeGreaterThan(0);
     expect(second.push.blobs.uploaded).toBe(0);
