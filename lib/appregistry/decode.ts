@@ -12,6 +12,13 @@
 // variant throws the named error instead.
 import { gunzipSync } from 'node:zlib';
 import yaml from 'js-yaml';
+import {
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  MAX_META_BYTES,
+  maxTarBytes,
+} from '../archive/limits.js';
+import { readTar, type TarEntry, TarError, TarLimitError } from '../archive/tar.js';
 import { compareWalkOrder, type FileTree, type TreeFile } from '../catalog/file-tree.js';
 import {
   DEFAULT_DOCUMENT_LIMITS,
@@ -23,29 +30,6 @@ import {
   AppRegistryBlobLimitError,
   AppRegistryUnsafeEntryError,
 } from './errors.js';
-import { readTar, type TarEntry } from './tar.js';
-
-export interface DecodeLimits {
-  /** Tar entries per package blob (directories and links included). */
-  maxEntries: number;
-  /** Uncompressed bytes of one regular file. */
-  maxFileBytes: number;
-  /** Uncompressed bytes of all regular files of one package together. */
-  maxTotalBytes: number;
-}
-
-/**
- * Defaults sized from real catalogs with wide margin: the 41-package dev corpus has at most
- * ~110 files (konveyor-operator) and 1.4 MB (eclipse-che) per package, and a Kubernetes
- * object cannot exceed etcd's ~1.5 MiB request limit, so a manifest over 64 MiB is not a
- * manifest. 10 000 entries and 256 MiB per package leave ~100x headroom for the largest
- * redhat-operators packages while keeping one package's worst case within a 1 GiB Lambda.
- */
-export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
-  maxEntries: 10_000,
-  maxFileBytes: 64 * 1024 * 1024,
-  maxTotalBytes: 256 * 1024 * 1024,
-});
 
 export type BlobFormat = 'nested' | 'flattened';
 
@@ -61,9 +45,6 @@ export interface DecodedPackage {
 
 /** Link and special-file warnings beyond this many are summarised in one line. */
 const MAX_SKIP_WARNINGS = 20;
-/** Room for tar headers and padding (≤ 1 KiB per entry) and PAX/GNU metadata records. */
-const TAR_OVERHEAD_PER_ENTRY = 1024;
-const MAX_META_BYTES = 1024 * 1024;
 
 /**
  * Decodes a package blob; a blob that cannot be decoded contributes no files and one warning
@@ -106,6 +87,11 @@ export function decodePackageBlobStrict(
     if (scan.regularFiles.length >= 2) return nested(scan, repositoryName);
     return flattened(scan, repositoryName);
   } catch (err) {
+    // The tar reader's neutral errors become this family's, named for the package.
+    if (err instanceof TarLimitError)
+      throw new AppRegistryBlobLimitError(`${what}: ${err.message}`, { cause: err });
+    if (err instanceof TarError)
+      throw new AppRegistryBlobError(`${what}: ${err.message}`, { cause: err });
     if (err instanceof AppRegistryBlobError && !err.message.startsWith(what)) {
       const Ctor = err.constructor as new (
         m: string,
@@ -122,8 +108,7 @@ function gunzip(gz: Uint8Array, caps: DecodeLimits): Uint8Array {
     const head = Buffer.from(gz.subarray(0, 4)).toString('hex') || 'nothing';
     throw new AppRegistryBlobError(`not gzip data (starts with ${head})`);
   }
-  const maxOutputLength =
-    caps.maxTotalBytes + (caps.maxEntries + 2) * TAR_OVERHEAD_PER_ENTRY + MAX_META_BYTES;
+  const maxOutputLength = maxTarBytes(caps);
   try {
     // maxOutputLength makes zlib stop as soon as the output passes the cap, so a bomb costs
     // at most the cap in memory and time, never its full expansion.

@@ -4,8 +4,8 @@
 // mtime and a fixed OS byte. Same files → same bytes → same digest on every run and machine
 // (for a given zlib), which is what lets a second build download nothing.
 import { gzipSync } from 'node:zlib';
+import { type TarWriteEntry, writeTar } from '../archive/tar.js';
 import { compareWalkOrder, type FileTree } from '../catalog/file-tree.js';
-import { type TarWriteEntry, writeTar } from './tar.js';
 
 export interface PackOptions {
   /**

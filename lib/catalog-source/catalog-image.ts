@@ -9,8 +9,8 @@ import { parseSourceLocation } from '../image/location.js';
 import { isSqliteFile } from '../index/read-index.js';
 import { FBC_CONFIGS_LABEL } from '../index/write-fbc.js';
 import { openImageSource } from '../layout/image-ports.js';
-import { imageLayerFiles } from '../registry/bundle-image.js';
 import { registryClientOnDemand } from '../registry/open-client.js';
+import { imageLayerFiles } from './image-layer-files.js';
 import type { LoadedCatalogFiles } from './read-catalog.js';
 import { CatalogSourceError } from './read-catalog.js';
 

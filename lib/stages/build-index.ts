@@ -26,6 +26,7 @@ import {
   parseBundleFolders,
 } from '../catalog/load-manifest-dir.js';
 import type { LoadedCatalog, LoaderRules, Problem } from '../catalog/model.js';
+import { BundleImageError, bundleLayerFiles } from '../catalog-source/bundle-image.js';
 import { CatalogError } from '../errors.js';
 import {
   createCatalogWriter,
@@ -34,7 +35,6 @@ import {
 } from '../index/catalog-formats.js';
 import type { CatalogOutput, CatalogWriter } from '../index/catalog-writer.js';
 import { DB_FILE } from '../index/write-index.js';
-import { BundleImageError, bundleLayerFiles } from '../registry/bundle-image.js';
 import { buildKeys } from '../store/keys.js';
 import { lazyManifestDir } from '../store/manifest-dir.js';
 import { putJson, type Store } from '../store/store.js';

@@ -6,11 +6,11 @@
 // the layers. `fetchBundles` tries every bundle and then fails with one error naming each
 // bundle that could not be pulled, as fetch-package does for App Registry packages.
 import { createHash } from 'node:crypto';
+import { resolveBundleImage } from '../catalog-source/bundle-image.js';
 import { RegistryError } from '../errors.js';
 import { mapSettled } from '../http/limiter.js';
 import { parseReference } from '../image/reference.js';
 import { openImageSource, type PortContext } from '../layout/image-ports.js';
-import { resolveBundleImage } from '../registry/bundle-image.js';
 import { registryClientOnDemand } from '../registry/open-client.js';
 import { blobKey } from '../store/keys.js';
 import type { FetchedBundle, ImageStageDeps } from './types.js';

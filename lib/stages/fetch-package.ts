@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type AppRegistryClient, withAppRegistryClient } from '../appregistry/client.js';
-import { type DecodeLimits, decodePackageBlob } from '../appregistry/decode.js';
+import { decodePackageBlob } from '../appregistry/decode.js';
 import { type PackageFailure, packageFailure, packagesFailedError } from '../appregistry/errors.js';
+import type { DecodeLimits } from '../archive/limits.js';
 import { mapSettled } from '../http/limiter.js';
 import { blobKey } from '../store/keys.js';
 import type {

@@ -7,9 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { TEMPORARY_ERROR_NAMES } from '../../lib/errors.js';
 import { REPO_ROOT } from '../support/shared-corpus.js';
 
-/** Family bases and internal errors that never leave their module. */
+/** Family bases and internal errors that never leave their module (the tar reader's are
+ *  re-thrown by its callers as AppRegistryBlobError / ImageLayersError). */
 const NOT_THROWN_AS_IS = new Set([
   'BuilderError',
+  'TarError',
+  'TarLimitError',
   'AppRegistryError',
   'RegistryError',
   'StoreError',

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBundleFormat } from '../../../lib/catalog/bundle-format.js';
 import { renderBundle } from '../../../lib/catalog/render-bundle.js';
+import { pullBundleImage } from '../../../lib/catalog-source/bundle-image.js';
 import { sha256Digest } from '../../../lib/image/digest.js';
 import { parseReference } from '../../../lib/image/reference.js';
 import { openImageSource } from '../../../lib/layout/image-ports.js';
-import { pullBundleImage } from '../../../lib/registry/bundle-image.js';
 import { loadKeychain } from '../../../lib/registry/keychain.js';
 import { RegistryClient } from '../../../lib/registry/registry-client.js';
 import {

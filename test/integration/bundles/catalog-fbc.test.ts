@@ -15,11 +15,11 @@ import { type BundleInput, loadBundleCatalog } from '../../../lib/catalog/bundle
 import { parseBundleFormat } from '../../../lib/catalog/bundle-format.js';
 import { loadManifestDir } from '../../../lib/catalog/load-manifest-dir.js';
 import type { LoadedCatalog } from '../../../lib/catalog/model.js';
+import { pullBundleImage } from '../../../lib/catalog-source/bundle-image.js';
 import { createCatalogWriter } from '../../../lib/index/catalog-formats.js';
 import { writeCatalog } from '../../../lib/index/catalog-writer.js';
 import { openImageSource } from '../../../lib/layout/image-ports.js';
 import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/layout/oci-layout.js';
-import { pullBundleImage } from '../../../lib/registry/bundle-image.js';
 import { readManifestDir } from '../../../lib/store/manifest-dir.js';
 import {
   BUNDLES_LAYOUT,

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBundleFormat } from '../../../lib/catalog/bundle-format.js';
 import { renderBundle } from '../../../lib/catalog/render-bundle.js';
+import { pullBundleImage } from '../../../lib/catalog-source/bundle-image.js';
 import { openImageSource } from '../../../lib/layout/image-ports.js';
 import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/layout/oci-layout.js';
-import { pullBundleImage } from '../../../lib/registry/bundle-image.js';
 import {
   BUNDLES_LAYOUT,
   BUNDLES_SKIP_REASON,

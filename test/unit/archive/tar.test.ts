@@ -6,11 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  AppRegistryBlobError,
-  AppRegistryBlobLimitError,
-} from '../../../lib/appregistry/errors.js';
-import { readTar, writeTar } from '../../../lib/appregistry/tar.js';
+import { readTar, TarError, TarLimitError, writeTar } from '../../../lib/archive/tar.js';
 
 const limits = { maxEntries: 1000, maxMetaBytes: 1 << 20 };
 const text = (d: Uint8Array) => new TextDecoder().decode(d);
@@ -116,11 +112,9 @@ describe('readTar', () => {
     const corrupt = Uint8Array.from(good);
     corrupt[10] = corrupt[10]! ^ 0xff;
     expect(() => [...readTar(corrupt, limits)]).toThrow(/bad header checksum/);
-    expect(() => [...readTar(good.subarray(0, 1024), limits)]).toThrow(AppRegistryBlobError);
+    expect(() => [...readTar(good.subarray(0, 1024), limits)]).toThrow(TarError);
     expect(() => [...readTar(good.subarray(0, 1024), limits)]).toThrow(/truncated/);
     const many = writeTar(Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, data: '' })));
-    expect(() => [...readTar(many, { ...limits, maxEntries: 10 })]).toThrow(
-      AppRegistryBlobLimitError,
-    );
+    expect(() => [...readTar(many, { ...limits, maxEntries: 10 })]).toThrow(TarLimitError);
   });
 });

@@ -1,11 +1,23 @@
-// A small, strict, synchronous tar reader and writer over in-memory bytes. Package blobs are
-// already in memory (they are hashed as they arrive), so walking them synchronously keeps
-// decoding a pure function. The reader understands what real App Registry blobs contain
+// A small, strict, synchronous tar reader and writer over in-memory bytes, shared by the two
+// kinds of archive we unpack: App Registry package blobs and image layers (bundle and catalog
+// images). Both are already in memory (hashed as they arrive), so walking them synchronously
+// keeps decoding a pure function. The reader understands what real blobs and layers contain
 // (POSIX ustar with prefix, PAX `x` records, GNU `L`/`K` long names, base-256 sizes) and
 // reports every entry type, so the caller decides what is safe; it never touches a disk.
-// The writer exists for the test App Registry server (deterministic packing) and for
-// tests that need hostile archives.
-import { AppRegistryBlobError, AppRegistryBlobLimitError } from './errors.js';
+// Its errors are neutral (TarError, TarLimitError): each caller turns them into its own
+// family's named error, with the subject it is reading. The writer exists for the App
+// Registry server (deterministic packing) and for tests that need hostile archives.
+import { BuilderError } from '../errors.js';
+
+/** A malformed or truncated archive; callers re-throw it as their own family's error. */
+export class TarError extends BuilderError {
+  override name = 'TarError';
+}
+
+/** An archive past the reader's limits (entries, metadata records). */
+export class TarLimitError extends TarError {
+  override name = 'TarLimitError';
+}
 
 const BLOCK = 512;
 
@@ -33,7 +45,7 @@ export interface TarEntry {
 }
 
 export interface TarReadLimits {
-  /** Stop with AppRegistryBlobLimitError after this many entries (metadata entries count too). */
+  /** Stop with TarLimitError after this many entries (metadata entries count too). */
   maxEntries: number;
   /** Largest PAX or GNU long-name record accepted. */
   maxMetaBytes: number;
@@ -53,21 +65,19 @@ function parseNumber(block: Uint8Array, start: number, length: number, field: st
   if (first & 0x80) {
     // Base-256 (GNU/star extension for values that do not fit in octal): big-endian,
     // the top bit of the first byte is the marker; negative values are never valid here.
-    if (first & 0x40) throw new AppRegistryBlobError(`reading tar header: negative ${field}`);
+    if (first & 0x40) throw new TarError(`reading tar header: negative ${field}`);
     let value = first & 0x3f;
     for (let i = start + 1; i < start + length; i++) {
       value = value * 256 + block[i]!;
       if (value > Number.MAX_SAFE_INTEGER)
-        throw new AppRegistryBlobError(`reading tar header: ${field} too large`);
+        throw new TarError(`reading tar header: ${field} too large`);
     }
     return value;
   }
   const text = cString(block, start, length).trim();
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text))
-    throw new AppRegistryBlobError(
-      `reading tar header: ${field} is not octal (${JSON.stringify(text)})`,
-    );
+    throw new TarError(`reading tar header: ${field} is not octal (${JSON.stringify(text)})`);
   return Number.parseInt(text, 8);
 }
 
@@ -120,11 +130,11 @@ function parsePax(data: Uint8Array): Map<string, string> {
     while (space < data.length && data[space] !== 0x20) space++;
     const len = Number.parseInt(decoder.decode(data.subarray(pos, space)), 10);
     if (!Number.isInteger(len) || len <= space - pos || pos + len > data.length) {
-      throw new AppRegistryBlobError('reading tar PAX header: malformed record');
+      throw new TarError('reading tar PAX header: malformed record');
     }
     const record = decoder.decode(data.subarray(space + 1, pos + len - 1));
     const eq = record.indexOf('=');
-    if (eq <= 0) throw new AppRegistryBlobError('reading tar PAX header: record without a key');
+    if (eq <= 0) throw new TarError('reading tar PAX header: record without a key');
     out.set(record.slice(0, eq), record.slice(eq + 1));
     pos += len;
   }
@@ -133,8 +143,8 @@ function parsePax(data: Uint8Array): Map<string, string> {
 
 /**
  * Walks the entries of an uncompressed tar archive. Metadata entries (PAX `x`/`g`, GNU
- * `L`/`K`) are applied to the next entry and not yielded. Throws AppRegistryBlobError on a
- * malformed or truncated archive and AppRegistryBlobLimitError past `limits`.
+ * `L`/`K`) are applied to the next entry and not yielded. Throws TarError on a
+ * malformed or truncated archive and TarLimitError past `limits`.
  */
 export function* readTar(bytes: Uint8Array, limits: TarReadLimits): Generator<TarEntry> {
   let pos = 0;
@@ -147,34 +157,33 @@ export function* readTar(bytes: Uint8Array, limits: TarReadLimits): Generator<Ta
       // A missing end-of-archive marker is tolerated (Go's reader does too) only at a
       // block boundary with nothing pending; anything else is a cut-off archive.
       if (pos === bytes.length && !pax && longName === undefined && longLink === undefined) return;
-      throw new AppRegistryBlobError('reading tar: archive is truncated (header cut off)');
+      throw new TarError('reading tar: archive is truncated (header cut off)');
     }
     const header = bytes.subarray(pos, pos + BLOCK);
     if (isZeroBlock(header)) return;
     if (!checksumOk(header))
-      throw new AppRegistryBlobError(`reading tar: bad header checksum at offset ${pos}`);
+      throw new TarError(`reading tar: bad header checksum at offset ${pos}`);
     entries++;
     if (entries > limits.maxEntries) {
-      throw new AppRegistryBlobLimitError(`reading tar: more than ${limits.maxEntries} entries`);
+      throw new TarLimitError(`reading tar: more than ${limits.maxEntries} entries`);
     }
     const flag = String.fromCharCode(header[156]!);
     let size = parseNumber(header, 124, 12, 'size');
     const paxSize = pax?.get('size');
     if (paxSize !== undefined && flag !== 'x' && flag !== 'g') {
-      if (!/^\d+$/.test(paxSize))
-        throw new AppRegistryBlobError('reading tar PAX header: bad size');
+      if (!/^\d+$/.test(paxSize)) throw new TarError('reading tar PAX header: bad size');
       size = Number(paxSize);
     }
     const dataStart = pos + BLOCK;
     const dataEnd = dataStart + size;
     if (dataEnd > bytes.length)
-      throw new AppRegistryBlobError('reading tar: archive is truncated (entry content cut off)');
+      throw new TarError('reading tar: archive is truncated (entry content cut off)');
     const data = bytes.subarray(dataStart, dataEnd);
     pos = dataStart + Math.ceil(size / BLOCK) * BLOCK;
 
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
       if (size > limits.maxMetaBytes) {
-        throw new AppRegistryBlobLimitError(
+        throw new TarLimitError(
           `reading tar: metadata record of ${size} bytes exceeds ${limits.maxMetaBytes}`,
         );
       }

@@ -3,28 +3,20 @@
 // only treats an image with the package label as a bundle) and the files of its layers
 // (manifests/, metadata/) as the FileTree the bundle-format rules read. The image is read
 // through an ImageSource from the one factory (lib/layout/image-ports.ts), so a registry and
-// an OCI layout are read alike. Layers are applied in order with OCI whiteouts; links and
-// special files never become files; gunzip and tar are capped like App Registry blobs so a
-// hostile layer cannot exhaust memory (the catalog-image reader applies layers the same way).
-import { gunzipSync } from 'node:zlib';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../appregistry/decode.js';
-import { readTar, type TarEntry } from '../appregistry/tar.js';
+// an OCI layout are read alike; its layers become files as a catalog image's do
+// (image-layer-files.ts: whiteouts, no links, the archive caps). It lives with the other
+// readers of catalog content (catalog-source), not in the registry adapter: it reads any
+// ImageSource and knows bundles, not HTTP.
+import type { DecodeLimits } from '../archive/limits.js';
 import { PACKAGE_ANNOTATION } from '../catalog/bundle-format.js';
 import type { FileTree } from '../catalog/file-tree.js';
-import { RegistryError } from '../errors.js';
 import type { ImageSource } from '../image/ports.js';
-
-/** An image's layers cannot be read as files (any image: bundle, catalog). */
-export class ImageLayersError extends RegistryError {
-  override name = 'ImageLayersError';
-}
+import { ImageLayersError, imageLayerFiles, type LayerBlob } from './image-layer-files.js';
 
 /** The image is not a bundle image (no package label) or its layers cannot be read. */
 export class BundleImageError extends ImageLayersError {
   override name = 'BundleImageError';
 }
-
-type LayersErrorClass = new (message: string, options?: ErrorOptions) => ImageLayersError;
 
 /** The image has no `operators.operatorframework.io.bundle.package.v1` label. */
 export class BundleImageLabelsError extends BundleImageError {
@@ -35,13 +27,6 @@ export interface BundleImageContent {
   labels: Record<string, string>;
   files: FileTree;
 }
-
-export interface LayerBlob {
-  mediaType: string;
-  data: Uint8Array;
-}
-
-const MAX_META_BYTES = 1024 * 1024;
 
 /** The config's labels (config.config.Labels), checked for the bundle package label. */
 export function bundleLabels(ref: string, config: unknown): Record<string, string> {
@@ -57,93 +42,6 @@ export function bundleLabels(ref: string, config: unknown): Record<string, strin
     );
   }
   return labels;
-}
-
-function layerTar(
-  subject: string,
-  layer: LayerBlob,
-  caps: DecodeLimits,
-  Err: LayersErrorClass,
-): Uint8Array {
-  const gz = layer.data.length >= 2 && layer.data[0] === 0x1f && layer.data[1] === 0x8b;
-  if (!gz) {
-    if (/zstd/.test(layer.mediaType))
-      throw new Err(`reading ${subject}: zstd layers are not supported`);
-    return layer.data;
-  }
-  const maxOutputLength = caps.maxTotalBytes + (caps.maxEntries + 2) * 1024 + MAX_META_BYTES;
-  try {
-    return gunzipSync(layer.data, { maxOutputLength });
-  } catch (cause) {
-    throw new Err(
-      `reading ${subject}: layer does not decompress within ${maxOutputLength} bytes: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-}
-
-function cleanPath(subject: string, name: string, Err: LayersErrorClass): string {
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..') || name.includes('\0'))
-    throw new Err(`reading ${subject}: layer entry ${JSON.stringify(name)} leaves the image root`);
-  return parts.join('/');
-}
-
-/**
- * The files of an image's layers, applied in order (whiteouts remove earlier files);
- * `subject` names the image in messages ("catalog image host/repo:tag").
- */
-export function imageLayerFiles(
-  subject: string,
-  layers: readonly LayerBlob[],
-  limits: Partial<DecodeLimits> = {},
-  Err: LayersErrorClass = ImageLayersError,
-): FileTree {
-  const caps: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, ...limits };
-  const files = new Map<string, Uint8Array>();
-  let total = 0;
-  for (const layer of layers) {
-    let entries: TarEntry[];
-    try {
-      entries = [
-        ...readTar(layerTar(subject, layer, caps, Err), {
-          maxEntries: caps.maxEntries,
-          maxMetaBytes: MAX_META_BYTES,
-        }),
-      ];
-    } catch (err) {
-      if (err instanceof ImageLayersError) throw err;
-      throw new Err(`reading ${subject}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    for (const entry of entries) {
-      const path = cleanPath(subject, entry.name, Err);
-      const slash = path.lastIndexOf('/');
-      const base = path.slice(slash + 1);
-      const dir = slash === -1 ? '' : path.slice(0, slash);
-      if (base === '.wh..wh..opq') {
-        for (const k of [...files.keys()]) if (k.startsWith(`${dir}/`)) files.delete(k);
-        continue;
-      }
-      if (base.startsWith('.wh.')) {
-        const gone = (dir ? `${dir}/` : '') + base.slice(4);
-        for (const k of [...files.keys()])
-          if (k === gone || k.startsWith(`${gone}/`)) files.delete(k);
-        continue;
-      }
-      if (entry.type !== 'file' || path === '') continue;
-      if (entry.size > caps.maxFileBytes)
-        throw new Err(
-          `reading ${subject}: file ${path} has ${entry.size} bytes, over the ${caps.maxFileBytes}-byte cap`,
-        );
-      total += entry.size;
-      if (total > caps.maxTotalBytes)
-        throw new Err(`reading ${subject}: files hold more than ${caps.maxTotalBytes} bytes`);
-      files.set(path, entry.data);
-    }
-  }
-  return [...files].map(([path, data]) => ({ path, data }));
 }
 
 /** A bundle image's layer files; unreadable layers are BundleImageError. */
