@@ -117,7 +117,7 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   const store = new LocalDirStore(options.storeDir);
-  const { setFunctionRuntime, SecretNotFoundError, watchTemplates } = await import(
+  const { setFunctionRuntime, SecretNotFoundError, watchTemplates, credentialsFor } = await import(
     '../commons/runtime.js'
   );
   const { localStepFunctions } = await import('../commons/local-step-functions.js');
@@ -149,13 +149,10 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
       if (!template.from) continue;
       const loc = parseSourceLocation(template.from);
       if (loc.kind !== 'registry') continue;
-      const credentials = template.registryAuthSecret
-        ? {
-            registryAuthConfig: JSON.parse(
-              await runtime.resolveSecret(template.registryAuthSecret),
-            ),
-          }
-        : {};
+      // Read as every stage reads it: an error names the secret and the field that named it.
+      const credentials = await credentialsFor(runtime, {
+        ...(template.registryAuthSecret ? { registryAuthSecret: template.registryAuthSecret } : {}),
+      });
       const registry = registryClientOnDemand(
         { credentials },
         { insecure: Boolean(template.insecure) },

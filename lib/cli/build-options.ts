@@ -336,6 +336,9 @@ export function parseBuildOptions(
 const FLAG_NAMES: FieldNames = {
   buildId: '--build-id',
   appRegistry: '--appregistry-org/--appregistry-endpoint',
+  'appRegistry.org': '--appregistry-org',
+  'appRegistry.endpoint': '--appregistry-endpoint',
+  'appRegistry.maxPackages': '--max-packages',
   manifestDir: '--manifest-dir',
   bundles: '--bundles',
   from: '--from',
@@ -346,4 +349,7 @@ const FLAG_NAMES: FieldNames = {
   sourceDateEpoch: 'SOURCE_DATE_EPOCH',
   indexFormat: '--index-format',
   decodeLimits: '--max-package-entries/--max-file-size/--max-package-size',
+  'decodeLimits.maxEntries': '--max-package-entries',
+  'decodeLimits.maxFileBytes': '--max-file-size',
+  'decodeLimits.maxTotalBytes': '--max-package-size',
 };

@@ -22,13 +22,31 @@ export class InvalidBuildRequestError extends UsageError {
 }
 
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@:-]{1,512}$/;
+const SECRET_RULE =
+  'a secret is named (up to 512 of letters, digits and /_+=.@:-), never given inline';
+const NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit";
 /** Bundles of one build: the community catalog has ~7,000; room for several such catalogs. */
 const MAX_BUNDLES = 50_000;
 /** Requests in flight per registry: 64 is already more than any registry welcomes. */
 const MAX_PER_REGISTRY = 64;
 
+/**
+ * Where a value sits and how messages call it: `path` is its JSON field path
+ * (`appRegistry.org`), `label` what the door that received it calls it — the path itself for
+ * the API, the flag for the CLI (`--appregistry-org`), from `names`.
+ */
+interface Field {
+  path: string;
+  label: string;
+  names: FieldNames;
+}
+
+function field(path: string, names: FieldNames): Field {
+  return { path, label: (names as Record<string, string | undefined>)[path] ?? path, names };
+}
+
 /** A field's check: the clean value, or undefined after adding its problems. */
-type Check<T> = (value: unknown, name: string, problems: string[]) => T | undefined;
+type Check<T> = (value: unknown, at: Field, problems: string[]) => T | undefined;
 
 function isBundleRef(r: unknown): boolean {
   if (typeof r !== 'string' || r === '') return false;
@@ -40,71 +58,76 @@ function isBundleRef(r: unknown): boolean {
   }
 }
 
+/** A string; with `re`, one that matches it (`rule` says what a valid value looks like). */
 const text =
-  (re?: RegExp): Check<string> =>
-  (v, name, problems) => {
+  (re?: RegExp, rule?: string): Check<string> =>
+  (v, at, problems) => {
     if (typeof v !== 'string' || v.length === 0)
-      problems.push(`${name} must be a non-empty string`);
-    else if (re && !re.test(v)) problems.push(`${name} is not valid`);
+      problems.push(`${at.label} must be a non-empty string`);
+    else if (re && !re.test(v))
+      problems.push(`${at.label} ${JSON.stringify(v)} is not valid${rule ? `: ${rule}` : ''}`);
     else return v;
     return undefined;
   };
 
-const httpUrl: Check<string> = (v, name, problems) => {
-  const s = text()(v, name, problems);
+const httpUrl: Check<string> = (v, at, problems) => {
+  const s = text()(v, at, problems);
   if (s === undefined) return undefined;
   try {
     const u = new URL(s);
     if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      problems.push(`${name} must be an http(s) URL`);
+      problems.push(`${at.label} must be an http(s) URL, not ${u.protocol}`);
     if (u.username || u.password)
-      problems.push(`${name} must not carry credentials (${redactUrl(s)})`);
+      problems.push(`${at.label} must not carry credentials (${redactUrl(s)})`);
   } catch {
-    problems.push(`${name} is not a URL`);
+    problems.push(`${at.label} ${JSON.stringify(redactUrl(s))} is not a URL`);
   }
   return s;
 };
 
 const integer =
   (min: number, max: number, words: string): Check<number> =>
-  (v, name, problems) => {
+  (v, at, problems) => {
     if (Number.isInteger(v) && (v as number) >= min && (v as number) <= max) return v as number;
-    problems.push(`${name} must be ${words}`);
+    problems.push(`${at.label} must be ${words}`);
     return undefined;
   };
 
 /**
- * An object with known keys, each checked; unknown keys are refused by their full name.
- * `build` assembles the clean value from the checked parts (undefined when incomplete).
+ * An object with known keys, each checked; unknown keys are refused by their full path.
+ * A member is labelled by its own path (`appRegistry.org`), or as `names` says (the CLI's
+ * `--appregistry-org`), never as its parent's label plus a key. `build` assembles the clean
+ * value from the checked parts (undefined when incomplete).
  */
 function object<T>(
   fields: Record<string, Check<unknown>>,
   build: (parts: Record<string, unknown>) => T | undefined,
 ): Check<T> {
-  return (v, name, problems) => {
+  return (v, at, problems) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      problems.push(`${name} must be an object`);
+      problems.push(`${at.label} must be an object`);
       return undefined;
     }
     const parts: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(v)) {
       const check = fields[key];
-      if (!check) problems.push(`unknown field "${name}.${key}"`);
-      else if (value !== undefined) parts[key] = check(value, `${name}.${key}`, problems);
+      if (!check) problems.push(`unknown field "${at.path}.${key}"`);
+      else if (value !== undefined)
+        parts[key] = check(value, field(`${at.path}.${key}`, at.names), problems);
     }
     return build(parts);
   };
 }
 
-const bundles: Check<string[]> = (list, name, problems) => {
+const bundles: Check<string[]> = (list, at, problems) => {
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BUNDLES) {
-    problems.push(`${name} must be a list of 1 to ${MAX_BUNDLES} image references`);
+    problems.push(`${at.label} must be a list of 1 to ${MAX_BUNDLES} image references`);
     return undefined;
   }
   const bad = list.filter((r) => !isBundleRef(r));
   if (bad.length === 0) return list as string[];
   problems.push(
-    `${name}: not image references: ${bad
+    `${at.label}: not image references: ${bad
       .slice(0, 5)
       .map((r) => JSON.stringify(r))
       .join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}`,
@@ -112,30 +135,30 @@ const bundles: Check<string[]> = (list, name, problems) => {
   return undefined;
 };
 
-const regex: Check<string> = (v, name, problems) => {
-  const s = text()(v, name, problems);
+const regex: Check<string> = (v, at, problems) => {
+  const s = text()(v, at, problems);
   if (s === undefined) return undefined;
   try {
     new RegExp(s);
     return s;
   } catch {
-    problems.push(`${name} is not a regular expression`);
+    problems.push(`${at.label} ${JSON.stringify(s)} is not a regular expression`);
     return undefined;
   }
 };
 
-const boolean: Check<boolean> = (v, name, problems) => {
+const boolean: Check<boolean> = (v, at, problems) => {
   if (typeof v === 'boolean') return v;
-  problems.push(`${name} must be true or false`);
+  problems.push(`${at.label} must be true or false`);
   return undefined;
 };
 
 /** One of a fixed list of words. */
 const oneOf =
   <T extends string>(words: readonly T[], is: (v: unknown) => v is T): Check<T> =>
-  (v, name, problems) => {
+  (v, at, problems) => {
     if (is(v)) return v;
-    problems.push(`${name} must be one of ${words.join(', ')}`);
+    problems.push(`${at.label} must be one of ${words.join(', ')}`);
     return undefined;
   };
 
@@ -147,26 +170,26 @@ const positive = integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer');
  */
 const location =
   (parse: (input: string) => unknown): Check<string> =>
-  (v, name, problems) => {
-    const s = text()(v, name, problems);
+  (v, at, problems) => {
+    const s = text()(v, at, problems);
     if (s === undefined) return undefined;
     try {
       parse(s);
       return s;
     } catch (err) {
-      problems.push(`${name}: ${(err as Error).message}`);
+      problems.push(`${at.label}: ${(err as Error).message}`);
       return undefined;
     }
   };
 
 /** Every field of a build request and its check. Adding a field: one entry here (+ the type). */
 const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
-  buildId: text(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+  buildId: text(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, `a build id is ${NAME_RULE}, at most 128`),
   appRegistry: object(
     {
       endpoint: httpUrl,
-      org: text(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
-      authTokenSecret: text(SECRET_NAME),
+      org: text(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, `an org is ${NAME_RULE}`),
+      authTokenSecret: text(SECRET_NAME, SECRET_RULE),
       maxPackages: positive,
     },
     ({ endpoint, org, authTokenSecret, maxPackages }) =>
@@ -185,13 +208,15 @@ const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   to: location(parseDestinationLocation),
   filterByOs: regex,
   insecure: boolean,
-  registryAuthSecret: text(SECRET_NAME),
+  registryAuthSecret: text(SECRET_NAME, SECRET_RULE),
   maxPerRegistry: integer(1, MAX_PER_REGISTRY, `an integer from 1 to ${MAX_PER_REGISTRY}`),
   sourceDateEpoch: integer(0, Number.MAX_SAFE_INTEGER, 'a non-negative integer'),
-  webhook: object({ url: httpUrl, hmacSecret: text(SECRET_NAME) }, ({ url, hmacSecret }) =>
-    url
-      ? { url: url as string, ...(hmacSecret ? { hmacSecret: hmacSecret as string } : {}) }
-      : undefined,
+  webhook: object(
+    { url: httpUrl, hmacSecret: text(SECRET_NAME, SECRET_RULE) },
+    ({ url, hmacSecret }) =>
+      url
+        ? { url: url as string, ...(hmacSecret ? { hmacSecret: hmacSecret as string } : {}) }
+        : undefined,
   ),
   decodeLimits: object(
     { maxEntries: positive, maxFileBytes: positive, maxTotalBytes: positive },
@@ -206,8 +231,12 @@ const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   indexFormat: oneOf(INDEX_FORMATS, isIndexFormat),
 };
 
-/** How messages name the fields: the field itself, or (the CLI) the flag that set it. */
-export type FieldNames = Partial<Record<keyof BuildRequest, string>>;
+/**
+ * How messages name the fields, by JSON path (`appRegistry.org`, `decodeLimits.maxEntries`):
+ * the path itself (the API), or the flag that set it (the CLI). A nested field without an
+ * entry is called by its path.
+ */
+export type FieldNames = Partial<Record<keyof BuildRequest | `${string}.${string}`, string>>;
 
 /** A fresh, sortable build id: UTC time plus randomness, valid as a store path segment. */
 export function newBuildId(now: Date = new Date()): string {
@@ -232,7 +261,7 @@ export function checkRequestFields<K extends keyof BuildRequest>(
   const out: Partial<BuildRequest> = {};
   for (const key of keys) {
     if (input[key] === undefined) continue;
-    const value = (FIELDS[key] as Check<unknown>)(input[key], names[key] ?? key, problems);
+    const value = (FIELDS[key] as Check<unknown>)(input[key], field(key, names), problems);
     if (value !== undefined) (out as Record<string, unknown>)[key] = value;
   }
   return out as Pick<BuildRequest, K>;
@@ -268,10 +297,11 @@ export function validateBuildRequest(
   const out: BuildRequest = { ...checked, buildId: checked.buildId ?? newBuildId(options.now) };
 
   const name = (k: keyof BuildRequest) => names[k] ?? k;
+  // A source that was given but refused has its own problem already: not "one is required".
   const sources = (['appRegistry', 'manifestDir', 'bundles'] as const).filter(
-    (k) => out[k] !== undefined || (k === 'bundles' && raw.bundles !== undefined),
+    (k) => out[k] !== undefined || raw[k] !== undefined,
   );
-  if (sources.length === 0 && !problems.some((p) => p.startsWith(name('appRegistry'))))
+  if (sources.length === 0)
     problems.push(
       `one of ${name('appRegistry')} {endpoint, org}, ${name('manifestDir')} or ${name('bundles')} is required`,
     );

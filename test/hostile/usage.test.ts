@@ -87,12 +87,12 @@ const USAGE: UsageCase[] = [
   {
     name: '--appregistry-org ..',
     args: (c) => withFlag(baseArgs(c), '--appregistry-org', '..'),
-    message: /--appregistry-org.*org is not valid/,
+    message: /--appregistry-org "\.\." is not valid: an org is letters/,
   },
   {
     name: '--appregistry-org with a slash',
     args: (c) => withFlag(baseArgs(c), '--appregistry-org', 'a/b'),
-    message: /--appregistry-org.*org is not valid/,
+    message: /--appregistry-org "a\/b" is not valid: an org is letters/,
   },
   {
     name: '--appregistry-endpoint file://',
@@ -112,17 +112,17 @@ const USAGE: UsageCase[] = [
   {
     name: '--build-id ../x',
     args: (c) => [...baseArgs(c), '--build-id', '../x'],
-    message: /--build-id is not valid/,
+    message: /--build-id "\.\.\/x" is not valid: a build id is letters/,
   },
   {
     name: '--build-id with a slash',
     args: (c) => [...baseArgs(c), '--build-id', 'a/b'],
-    message: /--build-id is not valid/,
+    message: /--build-id "a\/b" is not valid/,
   },
   {
     name: '--filter-by-os not a regex',
     args: (c) => [...baseArgs(c), '--filter-by-os', 'linux/(amd64'],
-    message: /--filter-by-os is not a regular expression/,
+    message: /--filter-by-os "linux\/\(amd64" is not a regular expression/,
   },
   {
     name: 'unknown flag (typo)',

@@ -114,4 +114,38 @@ describe('catalog-build serve: watcher, base-image trigger and routes', () => {
       baseImages: [],
     });
   });
+
+  // Last: a second serve replaces the process's function runtime.
+  it("the base-image check names the template's registryAuthSecret when it cannot be read", async () => {
+    const secret = 'serve/base-auth';
+    const envName = 'CATALOG_BUILD_SECRET_SERVE_BASE_AUTH';
+    const template = {
+      manifestDir: MANIFESTS,
+      from: base,
+      insecure: true,
+      registryAuthSecret: secret,
+      to: `oci:${path.join(work, 'out-auth')}:v1`,
+    };
+    for (const [env, cause] of [
+      [{}, `${envName} is not set`],
+      [{ [envName]: 'not json' }, 'not a docker config.json'],
+    ] as const) {
+      const other = await startServe({
+        storeDir: path.join(work, 'store-auth'),
+        port: 0,
+        env,
+        targets: [template],
+      });
+      try {
+        await expect(other.tickBaseImages()).rejects.toMatchObject({
+          name: 'SecretNotFoundError',
+          message: expect.stringContaining(
+            `reading secret ${secret} (registryAuthSecret, the registry auth file): ${cause}`,
+          ),
+        });
+      } finally {
+        await other.stop();
+      }
+    }
+  });
 });

@@ -116,7 +116,7 @@ describe('parseBuildOptions', () => {
     expect(err).toBeInstanceOf(UsageError);
     // The request schema's words, the field named by its flag.
     expect(err?.message).toBe(
-      'validating build request: --filter-by-os is not a regular expression',
+      'validating build request: --filter-by-os "linux/(amd64" is not a regular expression',
     );
   });
 

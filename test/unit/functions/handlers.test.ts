@@ -132,7 +132,7 @@ describe('api handler', () => {
     expect(res.statusCode).toBe(400);
     const err = JSON.parse(res.body);
     expect(err.error).toBe('InvalidBuildRequestError');
-    expect(err.message).toContain('appRegistry.endpoint is not a URL');
+    expect(err.message).toContain('appRegistry.endpoint "x" is not a URL');
     expect(err.message).toContain('unknown field "password"');
     expect(res.body).not.toContain('hunter22');
     expect((await apiHandler(http('POST /builds', { body: '{' }), ctx())).statusCode).toBe(400);
