@@ -29,6 +29,15 @@ export interface CatalogFile {
  */
 export interface CatalogOutput {
   writeFile(path: string, data: Uint8Array, contentType: string): Promise<void>;
+  /**
+   * A file given as consecutive parts, read once (a database leaving sql.js chunk by chunk),
+   * so that it is never whole in memory; an output without it is given the parts joined.
+   */
+  writeFileParts?(
+    path: string,
+    parts: AsyncIterable<Uint8Array>,
+    contentType: string,
+  ): Promise<void>;
 }
 
 export interface CatalogWriteResult {
@@ -72,6 +81,34 @@ export async function writeCatalogFile(
 ): Promise<CatalogFile> {
   await output.writeFile(path, data, contentType);
   return { path, size: data.length, digest: fileDigest(data) };
+}
+
+/**
+ * Writes a file given in parts through the output, digesting the parts as they pass: with an
+ * output that takes parts, no part is kept once written.
+ */
+export async function writeCatalogFileParts(
+  output: CatalogOutput,
+  path: string,
+  parts: Iterable<Uint8Array>,
+  contentType: string,
+): Promise<CatalogFile> {
+  const hash = createHash('sha256');
+  let size = 0;
+  async function* digested(): AsyncGenerator<Uint8Array> {
+    for (const part of parts) {
+      hash.update(part);
+      size += part.length;
+      yield part;
+    }
+  }
+  if (output.writeFileParts) await output.writeFileParts(path, digested(), contentType);
+  else {
+    const all: Uint8Array[] = [];
+    for await (const part of digested()) all.push(part);
+    await output.writeFile(path, all.length === 1 ? all[0]! : Buffer.concat(all), contentType);
+  }
+  return { path, size, digest: `sha256:${hash.digest('hex')}` };
 }
 
 /** Drives a writer over a whole loaded catalog. */

@@ -4,13 +4,72 @@
 // SQLite's wasm is compiled by Liftoff only: V8's background TurboFan tier-up of the whole
 // module costs a ~30 MB transient peak (a third of a small build's memory) and measured no
 // faster on our insert-bound builds (docs/BENCHMARKS.md, "Scale").
+// While sql.js instantiates its wasm, WebAssembly.instantiate is wrapped for that one call so
+// the file imports can be wrapped (paged-file.ts: a database written by an index build is held
+// by us, not by sql.js's in-memory file system, and leaves without a second copy). sql.js reads
+// the .wasm itself, as before; Emscripten's own hook (Module.instantiateWasm) would have us
+// read it, which the pure lib/index may not. The wrapper is removed at its first call.
 import v8 from 'node:v8';
-import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import { PagedFile, pagedFiles, type WasmMemory } from './paged-file.js';
 
 let loading: Promise<SqlJsStatic> | undefined;
 
+// The slice of the WebAssembly global used here (the project's TypeScript libs do not type it).
+type Instance = { exports: Record<string, unknown> };
+type Instantiate = (
+  source: unknown,
+  imports?: Record<string, Record<string, unknown>>,
+) => Promise<{ instance: Instance } | Instance>;
+const Wasm = (
+  globalThis as unknown as {
+    WebAssembly: { instantiate: Instantiate; Memory: abstract new (...a: never[]) => WasmMemory };
+  }
+).WebAssembly;
+
+async function instantiateWithPagedFiles(wasmPath: string | undefined): Promise<SqlJsStatic> {
+  const original = Wasm.instantiate;
+  Wasm.instantiate = async (source, imports) => {
+    Wasm.instantiate = original;
+    if (imports) pagedFiles.wrap(imports);
+    const result = await original.call(Wasm, source, imports);
+    const instance = 'instance' in result ? (result.instance as Instance) : result;
+    const memory = Object.values(instance.exports).find((v) => v instanceof Wasm.Memory);
+    if (memory) pagedFiles.setMemory(memory as WasmMemory);
+    else pagedFiles.installed = false;
+    return result;
+  };
+  try {
+    return await initSqlJs(wasmPath ? { locateFile: () => wasmPath } : undefined);
+  } finally {
+    Wasm.instantiate = original;
+  }
+}
+
 export function loadSqlJs(wasmPath = process.env.SQLJS_WASM_PATH): Promise<SqlJsStatic> {
   if (!loading) v8.setFlagsFromString('--liftoff-only');
-  loading ??= initSqlJs(wasmPath ? { locateFile: () => wasmPath } : undefined);
+  loading ??= instantiateWithPagedFiles(wasmPath);
   return loading;
+}
+
+/** Whether databases can be opened on a PagedFile (the file imports were recognised). */
+export function pagedFilesAvailable(): boolean {
+  return pagedFiles.installed;
+}
+
+/**
+ * A new empty database whose file is a PagedFile, or undefined when the imports were not
+ * recognised (another sql.js build): the caller then uses sql.js's own file and export().
+ */
+export function openPagedDatabase(SQL: SqlJsStatic): { db: Database; file: PagedFile } | undefined {
+  if (!pagedFiles.installed) return undefined;
+  const file = new PagedFile();
+  const { result: db, path } = pagedFiles.capture(file, () => new SQL.Database());
+  if (path !== `/${(db as unknown as { filename: string }).filename}`) {
+    db.close();
+    throw new Error(
+      `opening a database on a paged file: sql.js opened ${path ?? 'no file'} instead of its database file`,
+    );
+  }
+  return { db, file };
 }

@@ -17,11 +17,13 @@ import {
   type CatalogWriteResult,
   type CatalogWriter,
   IndexWriteError,
-  writeCatalogFile,
+  writeCatalogFileParts,
 } from './catalog-writer.js';
 import { goJsonEncode } from './go-json.js';
+import type { PagedFile } from './paged-file.js';
 import { COUNTED_TABLES, SCHEMA_V7, SCHEMA_VERSION } from './schema-v7.js';
 import { COUNTED_TABLES_V13, SCHEMA_V13, SCHEMA_V13_VERSION } from './schema-v13.js';
+import { openPagedDatabase } from './sqljs.js';
 
 export { IndexWriteError };
 
@@ -210,13 +212,26 @@ export function countRows(db: Database, tables: readonly string[] = COUNTED_TABL
   return counts;
 }
 
+/** A written database file, to be read once, part by part (each part released after use). */
+export interface DatabaseFile {
+  size: number;
+  parts(): Iterable<Uint8Array>;
+}
+
+function wholeFile(bytes: Uint8Array): DatabaseFile {
+  return { size: bytes.length, parts: () => [bytes] };
+}
+
 /**
  * A database being written: the schema is created on open, rows go in as they come, and
- * close() commits and exports the file. Everything runs in one transaction, as a fresh
- * upstream load ends up with the same rows.
+ * close() commits and hands the file over. Everything runs in one transaction, as a fresh
+ * upstream load ends up with the same rows. The file is a PagedFile (paged-file.ts), so it is
+ * held once and leaves part by part; only with an unrecognised sql.js build is it sql.js's
+ * own, copied out whole by export().
  */
 export class IndexDatabase {
   private db?: Database;
+  private file?: PagedFile;
   private rows?: RowWriter;
 
   constructor(
@@ -224,8 +239,10 @@ export class IndexDatabase {
     private readonly options: WriteIndexOptions,
   ) {
     const schema = this.schema;
-    const db = new SQL.Database();
+    const paged = openPagedDatabase(SQL);
+    const db = paged?.db ?? new SQL.Database();
     this.db = db;
+    this.file = paged?.file;
     this.guard(() => {
       db.run('PRAGMA foreign_keys = ON');
       db.run('BEGIN');
@@ -268,15 +285,27 @@ export class IndexDatabase {
     this.guard(() => w.addPackage(p));
   }
 
-  /** Commits, counts and exports the file; the database is closed afterwards. */
-  close(): { bytes: Uint8Array; counts: Record<string, number> } {
+  /** Commits, counts and closes the database; returns its file, to be read once. */
+  close(): { file: DatabaseFile; counts: Record<string, number> } {
     const w = this.writer;
     const db = this.db as Database;
+    const paged = this.file;
     const result = this.guard(() => {
       w.free();
       db.run('COMMIT');
       const counts = countRows(db, this.schema.countedTables);
-      return { bytes: db.export(), counts };
+      if (!paged) return { file: wholeFile(db.export()), counts };
+      const pages = Number(db.exec('PRAGMA page_count')[0]?.values[0]?.[0]);
+      const pageSize = Number(db.exec('PRAGMA page_size')[0]?.values[0]?.[0]);
+      db.close();
+      this.db = undefined;
+      // Every page SQLite counts must be in the file we hold: anything else means its writes
+      // went elsewhere (paged-file.ts's import table does not fit this sql.js).
+      if (paged.size !== pages * pageSize)
+        throw new Error(
+          `the database file holds ${paged.size} bytes, not the ${pages} pages of ${pageSize} bytes SQLite wrote`,
+        );
+      return { file: { size: paged.size, parts: () => paged.drain() }, counts };
     });
     this.abort();
     return result;
@@ -287,7 +316,14 @@ export class IndexDatabase {
     this.rows = undefined;
     this.db?.close();
     this.db = undefined;
+    this.file = undefined;
   }
+}
+
+/** The whole file in one array (tests and small databases). */
+export function fileBytes(file: DatabaseFile): Uint8Array {
+  const parts = [...file.parts()];
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** Builds the database file for a loaded catalog in one call. */
@@ -299,7 +335,8 @@ export function writeIndex(
   const db = new IndexDatabase(SQL, options);
   for (const b of catalog.bundles) db.addBundle(b);
   for (const p of catalog.packages) db.addPackage(p);
-  return db.close() as { bytes: Uint8Array; counts: IndexCounts };
+  const { file, counts } = db.close();
+  return { bytes: fileBytes(file), counts: counts as IndexCounts };
 }
 
 /** The SQLite outputs as a CatalogWriter: one file, `bundles.db`. */
@@ -335,9 +372,9 @@ export class SqliteCatalogWriter implements CatalogWriter {
   }
 
   async finish(): Promise<CatalogWriteResult> {
-    const { bytes, counts } = this.open.close();
+    const { file: data, counts } = this.open.close();
     this.db = undefined;
-    const file = await writeCatalogFile(this.output, DB_FILE, bytes, DB_CONTENT_TYPE);
+    const file = await writeCatalogFileParts(this.output, DB_FILE, data.parts(), DB_CONTENT_TYPE);
     return {
       format: this.format,
       files: [file],

@@ -7,6 +7,7 @@
 // exactly as upstream's permissive load; the result carries the database's key and digest,
 // the counts and the key of the file list (builds/<id>/catalog-files.json), so later stages
 // and the report need no bytes and the result stays small whatever the catalog's size.
+import { Readable } from 'node:stream';
 import { decodePackageBlob } from '../appregistry/decode.js';
 import { loadBundleCatalog } from '../catalog/bundle-catalog.js';
 import { detectManifestFormats } from '../catalog/detect-format.js';
@@ -291,6 +292,16 @@ export function storeOutput(store: Store, buildId: string): CatalogOutput {
   return {
     writeFile: async (relative, data, contentType) => {
       await store.put(keys.catalogFile(relative), data, { contentType });
+    },
+    // A database leaves the writer in 1 MiB parts, each dropped once written.
+    writeFileParts: async (relative, parts, contentType) => {
+      await store.putStream(
+        keys.catalogFile(relative),
+        Readable.from(parts, { objectMode: false }),
+        {
+          contentType,
+        },
+      );
     },
   };
 }
