@@ -98,7 +98,11 @@ export async function resolveSecretFor(
   field: 'appRegistry.authTokenSecret' | 'registryAuthSecret' | 'webhook.hmacSecret',
 ): Promise<string> {
   try {
-    return await rt.resolveSecret(name);
+    const value = await rt.resolveSecret(name);
+    // Whatever runtime read it (Secrets Manager, the local runs' environment), the value is
+    // known to the redactor before any stage can send it and a server echo it back.
+    registerSecret(value);
+    return value;
   } catch (err) {
     if (!(err instanceof SecretNotFoundError)) throw err;
     const prefix = `reading secret ${name}: `;

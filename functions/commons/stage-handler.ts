@@ -2,11 +2,13 @@
 // event, call the stage": the Step Functions envelope ({input, execution}), the logger's
 // correlation id (the execution ARN), the stage record (lib/stages/stage-results.ts), EMF
 // metrics flushed even on failure, and an AbortSignal that fires before the Lambda deadline.
-// Errors leave unchanged: Step Functions' Retry/Catch match on their `name`.
+// Errors leave with their `name` unchanged (Step Functions' Retry/Catch match on it) and their
+// message and stack redacted.
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { UsageError } from '../../lib/errors.js';
+import { redactText } from '../../lib/redact.js';
 import { runRecorded } from '../../lib/stages/stage-results.js';
 import type { ImageStageDeps, StageDeps, StageName } from '../../lib/stages/types.js';
 import type { LambdaContext } from './lambda-context.js';
@@ -36,6 +38,15 @@ export interface StageHandlerSpec<I extends { buildId: string }, R> {
   output?(result: R): unknown;
   /** Adds the stage's EMF metrics. */
   measure?(result: R, add: (name: string, unit: MetricUnitValue, value: number) => void): void;
+}
+
+/** The same error with its message and stack passed through the redactor. */
+export function redactError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const message = redactText(err.message);
+  if (message !== err.message) err.message = message;
+  if (err.stack) err.stack = redactText(err.stack);
+  return err;
 }
 
 export function requireString(input: Record<string, unknown>, field: string): string {
@@ -98,7 +109,11 @@ export function stageHandler<I extends { buildId: string }, R>(spec: StageHandle
       return spec.output ? spec.output(result) : result;
     } catch (err) {
       metrics.addMetric('StageFailures', MetricUnit.Count, 1);
-      throw err;
+      // Logged (the logger redacts), then out through Lambda into the execution history, its
+      // message and stack being the Cause a Catch hands the report: redacted too, its name
+      // kept for Retry/Catch.
+      logger.error(`${spec.stage} failed`, err as Error);
+      throw redactError(err);
     } finally {
       // Flushed on success and failure alike: EMF lines cost no API call.
       metrics.addMetric('StageDuration', MetricUnit.Milliseconds, Date.now() - started);
