@@ -1,13 +1,14 @@
-// Keeps an index build's resident memory close to what it holds (the database, twice at the
-// moment it is exported) rather than to what the garbage collector has not yet reclaimed.
+// Keeps an index build's resident memory close to what it holds (the database file, once, and
+// the package being loaded) rather than to what the garbage collector has not yet reclaimed.
 // Measured (docs/BENCHMARKS.md, "Scale"): V8 lets the young generation grow to 16 MB
-// semi-spaces while a package's decoded objects survive scavenges, and sql.js's in-memory file
-// grows by 1.125x copies whose old copy stays resident until a full collection; with several
-// such copies of a 250 MB database pending, the peak was 2.4x what the build held. So: young
-// generation growth is held to its initial size, and a full collection runs whenever
-// ArrayBuffer memory grew by a tenth since the last one (i.e. after a file growth), which is
-// a few dozen times per build. Both are V8 flags set at run time (`--semi-space-growth-factor`
-// is read on each growth, `--expose-gc` exposes gc to a new context); nothing else changes.
+// semi-spaces while a package's decoded objects survive scavenges, so its growth is held to
+// the initial size (a V8 flag set at run time, read on each growth; free in CPU time on the
+// dev corpus, 25 MB less peak). A package's file bytes and decoded objects are garbage once
+// it is written; V8 reclaims them late when the heap is small and the database (the PagedFile's
+// chunks, live ArrayBuffers) large, so a full collection runs when the heap grew by 24 MB or
+// ArrayBuffers by 32 MB since the last one: a few times per 100 MB of database, where the
+// earlier trigger (ArrayBuffers +10 %, for sql.js's file growth copies, gone with PagedFile)
+// ran one per file growth and cost a fifth of a small build's CPU time.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
@@ -27,26 +28,23 @@ function gcFunction(): () => void {
   return collect;
 }
 
-/** Watches ArrayBuffer memory between steps of a build and collects when it grew. */
+/** Watches the heap and ArrayBuffer memory between steps of a build and collects when they grew. */
 export class MemoryWatch {
   private readonly gc = gcFunction();
   private floor = process.memoryUsage();
   collections = 0;
 
-  /**
-   * Call between steps (after each bundle): collects when ArrayBuffers grew by 10% + 8 MB
-   * (a database file growth left its old copy) or the heap by 24 MB (decoded packages).
-   */
+  /** Call between steps (after each bundle). */
   step(): void {
     const now = process.memoryUsage();
     if (
-      now.arrayBuffers > this.floor.arrayBuffers * 1.1 + 8 * MB ||
+      now.arrayBuffers > this.floor.arrayBuffers + 32 * MB ||
       now.heapTotal > this.floor.heapTotal + 24 * MB
     )
       this.collect();
   }
 
-  /** Collects now (before a step known to need the memory, such as exporting the DB). */
+  /** Collects now. */
   collect(): void {
     this.gc();
     this.collections++;
