@@ -625,7 +625,10 @@ function* slices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
     yield bytes.subarray(i, Math.min(bytes.length, i + size));
 }
 
-/** Re-cuts any byte source into chunks of exactly `size` bytes (the last may be shorter). */
+/**
+ * Re-cuts any byte source into chunks of exactly `size` bytes (the last may be shorter). The
+ * pieces of a chunk are joined once, when it is full: one chunk in memory, each byte copied once.
+ */
 async function* chunksOf(
   source: Uint8Array | Readable | AsyncIterable<Uint8Array>,
   size: number,
@@ -634,15 +637,24 @@ async function* chunksOf(
     yield* slices(source, size);
     return;
   }
-  let buf = Buffer.alloc(0);
+  let parts: Uint8Array[] = [];
+  let held = 0;
   for await (const piece of source as AsyncIterable<Uint8Array>) {
-    buf = buf.length ? Buffer.concat([buf, piece]) : Buffer.from(piece);
-    while (buf.length >= size) {
-      yield buf.subarray(0, size);
-      buf = buf.subarray(size);
+    let rest = piece;
+    while (held + rest.length >= size) {
+      const take = size - held;
+      parts.push(rest.subarray(0, take));
+      yield Buffer.concat(parts, size);
+      parts = [];
+      held = 0;
+      rest = rest.subarray(take);
+    }
+    if (rest.length > 0) {
+      parts.push(rest);
+      held += rest.length;
     }
   }
-  if (buf.length) yield buf;
+  if (held > 0) yield Buffer.concat(parts, held);
 }
 
 /** The whole body, or a RegistryProtocolError naming `what` past `limit` bytes. */
