@@ -7,11 +7,14 @@
 // user/group names, mtime = SOURCE_DATE_EPOCH (or 0), no directory entries, and a gzip header
 // with mtime 0, no file name and OS byte 255 ("unknown", what Go's compress/gzip and so oc
 // wrote). Node's zlib writes the OS byte of the platform it was built for (3 on Linux), which
-// would make the digest depend on the machine, so it is overwritten.
-// The DB is streamed through tar and gzip once, hashing the tar (diffId) and the gzip (digest)
-// on the way; only the compressed bytes are kept in memory.
+// would make the digest depend on the machine, so it is overwritten as the header streams by.
+// The layer is a stream (`streamTreeLayer`): DB → tar-stream entry → node:zlib gzip → the
+// caller's sink (a store object), hashing the tar (diffId) and the gzip (digest) on the way,
+// so a 1 GB DB is never held whole, nor its layer; the digests are known once the stream ends.
+// `buildLayer`/`buildTreeLayer` collect that same stream in memory for small layers (tests,
+// synthetic images). Only the OS-byte patch is hand-written; tar and deflate are the libraries'.
 import { createHash } from 'node:crypto';
-import { Readable, Transform, Writable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import tarStream from 'tar-stream';
@@ -32,9 +35,8 @@ export interface LayerOptions {
   level?: number;
 }
 
-export interface Layer {
-  /** The gzip'd tar, as chunks (concatenate or stream them; never copied into one buffer here). */
-  chunks: Uint8Array[];
+/** What describes a layer in a manifest and config, known once its bytes have streamed by. */
+export interface LayerDigests {
   /** `sha256:` of the compressed bytes: the blob digest in the manifest. */
   digest: string;
   /** Compressed size in bytes. */
@@ -43,6 +45,23 @@ export interface Layer {
   diffId: string;
   /** Uncompressed tar size in bytes. */
   tarSize: number;
+}
+
+/** A layer collected in memory (small layers only: tests, synthetic images). */
+export interface Layer extends LayerDigests {
+  /** The gzip'd tar, as chunks (concatenate or stream them; never copied into one buffer here). */
+  chunks: Uint8Array[];
+}
+
+/** A layer being written: its bytes to consume, and its digests once they have all passed. */
+export interface LayerStream {
+  /** The gzip'd tar. Fails (is destroyed) when an entry's data fails or has the wrong size. */
+  bytes: Readable;
+  /**
+   * Settles after the last byte has been handed to `bytes`' reader; rejects on the same
+   * failures as the stream (already observed, so an unread rejection is never unhandled).
+   */
+  digests: Promise<LayerDigests>;
 }
 
 export const DB_FILE_NAME = 'bundles.db';
@@ -137,21 +156,44 @@ function addEntry(pack: tarStream.Pack, e: LayerEntry, mtime: number): Promise<v
   return writeEntryData(entry, done, e.data.data);
 }
 
+/** Collects a streamed layer in memory. */
+async function collect(layer: LayerStream): Promise<Layer> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of layer.bytes) chunks.push(c as Uint8Array);
+  return { chunks, ...(await layer.digests) };
+}
+
 /**
- * Builds a deterministic layer of several entries, written in the order given (callers list
- * parents before children). Same entries and options → same bytes and digests.
+ * Builds a deterministic layer of several entries in memory, written in the order given
+ * (callers list parents before children). Same entries and options → same bytes and digests.
  */
-export async function buildTreeLayer(
+export function buildTreeLayer(
   entries: readonly LayerEntry[],
   options: LayerOptions = {},
 ): Promise<Layer> {
+  try {
+    return collect(streamTreeLayer(entries, options));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Streams a deterministic layer of several entries, written in the order given (callers list
+ * parents before children): each entry's data is read only when the tar reaches it, with
+ * back-pressure all the way from the reader of `bytes`. Same entries and options → same bytes
+ * and digests as `buildTreeLayer`.
+ */
+export function streamTreeLayer(
+  entries: readonly LayerEntry[],
+  options: LayerOptions = {},
+): LayerStream {
   const mtime = options.mtime ?? 0;
   if (!Number.isInteger(mtime) || mtime < 0)
     throw new RangeError(`building layer: mtime must be whole seconds >= 0, got ${mtime}`);
   const pack = tarStream.pack();
-  let diffHex = '';
-  let tarSize = 0;
-  const chunks: Uint8Array[] = [];
+  const tar = { hex: '', size: 0 };
+  const gz = { hex: '', size: 0 };
   const feeding = (async () => {
     for (const e of entries) await addEntry(pack, e, mtime);
   })().then(
@@ -161,56 +203,74 @@ export async function buildTreeLayer(
       throw err;
     },
   );
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      chunks.push(chunk);
-      cb();
+  const bytes = hashingTap((hex, size) => {
+    gz.hex = hex;
+    gz.size = size;
+  });
+  // The last stream is our reader's: pipeline settles once its writable side has finished,
+  // and destroys every stage (the tar feeder included) when any of them, or the reader, fails.
+  const piping = pipeline(
+    pack as unknown as Readable,
+    hashingTap((hex, size) => {
+      tar.hex = hex;
+      tar.size = size;
+    }),
+    createGzip({ level: options.level ?? zlibConstants.Z_DEFAULT_COMPRESSION }),
+    gzipHeaderFix(),
+    bytes,
+  );
+  const digests = Promise.all([feeding, piping]).then(() => ({
+    digest: `sha256:${gz.hex}`,
+    size: gz.size,
+    diffId: `sha256:${tar.hex}`,
+    tarSize: tar.size,
+  }));
+  digests.catch(() => {});
+  return { bytes, digests };
+}
+
+const GZIP_HEADER_SIZE = 10;
+const GZIP_OS_OFFSET = 9;
+
+/**
+ * Sets the gzip header's OS byte to 255 as it streams by, and checks the rest of the header is
+ * what we promise (magic, deflate, no flags — so no name —, mtime 0), wherever zlib's chunks
+ * happen to split it.
+ */
+function gzipHeaderFix(): Transform {
+  const header = Buffer.alloc(GZIP_HEADER_SIZE);
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (seen < GZIP_HEADER_SIZE) {
+        const take = Math.min(GZIP_HEADER_SIZE - seen, chunk.length);
+        chunk.copy(header, seen, 0, take);
+        if (seen <= GZIP_OS_OFFSET && GZIP_OS_OFFSET < seen + chunk.length)
+          chunk[GZIP_OS_OFFSET - seen] = GZIP_OS_UNKNOWN;
+        seen += take;
+        if (seen === GZIP_HEADER_SIZE) {
+          const mtime = header.readUInt32LE(4);
+          if (
+            header[0] !== 0x1f ||
+            header[1] !== 0x8b ||
+            header[2] !== 8 ||
+            header[3] !== 0 ||
+            mtime !== 0
+          ) {
+            cb(new Error('building layer: unexpected gzip header from zlib'));
+            return;
+          }
+        }
+      }
+      cb(null, chunk);
+    },
+    flush(cb) {
+      // zlib always writes at least a header and a trailer; anything else is a broken invariant.
+      cb(
+        seen < GZIP_HEADER_SIZE
+          ? new Error('building layer: gzip output shorter than its header')
+          : null,
+      );
     },
   });
-  await Promise.all([
-    feeding,
-    pipeline(
-      pack as unknown as Readable,
-      hashingTap((hex, size) => {
-        diffHex = hex;
-        tarSize = size;
-      }),
-      createGzip({ level: options.level ?? zlibConstants.Z_DEFAULT_COMPRESSION }),
-      sink,
-    ),
-  ]);
-  fixGzipHeader(chunks);
-  const hash = createHash('sha256');
-  let size = 0;
-  for (const c of chunks) {
-    hash.update(c);
-    size += c.length;
-  }
-  return {
-    chunks,
-    digest: `sha256:${hash.digest('hex')}`,
-    size,
-    diffId: `sha256:${diffHex}`,
-    tarSize,
-  };
-}
-
-/** Sets the gzip header's OS byte to 255 and checks the rest is what we promise (no mtime, no name). */
-function fixGzipHeader(chunks: Uint8Array[]): void {
-  const first = chunks[0];
-  if (!first || first.length < 10) {
-    // zlib emits the 10-byte header in one piece; anything else is a broken invariant.
-    throw new Error('building layer: gzip output shorter than its header');
-  }
-  const flags = first[3];
-  const mtime = (first[4]! | (first[5]! << 8) | (first[6]! << 16) | (first[7]! << 24)) >>> 0;
-  if (first[0] !== 0x1f || first[1] !== 0x8b || flags !== 0 || mtime !== 0) {
-    throw new Error('building layer: unexpected gzip header from zlib');
-  }
-  first[9] = GZIP_OS_UNKNOWN;
-}
-
-/** The layer's bytes as a stream (for uploads and store writes). */
-export function layerStream(layer: Layer): Readable {
-  return Readable.from(layer.chunks, { objectMode: false });
 }

@@ -1,14 +1,20 @@
 // Stage assemble-image: resolve the base (`--from`: whatever ImageSource the location
 // names — registry, `oci:` layout, `file://`, or scratch), keep the platforms --filter-by-os selects, build the catalog layer the index format asks for (catalog-formats.ts) from the store, and
 // append it to each platform image. Our new blobs (layer, configs, manifests, index) go to the
-// store under blobs/sha256/<hex>; base layers stay where they are and the plan
+// store under blobs/sha256/<hex> (the layer streamed there through the build's folder, never
+// held whole); base layers stay where they are and the plan
 // (`builds/<id>/image.json`) records where push finds each one, so base bytes are read only if
 // the destination cannot mount them. Returns small JSON (digests), never bytes.
 
 import { createdFromInput, formatCreated } from '../image/append.js';
 import { type Assembled, assembleImages } from '../image/assemble.js';
 import type { ImagePlan, PlanBlob, PlanManifest } from '../image/image-plan.js';
-import { buildTreeLayer, type LayerContent, layerStream } from '../image/layer.js';
+import {
+  type LayerContent,
+  type LayerDigests,
+  type LayerStream,
+  streamTreeLayer,
+} from '../image/layer.js';
 import { parseSourceLocation } from '../image/location.js';
 import type { ResolvedBase } from '../image/ports.js';
 import type { Raw } from '../image/types.js';
@@ -20,12 +26,21 @@ import { blobKey, buildKeys } from '../store/keys.js';
 import { putJson, type Store, StoreNotFoundError } from '../store/store.js';
 import type { AssembleImageRequest, AssembleImageResult, ImageStageDeps } from './types.js';
 
-/** A store object read only when the layer reaches it (a catalog can be thousands of files). */
-function lazyContent(store: Store, key: string, size: number): LayerContent {
+/**
+ * A store object read only when the layer reaches it (a catalog can be thousands of files).
+ * A failed read is noted in `failures`, so the stage reports it as itself (a temporary store
+ * error stays temporary) rather than as the layer write it broke.
+ */
+function lazyContent(store: Store, key: string, size: number, failures: unknown[]): LayerContent {
   return {
     size,
     data: (async function* () {
-      yield* await store.getStream(key);
+      try {
+        yield* await store.getStream(key);
+      } catch (err) {
+        failures.push(err);
+        throw err;
+      }
     })(),
   };
 }
@@ -39,6 +54,7 @@ async function catalogOutputs(
   store: Store,
   request: AssembleImageRequest,
   sources: readonly string[],
+  failures: unknown[],
 ): Promise<Array<{ path: string; data: LayerContent }>> {
   buildKeys(request.buildId); // validates the id
   const base = `builds/${request.buildId}/`;
@@ -48,16 +64,41 @@ async function catalogOutputs(
   for (const source of sources) {
     if (source.endsWith('/')) {
       for (const o of await store.list(base + source))
-        out.push({ path: o.key.slice(base.length), data: lazyContent(store, o.key, o.size) });
+        out.push({
+          path: o.key.slice(base.length),
+          data: lazyContent(store, o.key, o.size, failures),
+        });
       continue;
     }
     const key = keyOf(source);
     const info = await store.head(key);
     if (!info)
       throw new StoreNotFoundError(`reading ${key} from ${store.location}: no such object`);
-    out.push({ path: source, data: lazyContent(store, key, info.size) });
+    out.push({ path: source, data: lazyContent(store, key, info.size, failures) });
   }
   return out;
+}
+
+/**
+ * Streams the layer into the store under the build (its digest is known only at its end),
+ * then moves it to its content-addressed key; an identical layer already there is kept. The
+ * DB and the layer pass through in chunks: memory does not grow with the catalog's size.
+ */
+async function writeLayer(
+  store: Store,
+  uploadKey: string,
+  start: () => LayerStream,
+  readFailures: readonly unknown[],
+): Promise<LayerDigests> {
+  const layer = start();
+  try {
+    await store.putStream(uploadKey, layer.bytes);
+  } catch (err) {
+    throw readFailures.length > 0 ? readFailures[0] : err;
+  }
+  const digests = await layer.digests;
+  await store.move(uploadKey, blobKey(digests.digest), { ifNoneMatch: true });
+  return digests;
 }
 
 export async function assembleImage(
@@ -79,8 +120,14 @@ export async function assembleImage(
 
     const epoch = request.sourceDateEpoch;
     const content = catalogImageContent<LayerContent>(request.indexFormat ?? DEFAULT_INDEX_FORMAT);
-    const outputs = await catalogOutputs(deps.store, request, content.sources);
-    const layer = await buildTreeLayer(content.entries(outputs), { mtime: epoch ?? 0 });
+    const readFailures: unknown[] = [];
+    const outputs = await catalogOutputs(deps.store, request, content.sources, readFailures);
+    const layer = await writeLayer(
+      deps.store,
+      keys.layerUpload,
+      () => streamTreeLayer(content.entries(outputs), { mtime: epoch ?? 0 }),
+      readFailures,
+    );
     // From the input, not the clock (see createdFromInput): unchanged input, same digest.
     const created = formatCreated(
       epoch ?? createdFromInput(base.bases.map((b) => b.image.config.value)),
@@ -91,7 +138,6 @@ export async function assembleImage(
       ...(content.runConfig ? { runConfig: content.runConfig } : {}),
     });
 
-    await deps.store.putStream(blobKey(layer.digest), layerStream(layer), { ifNoneMatch: true });
     const plan = await writePlan(request, deps, source.name, base, assembled, layer, created);
     await putJson(deps.store, keys.image, plan);
     deps.log.info('assembled image', {

@@ -26,6 +26,8 @@ export const buildKeys = (buildId: string) => {
     catalogFiles: `${base}/catalog-files.json`,
     warnings: `${base}/warnings.json`,
     image: `${base}/image.json`,
+    /** The image layer while it streams in, before its digest names it (then blobs/sha256/…). */
+    layerUpload: `${base}/layer.tar.gz`,
     reportJson: `${base}/report.json`,
     reportMd: `${base}/report.md`,
     /** Per-stage results the report stage gathers (small JSON). */

@@ -138,6 +138,41 @@ export class LocalDirStore implements Store {
     });
   }
 
+  async move(
+    from: string,
+    to: string,
+    options?: Pick<PutOptions, 'ifNoneMatch'>,
+  ): Promise<boolean> {
+    const source = this.file(from);
+    const target = this.file(to);
+    try {
+      await stat(source);
+    } catch (err) {
+      throw this.readError(from, err);
+    }
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      if (!options?.ifNoneMatch) {
+        await rename(source, target);
+        return true;
+      }
+      // As in commit(): link() is the atomic "create if absent"; the source goes either way.
+      let written = true;
+      try {
+        await link(source, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        written = false;
+      }
+      await unlink(source);
+      return written;
+    } catch (cause) {
+      throw new StoreWriteError(`moving ${from} to ${to} in ${this.location}: ${fsCause(cause)}`, {
+        cause,
+      });
+    }
+  }
+
   private readError(key: string, err: unknown): StoreError {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       return new StoreNotFoundError(`reading ${key} from ${this.location}: no such object`);

@@ -4,8 +4,11 @@
 // Conditional puts send `If-None-Match: *`; some S3-compatible servers ignore that header,
 // so the store first HEADs the key, which keeps "create if absent" correct on them too
 // (the remaining race only writes identical content-addressed bytes twice).
+// A move is a server-side CopyObject then a delete: S3 copies up to 5 GiB in one call, which
+// bounds the blobs a move can take (a catalog layer is far below it).
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -194,6 +197,34 @@ export class S3Store implements Store {
       if (NOT_FOUND_CODES.has(errorCode(err))) return;
       throw this.mapError('deleting', key, err);
     }
+  }
+
+  async move(
+    from: string,
+    to: string,
+    options?: Pick<PutOptions, 'ifNoneMatch'>,
+  ): Promise<boolean> {
+    const source = this.objectKey(from);
+    const Key = this.objectKey(to);
+    let written = false;
+    if (!options?.ifNoneMatch || !(await this.head(to))) {
+      try {
+        await this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          }),
+        );
+        written = true;
+      } catch (err) {
+        throw this.mapError('moving', `${from} to ${to}`, err);
+      }
+    } else if (!(await this.head(from))) {
+      throw new StoreNotFoundError(`moving ${from} to ${to} in ${this.location}: no such object`);
+    }
+    await this.delete(from);
+    return written;
   }
 
   /** S3 failures as store errors: 404 → not found, throttling/5xx/resets → temporary. */

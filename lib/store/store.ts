@@ -31,6 +31,14 @@ export interface Store {
   /** Every key under the prefix, in byte order. */
   list(prefix: string): Promise<ObjectInfo[]>;
   delete(key: string): Promise<void>;
+  /**
+   * Renames an object (within the store, no bytes through this process where the backend can
+   * avoid it): how a streamed blob whose digest is known only at its end gets its
+   * content-addressed key. With `ifNoneMatch` an existing target is kept; the source is gone
+   * afterwards either way. Returns whether the target was written; StoreNotFoundError when
+   * `from` is absent.
+   */
+  move(from: string, to: string, options?: Pick<PutOptions, 'ifNoneMatch'>): Promise<boolean>;
 }
 
 export class StoreNotFoundError extends StoreError {

@@ -118,6 +118,37 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.list('d/')).toEqual([]);
     });
 
+    it('moves an object to a new key; ifNoneMatch keeps an existing target, the source goes', async () => {
+      const store = await open();
+      const data = bytes(70_000, 'move');
+      await store.put('builds/m/layer', data);
+      expect(await store.move('builds/m/layer', 'blobs/sha256/moved')).toBe(true);
+      expect(await store.head('builds/m/layer')).toBeUndefined();
+      expect(Buffer.from(await store.get('blobs/sha256/moved')).equals(data)).toBe(true);
+
+      await store.put('builds/m/again', 'other bytes');
+      expect(await store.move('builds/m/again', 'blobs/sha256/moved', { ifNoneMatch: true })).toBe(
+        false,
+      );
+      expect(await store.head('builds/m/again')).toBeUndefined();
+      expect(Buffer.from(await store.get('blobs/sha256/moved')).equals(data)).toBe(true);
+
+      await store.put('builds/m/new', 'n');
+      expect(await store.move('builds/m/new', 'blobs/sha256/fresh', { ifNoneMatch: true })).toBe(
+        true,
+      );
+      expect(new TextDecoder().decode(await store.get('blobs/sha256/fresh'))).toBe('n');
+      expect(await store.list('builds/m/')).toEqual([]);
+
+      await expect(store.move('builds/m/absent', 'blobs/sha256/x')).rejects.toMatchObject({
+        name: 'StoreNotFoundError',
+      });
+      await expect(
+        store.move('builds/m/absent', 'blobs/sha256/fresh', { ifNoneMatch: true }),
+      ).rejects.toMatchObject({ name: 'StoreNotFoundError' });
+      expect(await store.head('blobs/sha256/x')).toBeUndefined();
+    });
+
     it('rejects keys that are not plain relative paths', async () => {
       const store = await open();
       for (const bad of ['', '/abs', 'a/../b', 'a//b', 'a\\b']) {
