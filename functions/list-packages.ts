@@ -1,28 +1,19 @@
 // Lambda: list the packages of the request's App Registry org. The full listing is kept in
 // the stage record, and the names alone as a JSON array (the Distributed Map's ItemReader
-// input). The state machine gets the names inline only while the inline Map holds them:
-// each package costs ~7 history events and ~40 bytes of state there, so 1,000 packages stay
-// near 7,000 of the 25,000 events (room for retries) and 40 KB of the 256 KB payload; above
-// that it gets only the key, and infra/state-machine.asl.json fans out a Distributed Map.
+// input). The state machine gets the names inline only while the inline Map holds them
+// (functions/commons/fan-out.ts); above that only the key, and a Distributed Map fans out.
 import { listPackages } from '../lib/stages/list-packages.js';
 import { buildKeys } from '../lib/store/keys.js';
 import { putJson } from '../lib/store/store.js';
+import { INLINE_MAP_MAX_ITEMS, listingOutput } from './commons/fan-out.js';
 import { parseAppRegistry } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { credentialsFor } from './commons/runtime.js';
 import { requireString, stageHandler } from './commons/stage-handler.js';
 
 /** The largest org fanned out by the inline Map (docs/DEPLOY.md, "Org sizes"). */
-export const INLINE_MAP_MAX_PACKAGES = 1000;
-
-/** What the state machine keeps of a listing: the names only while the inline Map holds them. */
-export function listingOutput(names: string[], itemsKey: string) {
-  return {
-    count: names.length,
-    itemsKey,
-    ...(names.length <= INLINE_MAP_MAX_PACKAGES ? { names } : {}),
-  };
-}
+export const INLINE_MAP_MAX_PACKAGES = INLINE_MAP_MAX_ITEMS;
+export { listingOutput };
 
 export const handler = stageHandler({
   stage: 'list-packages',

@@ -9,6 +9,8 @@ type Handler = (event: unknown, context: ReturnType<typeof localLambdaContext>) 
 const MODULES: Record<string, () => Promise<{ handler: unknown }>> = {
   ListPackages: () => import('../list-packages.js'),
   FetchPackage: () => import('../fetch-package.js'),
+  ListBundles: () => import('../list-bundles.js'),
+  FetchBundle: () => import('../fetch-bundle.js'),
   BuildIndex: () => import('../build-index.js'),
   AssembleImage: () => import('../assemble-image.js'),
   PushImage: () => import('../push-image.js'),

@@ -1,9 +1,11 @@
 // Starting a build, shared by the API, the watcher and the base-image trigger: store the
 // validated request (secret names only), then start the execution named after the build,
 // so a second start of the same build is refused by Step Functions instead of running twice.
+// The execution input is the request without its bundle list (executionInput): the stages
+// that need the list read the stored request.
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { UsageError } from '../../lib/errors.js';
-import { saveBuildRequest } from '../../lib/stages/build-request.js';
+import { executionInput, saveBuildRequest } from '../../lib/stages/build-request.js';
 import type { BuildRequest } from '../../lib/stages/types.js';
 import { type FunctionRuntime, stepFunctions } from './runtime.js';
 
@@ -30,7 +32,7 @@ export async function startBuild(
       new StartExecutionCommand({
         stateMachineArn: runtime.stateMachineArn,
         name: request.buildId,
-        input: JSON.stringify(request),
+        input: JSON.stringify(executionInput(request)),
       }),
     );
     return {

@@ -9,7 +9,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../lib/errors.js';
-import { saveBuildRequest, validateBuildRequest } from '../../lib/stages/build-request.js';
+import {
+  executionInput,
+  saveBuildRequest,
+  validateBuildRequest,
+} from '../../lib/stages/build-request.js';
 import { runLocalExecution } from '../../lib/stages/pipeline-local.js';
 import { buildKeys } from '../../lib/store/keys.js';
 import { LocalDirStore } from '../../lib/store/local-dir-store.js';
@@ -69,7 +73,7 @@ export async function runPipeline(
     },
   });
   await saveBuildRequest(store, request);
-  const run = await runLocalExecution(request, invokeLocalFunction, {
+  const run = await runLocalExecution(executionInput(request), invokeLocalFunction, {
     executionName: request.buildId,
     // The Distributed Map's ItemReader: the bucket is this run's store, whatever its name.
     readItems: (_bucket, key) => getJson(store, key),

@@ -271,18 +271,42 @@ async function catalogFromBundles(
     }
   }
   const parsed = parseBundleFolders(folders, (dir) => dir);
+  // A bundle the fan-out could not pull (the pipeline: one Lambda per bundle) is a problem of
+  // that bundle, like one whose layers cannot be read: named, left out, the build goes on.
+  const unpulled = request.unpulled ?? [];
+  for (const u of unpulled)
+    unreadable.push({
+      subject: u.ref,
+      kind: 'bundle',
+      message: `${u.error.message} (${u.error.name}; the bundle is left out)`,
+    });
   parsed.problems.unshift(...unreadable);
   const built = loadBundleCatalog(parsed.inputs, rules);
   const catalog: LoadedCatalog = {
     ...built.catalog,
     problems: [...parsed.problems, ...built.catalog.problems],
   };
-  const outcomes = bundleOutcomes(
+  const pulled = bundleOutcomes(
     bundles.map((b) => b.ref),
     parsed,
     built,
     catalog,
   );
+  // Back in list order: the unpulled at their positions, the pulled (in order) between them.
+  const outcomes: BundleOutcome[] = [];
+  const at = new Map(unpulled.map((u) => [u.index, u]));
+  for (let i = 0, next = 0; i < bundles.length + unpulled.length; i++) {
+    const u = at.get(i);
+    outcomes.push(
+      u
+        ? {
+            source: u.ref,
+            outcome: 'refused',
+            message: `not pulled: ${u.error.name}: ${u.error.message}`,
+          }
+        : pulled[next++]!,
+    );
+  }
   return { catalog, warnings: built.warnings, bundles: outcomes };
 }
 
@@ -329,7 +353,7 @@ export async function buildIndex(
       source = {
         whole: built.catalog,
         formats: {
-          bundleFolders: request.bundles.length,
+          bundleFolders: request.bundles.length + (request.unpulled?.length ?? 0),
           bundlePackages: 0,
           packageManifestFiles: 0,
         },

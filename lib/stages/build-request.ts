@@ -321,3 +321,16 @@ export async function saveBuildRequest(store: Store, request: BuildRequest): Pro
   await putJson(store, key, request);
   return key;
 }
+
+/**
+ * The state machine's input for a request: the request itself, but a bundle list replaced by
+ * its count (`bundleCount`). 50,000 references would not fit the 256 KB execution input, and
+ * every state would carry them; the list-bundles stage reads them from the stored request
+ * (saveBuildRequest runs first) and fans out over indexes.
+ */
+export function executionInput(
+  request: BuildRequest,
+): Omit<BuildRequest, 'bundles'> & { bundleCount?: number } {
+  const { bundles, ...rest } = request;
+  return bundles ? { ...rest, bundleCount: bundles.length } : rest;
+}

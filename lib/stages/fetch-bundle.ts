@@ -5,15 +5,24 @@
 // bundles. The result is small JSON (refs, digests, store keys) for build-index, which decodes
 // the layers. `fetchBundles` tries every bundle and then fails with one error naming each
 // bundle that could not be pulled, as fetch-package does for App Registry packages.
+// `fetchBundle` is one iteration of the pipeline's fan-out (one Lambda, one bundle): there a
+// bundle that cannot be read is an outcome, not a failure — the build goes on without it and
+// the report names it — while a temporary error is thrown for the state machine to retry, so
+// a registry outage fails the build instead of silently shrinking the catalog.
 import { createHash } from 'node:crypto';
 import { resolveBundleImage } from '../catalog-source/bundle-image.js';
-import { RegistryError } from '../errors.js';
+import { CatalogError, describeError, ImageError, RegistryError } from '../errors.js';
 import { mapSettled } from '../http/limiter.js';
 import { parseReference } from '../image/reference.js';
 import { openImageSource, type PortContext } from '../layout/image-ports.js';
 import { registryClientOnDemand } from '../registry/open-client.js';
 import { blobKey } from '../store/keys.js';
-import type { FetchedBundle, ImageStageDeps } from './types.js';
+import type {
+  FetchBundleRequest,
+  FetchBundleResult,
+  FetchedBundle,
+  ImageStageDeps,
+} from './types.js';
 
 /** At least one bundle image could not be pulled; the message names each one. */
 export class BundleImagesFailedError extends RegistryError {
@@ -88,6 +97,39 @@ export async function fetchBundles(
         `pulling bundle images: ${failures.length} of ${request.bundles.length} failed: ${failures.join('; ')}`,
       );
     return fetched;
+  } finally {
+    await registry.close();
+  }
+}
+
+/**
+ * A bundle problem (the build goes on without the bundle) rather than a build problem: what
+ * the registry or the image said about this one image, permanently — not found, refused,
+ * not a bundle, a digest mismatch, unreadable layers. Temporary errors, store errors and
+ * programming errors are not: they fail the iteration.
+ */
+export function isBundleProblem(err: unknown): boolean {
+  const known =
+    err instanceof RegistryError || err instanceof ImageError || err instanceof CatalogError;
+  return known && !err.temporary;
+}
+
+/** Pulls one bundle of a build (a fan-out iteration); a bundle problem becomes its outcome. */
+export async function fetchBundle(
+  request: FetchBundleRequest,
+  deps: ImageStageDeps,
+): Promise<FetchBundleResult> {
+  const { index, ref } = request;
+  const registry = registryClientOnDemand(deps, request);
+  try {
+    const client = await registry.get();
+    const bundle = await fetchWith({ registry: async () => client }, ref, deps);
+    return { index, ref, bundle };
+  } catch (err) {
+    if (!isBundleProblem(err)) throw err;
+    const error = describeError(err);
+    deps.log.warn(`bundle ${ref} left out: ${error.name}: ${error.message}`, { index });
+    return { index, ref, error };
   } finally {
     await registry.close();
   }

@@ -125,6 +125,7 @@ export interface ReportStageResult extends ReportResult {
 const STAGE_ORDER: StageName[] = [
   'list-packages',
   'fetch-package',
+  'list-bundles',
   'fetch-bundle',
   'build-index',
   'assemble-image',
@@ -251,14 +252,17 @@ export async function gatherReport(
   generatedAt: Date,
 ): Promise<{ report: BuildReport; stored?: BuildRequest; listing?: ListPackagesResult }> {
   const keys = buildKeys(request.buildId);
-  const [stored, listing, fetches, index, image, push] = await Promise.all([
-    optionalJson<BuildRequest>(store, keys.request),
-    readStageRecord<ListPackagesResult>(store, request.buildId, 'list-packages'),
-    readItemRecords<FetchedPackage>(store, request.buildId, 'fetch-package'),
-    readStageRecord<BuildIndexResult>(store, request.buildId, 'build-index'),
-    readStageRecord<AssembleImageResult>(store, request.buildId, 'assemble-image'),
-    readStageRecord<PushImageResult>(store, request.buildId, 'push-image'),
-  ]);
+  const [stored, listing, fetches, bundleListing, bundleFetches, index, image, push] =
+    await Promise.all([
+      optionalJson<BuildRequest>(store, keys.request),
+      readStageRecord<ListPackagesResult>(store, request.buildId, 'list-packages'),
+      readItemRecords<FetchedPackage>(store, request.buildId, 'fetch-package'),
+      readStageRecord(store, request.buildId, 'list-bundles'),
+      readItemRecords(store, request.buildId, 'fetch-bundle'),
+      readStageRecord<BuildIndexResult>(store, request.buildId, 'build-index'),
+      readStageRecord<AssembleImageResult>(store, request.buildId, 'assemble-image'),
+      readStageRecord<PushImageResult>(store, request.buildId, 'push-image'),
+    ]);
   const indexResult = index?.result;
   const warningsJson = indexResult
     ? await optionalJson<unknown>(store, indexResult.warningsKey)
@@ -303,6 +307,8 @@ export async function gatherReport(
   const stageRecords: Array<[StageName, StageRecord[]]> = [
     ['list-packages', listing ? [listing] : []],
     ['fetch-package', fetches],
+    ['list-bundles', bundleListing ? [bundleListing] : []],
+    ['fetch-bundle', bundleFetches],
     ['build-index', index ? [index] : []],
     ['assemble-image', image ? [image] : []],
     ['push-image', push ? [push] : []],

@@ -5,9 +5,17 @@
 // Fan-out stages record one file per item (`fetch-package/<name>`), so parallel runs never
 // overwrite each other and the Map state's output can be dropped from the execution state.
 import { describeError } from '../errors.js';
+import { mapAll } from '../http/limiter.js';
 import { buildKeys } from '../store/keys.js';
 import { getJson, putJson, type Store, StoreNotFoundError } from '../store/store.js';
-import type { FetchedPackage, ListPackagesResult, StageName } from './types.js';
+import type {
+  BuildIndexRequest,
+  FetchBundleResult,
+  FetchedPackage,
+  ListBundlesResult,
+  ListPackagesResult,
+  StageName,
+} from './types.js';
 
 export interface StageRecord<T = unknown> {
   stage: StageName;
@@ -129,4 +137,56 @@ export async function readFetchedPackages(
       return rec.result;
     }),
   );
+}
+
+/** The record item of the bundle at `index` of a build's list: zero-padded, so key order is list order. */
+export function bundleItemName(index: number): string {
+  return String(index).padStart(5, '0');
+}
+
+/** Records read at once: enough to hide S3 latency, few enough for any connection pool. */
+const RECORD_READS = 32;
+
+/**
+ * The pulled bundles of a pipeline build, in list order, and those left out (each with its
+ * reason): what build-index needs after the bundle Map, whose output was dropped. Fails when a
+ * listed bundle has no fetch-bundle record with a result (the Map did not finish for it).
+ */
+export async function readFetchedBundles(
+  store: Store,
+  buildId: string,
+): Promise<Required<Pick<BuildIndexRequest, 'bundles' | 'unpulled'>>> {
+  const listing = await readStageRecord<ListBundlesResult>(store, buildId, 'list-bundles');
+  if (!listing?.result)
+    throw new StoreNotFoundError(
+      `reading the bundle list of build ${buildId}: list-bundles has not succeeded`,
+    );
+  const indexes = Array.from({ length: listing.result.count }, (_, i) => i);
+  const results = await mapAll(indexes, RECORD_READS, async (i) => {
+    const rec = await readStageRecord<FetchBundleResult>(
+      store,
+      buildId,
+      'fetch-bundle',
+      bundleItemName(i),
+    );
+    if (!rec?.result)
+      throw new StoreNotFoundError(
+        `reading the fetched bundle ${i} of build ${buildId}: fetch-bundle has not succeeded`,
+      );
+    return rec.result;
+  });
+  const out: Required<Pick<BuildIndexRequest, 'bundles' | 'unpulled'>> = {
+    bundles: [],
+    unpulled: [],
+  };
+  for (const r of results) {
+    if (r.bundle) out.bundles.push(r.bundle);
+    else
+      out.unpulled.push({
+        index: r.index,
+        ref: r.ref,
+        error: r.error ?? { name: 'Error', message: 'not pulled' },
+      });
+  }
+  return out;
 }

@@ -110,12 +110,42 @@ export interface FetchedBundle {
   downloaded: number;
 }
 
+/** The bundles of a pipeline build, listed for its fan-out (list-bundles). */
+export interface ListBundlesRequest {
+  buildId: string;
+  bundles: readonly string[];
+}
+export interface ListBundlesResult {
+  buildId: string;
+  count: number;
+  /** The references as one JSON array in the store: the Distributed Map's ItemReader input. */
+  itemsKey: string;
+}
+
+/** One iteration of the bundle fan-out: the bundle at `index` of the request's list. */
+export interface FetchBundleRequest {
+  buildId: string;
+  index: number;
+  ref: string;
+  insecure?: boolean;
+  maxPerRegistry?: number;
+}
+/** What became of one bundle: pulled into the store, or left out with the reason. */
+export interface FetchBundleResult {
+  index: number;
+  ref: string;
+  bundle?: FetchedBundle;
+  error?: { name: string; message: string };
+}
+
 export interface BuildIndexRequest {
   buildId: string;
   /** Blobs fetched from an App Registry (decoded in memory, as oc unpacked them on disk). */
   packages?: FetchedPackage[];
   /** Or bundle images fetched by fetch-bundle. */
   bundles?: FetchedBundle[];
+  /** With `bundles`: the bundles that could not be pulled (reported, left out). */
+  unpulled?: { index: number; ref: string; error: { name: string; message: string } }[];
   /** Or a local manifests directory (offline CLI builds). */
   manifestDir?: string;
   sourceDateEpoch?: number;
@@ -213,6 +243,7 @@ export interface PushImageResult {
 export type StageName =
   | 'list-packages'
   | 'fetch-package'
+  | 'list-bundles'
   | 'fetch-bundle'
   | 'build-index'
   | 'assemble-image'

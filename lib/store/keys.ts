@@ -19,6 +19,8 @@ export const buildKeys = (buildId: string) => {
     packages: `${base}/packages.json`,
     /** The listed package names as one JSON array: the Distributed Map's ItemReader input. */
     packageNames: `${base}/package-names.json`,
+    /** The request's bundle references as one JSON array: the bundle Distributed Map's input. */
+    bundleRefs: `${base}/bundle-refs.json`,
     db: `${base}/bundles.db`,
     /** A file of the built catalog by its path relative to the build (`bundles.db` is `db`). */
     catalogFile: (relative: string) => `${base}/${relative}`,

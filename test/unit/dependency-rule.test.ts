@@ -152,6 +152,7 @@ describe('lib/stages', () => {
   const STAGES = [
     'list-packages',
     'fetch-package',
+    'list-bundles',
     'fetch-bundle',
     'build-index',
     'assemble-image',

@@ -20,6 +20,8 @@ let resources: Record<string, Resource>;
 const FUNCTIONS = [
   'listPackages',
   'fetchPackage',
+  'listBundles',
+  'fetchBundle',
   'buildIndex',
   'assembleImage',
   'pushImage',
@@ -183,6 +185,8 @@ describe('serverless package (offline)', () => {
     for (const fn of [
       'ListPackages',
       'FetchPackage',
+      'ListBundles',
+      'FetchBundle',
       'BuildIndex',
       'AssembleImage',
       'PushImage',

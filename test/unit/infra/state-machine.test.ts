@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { INLINE_MAP_MAX_PACKAGES, listingOutput } from '../../../functions/list-packages.js';
 import definition from '../../../infra/state-machine.asl.json' with { type: 'json' };
 import { TEMPORARY_ERROR_NAMES } from '../../../lib/errors.js';
+import { executionInput } from '../../../lib/stages/build-request.js';
 import {
   LOCAL_BUCKET,
   type LocalInvoke,
@@ -60,8 +61,11 @@ describe('state machine definition', () => {
     expect(tasks.map(([n]) => n).sort()).toEqual([
       'AssembleImage',
       'BuildIndex',
+      'FetchBundle',
+      'FetchListedBundle',
       'FetchListedPackage',
       'FetchPackage',
+      'ListBundles',
       'ListPackages',
       'PushImage',
       'Report',
@@ -78,6 +82,9 @@ describe('state machine definition', () => {
       ListPackages: 'list-packages',
       FetchPackages: 'fetch-package',
       FetchPackagesDistributed: 'fetch-package',
+      ListBundles: 'list-bundles',
+      FetchBundles: 'fetch-bundle',
+      FetchBundlesDistributed: 'fetch-bundle',
       BuildIndex: 'build-index',
       AssembleImage: 'assemble-image',
       PushImage: 'push-image',
@@ -93,6 +100,48 @@ describe('state machine definition', () => {
     expect((states.FetchPackages as { MaxConcurrency?: number }).MaxConcurrency).toBeGreaterThan(0);
     expect(taskFunctions().get('FetchPackage')).toBe('FetchPackage');
     expect(taskFunctions().get('FetchListedPackage')).toBe('FetchPackage');
+    expect(taskFunctions().get('FetchBundle')).toBe('FetchBundle');
+    expect(taskFunctions().get('FetchListedBundle')).toBe('FetchBundle');
+  });
+
+  it('fans out over bundles as over packages: inline Map, Distributed Map beyond 1,000', () => {
+    const states = definition.States as unknown as Record<string, Record<string, unknown>>;
+    const choices = (states.Source as { Choices: Array<{ Next: string }> }).Choices;
+    expect(choices.map((c) => c.Next)).toContain('ListBundles');
+    expect(states.ListBundles).toMatchObject({ ResultPath: '$.listing', Next: 'BundleFanOut' });
+    expect(states.BundleFanOut).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.listing.names', IsPresent: true, Next: 'FetchBundles' }],
+      Default: 'FetchBundlesDistributed',
+    });
+    const inline = states.FetchBundles!;
+    const distributed = states.FetchBundlesDistributed!;
+    expect(inline).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.listing.names',
+      ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' } },
+      ResultPath: null,
+      Next: 'BuildIndex',
+    });
+    // The item reader is the package fan-out's: the same bucket object key in $.listing.
+    expect(distributed.ItemReader).toEqual(states.FetchPackagesDistributed!.ItemReader);
+    expect(distributed).toMatchObject({
+      Type: 'Map',
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+      ResultPath: null,
+      Next: 'BuildIndex',
+    });
+    // An iteration gets the build and the bundle's position only, whichever Map runs it.
+    expect(inline.ItemSelector).toEqual({
+      'buildId.$': '$.buildId',
+      'index.$': '$$.Map.Item.Index',
+    });
+    expect(distributed.ItemSelector).toEqual(inline.ItemSelector);
+    const inner = (distributed.ItemProcessor as { States: Record<string, unknown> }).States;
+    const inlineInner = (inline.ItemProcessor as { States: Record<string, unknown> }).States;
+    expect(inner.FetchListedBundle).toEqual(inlineInner.FetchBundle);
+    for (const m of [distributed, inline])
+      expect(m.MaxConcurrency).toBeLessThanOrEqual(STEP_FUNCTIONS_LIMITS.inlineMapConcurrency);
   });
 
   it('fans out big orgs in a Distributed Map reading the names from the bucket', () => {
@@ -145,8 +194,17 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
     { length: packageCount },
     (_, i) => `operator-package-with-a-long-name-${String(i).padStart(5, '0')}`,
   );
-  // The bucket the ItemReader reads: what the list-packages handler wrote there.
-  const bucket = new Map([[`${LOCAL_BUCKET}/${ITEMS_KEY}`, listed]]);
+  // Bundle references as long as real ones get (quay.io/<org>/<name>-bundle@sha256:…).
+  const refs = Array.from(
+    { length: packageCount },
+    (_, i) =>
+      `quay.io/community-operator-pipeline-prod/operator-${String(i).padStart(5, '0')}-bundle@sha256:${'e'.repeat(64)}`,
+  );
+  // The bucket the ItemReader reads: what the listing handlers wrote there.
+  const bucket = new Map<string, unknown>([
+    [`${LOCAL_BUCKET}/${ITEMS_KEY}`, listed],
+    [`${LOCAL_BUCKET}/${BUNDLE_ITEMS_KEY}`, refs],
+  ]);
   const readItems: LocalRunOptions['readItems'] = async (b, key) => bucket.get(`${b}/${key}`);
   const calls: Array<{
     fn: string;
@@ -163,6 +221,13 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
         return listingOutput(listed, ITEMS_KEY);
       case 'FetchPackage':
         return { name: input.name, digest: `sha256:${'a'.repeat(64)}` };
+      case 'ListBundles':
+        return listingOutput(
+          refs.map((_, i) => i),
+          BUNDLE_ITEMS_KEY,
+        );
+      case 'FetchBundle':
+        return { index: input.index, pulled: true };
       case 'BuildIndex':
         return buildIndexResult(String(input.buildId), packageCount, input.indexFormat === 'fbc');
       case 'AssembleImage':
@@ -195,6 +260,7 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
   return { calls, invoke, readItems };
 }
 const ITEMS_KEY = 'builds/b1/package-names.json';
+const BUNDLE_ITEMS_KEY = 'builds/b1/bundle-refs.json';
 
 /**
  * The build-index result in the shape the stage returns: for `fbc` a file per package plus
@@ -319,6 +385,83 @@ describe('state machine run locally', () => {
     expect(String((report.event.input.failure as { cause: unknown }).cause)).toContain(
       'AppRegistryAuthError: pulling blob: 401 Unauthorized',
     );
+    expect(f.calls.some((c) => c.fn === 'BuildIndex')).toBe(false);
+  }, 60_000);
+
+  /** A bundle build as the API starts it: the references stay in the stored request. */
+  const bundleRequest = (n: number) => {
+    const { appRegistry: _a, ...rest } = REQUEST;
+    return executionInput({
+      ...rest,
+      bundles: Array.from({ length: n }, (_, i) => `quay.io/ns/op-${i}-bundle:v${i}`),
+    });
+  };
+
+  it('starts a 50,000-bundle build with an input of a few hundred bytes', () => {
+    const input = bundleRequest(50_000);
+    expect(input).not.toHaveProperty('bundles');
+    expect(input).toMatchObject({ bundleCount: 50_000 });
+    expect(JSON.stringify(input).length).toBeLessThan(512);
+  });
+
+  it('fans out 1,000 bundles in the inline Map, one iteration per bundle index', async () => {
+    const f = fakeFunctions(1000);
+    const run = await runLocalExecution(bundleRequest(1000), f.invoke, {
+      executionName: 'bundles',
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.invocations.FetchBundle).toBe(1000);
+    expect(run.mapRuns).toEqual({});
+    const indexes = f.calls.filter((c) => c.fn === 'FetchBundle').map((c) => c.event.input);
+    expect(new Set(indexes.map((i) => i.index))).toEqual(
+      new Set(Array.from({ length: 1000 }, (_, i) => i)),
+    );
+    expect(indexes[0]).toEqual({ buildId: 'b1', index: expect.any(Number) });
+    expect(f.calls.some((c) => c.fn === 'ListPackages' || c.fn === 'FetchPackage')).toBe(false);
+    expect(run.largestPayload.bytes).toBeLessThan(16 * 1024);
+    expect(run.historyEvents).toBeLessThan(STEP_FUNCTIONS_LIMITS.historyEvents / 3);
+    console.info(
+      `[limits] 1,000 bundles (inline Map): largest state payload ${run.largestPayload.bytes} B in ${run.largestPayload.state}, ${run.historyEvents} history events`,
+    );
+  }, 120_000);
+
+  it('fans out 5,000 bundles in the Distributed Map under every limit', async () => {
+    const f = fakeFunctions(5000);
+    const run = await runLocalExecution(bundleRequest(5000), f.invoke, {
+      executionName: 'bundles-huge',
+      readItems: f.readItems,
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.invocations.FetchListedBundle).toBe(5000);
+    expect(run.invocations.FetchBundle).toBe(0);
+    const mapRun = run.mapRuns.FetchBundlesDistributed!;
+    expect(mapRun).toMatchObject({ items: 5000, childExecutions: 5000 });
+    expect(mapRun.maxConcurrent).toBeLessThanOrEqual(16);
+    expect(run.historyEvents).toBeLessThan(100);
+    expect(mapRun.largestChild.historyEvents).toBeLessThan(50);
+    expect(run.largestPayload.bytes).toBeLessThan(4 * 1024);
+    const indexes = f.calls.filter((c) => c.fn === 'FetchBundle').map((c) => c.event.input.index);
+    expect(new Set(indexes).size).toBe(5000);
+    expect(Math.max(...(indexes as number[]))).toBe(4999);
+    console.info(
+      `[limits] 5,000 bundles (Distributed Map): largest state payload ${run.largestPayload.bytes} B in ${run.largestPayload.state}, ${run.historyEvents} history events in the build, at most ${mapRun.largestChild.historyEvents} per child execution, ${mapRun.maxConcurrent} children at once`,
+    );
+  }, 120_000);
+
+  it('fails the build as fetch-bundle when a registry stays unavailable through the retries', async () => {
+    const unavailable = () => named('RegistryUnavailableError', 'pulling manifest: 503');
+    // One bundle, failing its first attempt and each of the 4 retries.
+    const f = fakeFunctions(1, { FetchBundle: Array.from({ length: 5 }, unavailable) });
+    const run = await runLocalExecution(bundleRequest(1), f.invoke, {
+      executionName: 'bundles-down',
+    });
+    expect(run.invocations.FetchBundle).toBe(5);
+    expect(run.status).toBe('FAILED');
+    const report = f.calls.find((c) => c.fn === 'Report')!;
+    expect(report.event.input).toMatchObject({
+      outcome: 'failed',
+      failure: { stage: 'fetch-bundle', error: 'RegistryUnavailableError' },
+    });
     expect(f.calls.some((c) => c.fn === 'BuildIndex')).toBe(false);
   }, 60_000);
 

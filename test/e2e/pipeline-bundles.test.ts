@@ -1,0 +1,171 @@
+// Bundle builds through the serverless pipeline, end to end on this machine: bundle images of
+// the reference corpus pushed with skopeo to a real docker-registry (htpasswd), the real state
+// machine definition and handlers (ListBundles → one FetchBundle Lambda per bundle → BuildIndex)
+// with s3rver as the bucket. The catalog must be the one `catalog-build --bundles` builds from
+// the same images — the FBC files byte for byte, the schema-13 DB by digest — and a reference
+// that names no image ends as that bundle's warning in the report, not as a failed build.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setFunctionRuntime } from '../../functions/commons/runtime.js';
+import { runPipeline, secretEnvName } from '../../functions/local/pipeline.js';
+import type { BuildReport } from '../../lib/stages/report.js';
+import type { BuildIndexResult, CatalogFileRef } from '../../lib/stages/types.js';
+import type { S3Store } from '../../lib/store/s3-store.js';
+import { getJson } from '../../lib/store/store.js';
+import {
+  BUNDLES_LAYOUT,
+  BUNDLES_SKIP_REASON,
+  HAVE_BUNDLES_CORPUS,
+} from '../support/bundles-corpus.js';
+import { type RegistryServer, startRegistry } from '../support/registry-server.js';
+import { runCli } from '../support/run-cli.js';
+import { type S3TestServer, startS3Server } from '../support/s3-server.js';
+import { skopeo } from '../support/skopeo.js';
+
+/** Whole packages (every bundle of each), so channels and upgrade graphs are complete. */
+const PACKAGES = [
+  'etcd-bundle',
+  'apicurito-bundle',
+  'community-trivy-operator-bundle',
+  'tagger-bundle',
+];
+const AUTH_SECRET = 'e2e/bundle-registry-auth';
+
+describe.skipIf(!HAVE_BUNDLES_CORPUS)(
+  `bundle builds through the pipeline (${BUNDLES_SKIP_REASON})`,
+  () => {
+    let s3: S3TestServer;
+    let registry: RegistryServer;
+    let store: S3Store;
+    let work: string;
+    let authFile: string;
+    let env: NodeJS.ProcessEnv;
+    const refs: string[] = [];
+    let missing: string;
+
+    beforeAll(async () => {
+      work = mkdtempSync(path.join(os.tmpdir(), 'e2e-bundles-'));
+      [s3, registry] = await Promise.all([startS3Server(), startRegistry({ auth: 'htpasswd' })]);
+      store = await s3.newStore('catalog-bundles');
+      authFile = registry.authFile();
+      env = { [secretEnvName(AUTH_SECRET)]: readFileSync(authFile, 'utf8') };
+      const index = JSON.parse(readFileSync(path.join(BUNDLES_LAYOUT, 'index.json'), 'utf8')) as {
+        manifests: { annotations: Record<string, string> }[];
+      };
+      const tags = index.manifests
+        .map((m) => m.annotations['org.opencontainers.image.ref.name']!)
+        .filter((t) => PACKAGES.includes(t.split(':')[0]!));
+      for (const tag of tags) {
+        skopeo(
+          'copy',
+          '--dest-tls-verify=false',
+          '--dest-creds',
+          `${registry.username}:${registry.password}`,
+          `oci:${BUNDLES_LAYOUT}:${tag}`,
+          `docker://${registry.host}/${tag}`,
+        );
+        refs.push(`${registry.host}/${tag}`);
+      }
+      missing = `${registry.host}/no-such/operator-bundle:v0.0.1`;
+    }, 300_000);
+
+    afterAll(async () => {
+      setFunctionRuntime(undefined);
+      await Promise.all([s3?.stop(), registry?.stop()]);
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    /** The CLI's build of the same images: --bundles-file, the registry's auth file. */
+    async function cliBuild(format: 'fbc' | 'sqlite', out: string[]) {
+      const list = path.join(work, 'bundles.txt');
+      writeFileSync(list, `${refs.join('\n')}\n`);
+      const run = await runCli([
+        '--bundles-file',
+        list,
+        '-a',
+        authFile,
+        '--insecure',
+        '--index-format',
+        format,
+        ...out,
+        '--store',
+        path.join(work, `cli-store-${format}`),
+      ]);
+      expect(run.stderr).not.toContain('error:');
+      expect(run.code).toBe(0);
+    }
+
+    /** A pipeline build of the images plus one reference that names no image (in the middle). */
+    async function pipelineBuild(buildId: string, format: 'fbc' | 'sqlite') {
+      const bundles = [...refs.slice(0, 3), missing, ...refs.slice(3)];
+      const outcome = await runPipeline(
+        {
+          buildId,
+          bundles,
+          insecure: true,
+          registryAuthSecret: AUTH_SECRET,
+          indexFormat: format,
+          sourceDateEpoch: 0,
+        },
+        store,
+        { env },
+      );
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.status).toBe('SUCCEEDED');
+      return { bundles, report: await getJson<BuildReport>(store, outcome.reportKey) };
+    }
+
+    it('builds the FBC the CLI builds, one FetchBundle per image; a missing image is a warning', async () => {
+      const { bundles, report } = await pipelineBuild('e2e-bundles-fbc', 'fbc');
+      expect(report.outcome).toBe('succeeded');
+      expect(report.stages.map((s) => [s.stage, s.outcome, s.runs])).toEqual([
+        ['list-bundles', 'succeeded', 1],
+        ['fetch-bundle', 'succeeded', bundles.length],
+        ['build-index', 'succeeded', 1],
+      ]);
+      // Every bundle's outcome, in request order; the missing image says why it is left out.
+      expect(report.bundles!.map((b) => b.source)).toEqual(bundles);
+      const left = report.bundles!.find((b) => b.source === missing)!;
+      expect(left.outcome).toBe('refused');
+      expect(left.message).toMatch(/^not pulled: RegistryNotFoundError: /);
+      expect(report.warnings.some((w) => w.includes(missing) && w.includes('left out'))).toBe(true);
+      expect(report.bundles!.filter((b) => b.outcome === 'loaded').length).toBeGreaterThan(10);
+      // Each bundle was pulled by its own fetch-bundle run, recorded by its index.
+      const records = await store.list('builds/e2e-bundles-fbc/stages/fetch-bundle/');
+      expect(records).toHaveLength(bundles.length);
+
+      const fbcDir = path.join(work, 'cli-fbc');
+      await cliBuild('fbc', ['--to-fbc', fbcDir]);
+      const files = await getJson<CatalogFileRef[]>(
+        store,
+        'builds/e2e-bundles-fbc/catalog-files.json',
+      );
+      const catalogs = files.filter(
+        (f) => f.path.startsWith('configs/') && f.path.endsWith('/catalog.json'),
+      );
+      const cliPackages = readdirSync(fbcDir).sort();
+      expect(catalogs.map((f) => f.path.split('/')[1]).sort()).toEqual(cliPackages);
+      expect(cliPackages.length).toBe(PACKAGES.length);
+      for (const f of catalogs) {
+        const ours = Buffer.from(await store.get(f.key));
+        const cli = readFileSync(path.join(fbcDir, f.path.split('/')[1]!, 'catalog.json'));
+        expect(ours.equals(cli), `${f.path} differs from the CLI's`).toBe(true);
+      }
+    }, 300_000);
+
+    it('builds the schema-13 DB the CLI builds: the same digest', async () => {
+      await pipelineBuild('e2e-bundles-sqlite', 'sqlite');
+      const index = await getJson<{ result: BuildIndexResult }>(
+        store,
+        'builds/e2e-bundles-sqlite/stages/build-index.json',
+      );
+      const db = path.join(work, 'cli.db');
+      await cliBuild('sqlite', ['--to-db', db]);
+      const cliDigest = `sha256:${createHash('sha256').update(readFileSync(db)).digest('hex')}`;
+      expect(index.result.dbDigest).toBe(cliDigest);
+    }, 300_000);
+  },
+);
