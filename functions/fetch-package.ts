@@ -9,7 +9,12 @@ import { getJson, type Store, StoreNotFoundError } from '../lib/store/store.js';
 import { parseAppRegistry, parseDecodeLimits } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { credentialsFor } from './commons/runtime.js';
-import { InvalidEventError, requireString, stageHandler } from './commons/stage-handler.js';
+import {
+  httpLimits,
+  InvalidEventError,
+  requireString,
+  stageHandler,
+} from './commons/stage-handler.js';
 
 // What this container knows of the build it last served: its listing and the decode caps
 // of its request. A warm container handles many packages of one build, and re-reading a
@@ -18,6 +23,8 @@ interface BuildContext {
   buildId: string;
   packages: Map<string, PackageRef>;
   decodeLimits?: DecodeLimitsRequest;
+  /** The request's timeouts (a Map item carries only the package's name). */
+  limits: ReturnType<typeof httpLimits>;
 }
 let cached: BuildContext | undefined;
 
@@ -40,6 +47,7 @@ async function buildContext(store: Store, buildId: string, name: string): Promis
       buildId,
       packages: new Map(listing?.result?.packages.map((p) => [p.name, p])),
       ...(decodeLimits ? { decodeLimits } : {}),
+      limits: request ? httpLimits(request as Record<string, unknown>) : {},
     };
   }
   return cached;
@@ -64,6 +72,7 @@ export const handler = stageHandler({
       { buildId, appRegistry, package: ref },
       {
         ...deps,
+        ...context.limits,
         ...(context.decodeLimits ? { decodeLimits: context.decodeLimits } : {}),
         credentials: await credentialsFor(runtime, { appRegistry }),
       },

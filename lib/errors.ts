@@ -54,6 +54,7 @@ export const TEMPORARY_ERROR_NAMES: readonly string[] = [
   'RegistryRateLimitedError',
   'RegistryTimeoutError',
   'AppRegistryUnavailableError',
+  'AppRegistryTimeoutError',
   'AppRegistryPackagesUnavailableError',
   'StoreUnavailableError',
 ];

@@ -9,6 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { UsageError } from '../../lib/errors.js';
 import { redactText } from '../../lib/redact.js';
+import { checkRequestFields } from '../../lib/stages/build-request.js';
 import { runRecorded } from '../../lib/stages/stage-results.js';
 import type { ImageStageDeps, StageDeps, StageName } from '../../lib/stages/types.js';
 import type { LambdaContext } from './lambda-context.js';
@@ -17,6 +18,20 @@ import { type FunctionRuntime, functionRuntime } from './runtime.js';
 
 export class InvalidEventError extends UsageError {
   override name = 'InvalidEventError';
+}
+
+/**
+ * The request's HTTP limits (`timeouts`, `maxManifestBytes`) when the event carries them (the
+ * state machine passes the whole execution state): every stage's clients use them.
+ */
+export function httpLimits(
+  input: Record<string, unknown>,
+): Pick<StageDeps, 'timeouts' | 'maxManifestBytes'> {
+  const problems: string[] = [];
+  const out = checkRequestFields(input, ['timeouts', 'maxManifestBytes'], problems);
+  if (problems.length > 0)
+    throw new InvalidEventError(`validating the event: ${problems.join('; ')}`);
+  return out;
 }
 
 /** What every stage Task sends (infra/state-machine.asl.json: Parameters). */
@@ -89,6 +104,7 @@ export function stageHandler<I extends { buildId: string }, R>(spec: StageHandle
     const deps: ImageStageDeps = {
       store: runtime.store,
       log: stageLogger,
+      ...httpLimits(event.input as Record<string, unknown>),
       ...(opts?.signal ? { signal: opts.signal } : {}),
       ...(runtime.registryRetries === undefined
         ? {}

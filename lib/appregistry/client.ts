@@ -6,7 +6,7 @@
 // else — messages carry the redacted endpoint and the status line only.
 import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { UsageError } from '../errors.js';
 import { isTemporaryNetworkError, isTemporaryStatus } from '../http/classify.js';
 import { Limiter } from '../http/limiter.js';
@@ -20,10 +20,14 @@ import {
 } from '../http/retry.js';
 import {
   BodyTooLargeError,
-  DEFAULT_TIMEOUTS,
+  describeTimeout,
+  effectiveTimeouts,
   type HttpResponse,
   readBody,
   send,
+  type Timeouts,
+  timeoutAgent,
+  timeoutKind,
 } from '../http/send.js';
 import { redactSecrets, redactUrl, registerSecret, registerUrlSecrets } from '../redact.js';
 import {
@@ -33,6 +37,7 @@ import {
   AppRegistryNotFoundError,
   AppRegistryProtocolError,
   AppRegistryRequestError,
+  AppRegistryTimeoutError,
   AppRegistryUnavailableError,
 } from './errors.js';
 
@@ -55,10 +60,11 @@ export interface AppRegistryClientOptions {
   retry?: RetryOptions;
   /** An undici dispatcher to use (not closed by close()); default: an own keep-alive Agent. */
   dispatcher?: Dispatcher;
-  /** Time to the response headers (default 30 s). */
-  headersTimeoutMs?: number;
-  /** Longest silence while reading a body (default 60 s). */
-  bodyTimeoutMs?: number;
+  /**
+   * Connect / response-headers / body-idle timeouts (absent fields: lib/http's
+   * DEFAULT_TIMEOUTS, 10 s / 30 s / 60 s); running into one is an AppRegistryTimeoutError.
+   */
+  timeouts?: Partial<Timeouts>;
   /** Largest blob accepted, compressed (default 256 MiB, the decoder's total cap). */
   maxBlobBytes?: number;
   signal?: AbortSignal;
@@ -118,6 +124,11 @@ const HEX64 = /^[a-f0-9]{64}$/;
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const USER_AGENT = 'olm-catalog-builder (appregistry)';
+const TIMEOUT_WHAT: Record<keyof Timeouts, string> = {
+  connectMs: 'no connection could be made',
+  headersMs: 'the server accepted the connection but sent no response headers',
+  bodyMs: 'the server stopped sending the body',
+};
 class RetryableError extends AppRegistryUnavailableError {
   override name = 'AppRegistryUnavailableError';
   retryAfterMs?: number;
@@ -156,9 +167,8 @@ export class AppRegistryClient {
   private readonly limiter: Limiter;
   private readonly dispatcher: Dispatcher;
   private readonly ownDispatcher: boolean;
-  private readonly opts: Required<
-    Pick<AppRegistryClientOptions, 'headersTimeoutMs' | 'bodyTimeoutMs' | 'maxBlobBytes'>
-  >;
+  private readonly opts: Required<Pick<AppRegistryClientOptions, 'maxBlobBytes'>>;
+  private readonly timeouts: Timeouts;
   private readonly policy: RetryPolicy;
   private readonly signal: AbortSignal | undefined;
 
@@ -171,13 +181,10 @@ export class AppRegistryClient {
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.limiter = new Limiter(concurrency);
     this.ownDispatcher = !options.dispatcher;
+    this.timeouts = effectiveTimeouts(options.timeouts);
     this.dispatcher =
-      options.dispatcher ?? new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
-    this.opts = {
-      headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_TIMEOUTS.headersMs,
-      bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_TIMEOUTS.bodyMs,
-      maxBlobBytes: options.maxBlobBytes ?? 256 * 1024 * 1024,
-    };
+      options.dispatcher ?? timeoutAgent(this.timeouts, { connections: concurrency });
+    this.opts = { maxBlobBytes: options.maxBlobBytes ?? 256 * 1024 * 1024 };
     this.policy = retryPolicy({ ...APPREGISTRY_RETRY, ...options.retry });
     this.signal = options.signal;
   }
@@ -405,9 +412,7 @@ export class AppRegistryClient {
         method: 'GET',
         headers,
         dispatcher: this.dispatcher,
-        limits: {
-          timeouts: { headersMs: this.opts.headersTimeoutMs, bodyMs: this.opts.bodyTimeoutMs },
-        },
+        limits: { timeouts: this.timeouts },
         ...(this.signal ? { signal: this.signal } : {}),
       });
     } catch (err) {
@@ -464,6 +469,12 @@ export class AppRegistryClient {
     if (err instanceof BodyTooLargeError) return this.protocol(what, err.message);
     const e = err as { code?: string; name?: string; message?: string };
     if (e?.name === 'AbortError') return err as Error;
+    const timeout = timeoutKind(err);
+    if (timeout)
+      return new AppRegistryTimeoutError(
+        `${what} at ${this.endpoint}: ${TIMEOUT_WHAT[timeout]} within ${describeTimeout(timeout, this.timeouts[timeout])}`,
+        { cause: err },
+      );
     const code = e?.code ?? '';
     const detail = redactSecrets(`${code ? `${code} ` : ''}${e?.message ?? String(err)}`, [
       this.token,
@@ -503,6 +514,8 @@ export interface AppRegistryDeps {
   appRegistryClient?: AppRegistryClient;
   credentials?: { appRegistryToken?: string };
   signal?: AbortSignal;
+  /** Connect / headers / idle timeouts (the request's `timeouts`). */
+  timeouts?: Partial<Timeouts>;
 }
 
 /** Runs `fn` with the injected client, or with a client of its own that is closed after. */
@@ -515,6 +528,7 @@ export async function withAppRegistryClient<T>(
   const token = deps.credentials?.appRegistryToken;
   const client = new AppRegistryClient({
     endpoint: source.endpoint,
+    ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
     ...(token ? { token } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
   });

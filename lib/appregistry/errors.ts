@@ -22,6 +22,14 @@ export class AppRegistryUnavailableError extends AppRegistryError {
   }
 }
 
+/**
+ * No answer within a timeout (connect, response headers, body idle); the message names the
+ * limit and how to raise it. Temporary, like every unavailability.
+ */
+export class AppRegistryTimeoutError extends AppRegistryUnavailableError {
+  override name = 'AppRegistryTimeoutError';
+}
+
 /** Any other refused request (400, 405, 409…): retrying the same call will not help. */
 export class AppRegistryRequestError extends AppRegistryError {
   override name = 'AppRegistryRequestError';

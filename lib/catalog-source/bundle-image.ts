@@ -116,7 +116,10 @@ export async function resolveBundleImage(
   }
   const config = descriptors([doc.config])[0];
   if (!config) throw new BundleImageError(`reading bundle image ${ref}: manifest has no config`);
-  const labels = bundleLabels(ref, parseJson(ref, 'config', await source.blob(config.digest)));
+  const labels = bundleLabels(
+    ref,
+    parseJson(ref, 'config', await source.blob(config.digest, 'config')),
+  );
   const layers = descriptors(doc.layers).map((d) => ({
     digest: d.digest,
     mediaType: d.mediaType ?? '',

@@ -133,6 +133,8 @@ export async function buildCommand(
     store,
     log: cli.log,
     progress: cli.progress,
+    ...(request.timeouts ? { timeouts: request.timeouts } : {}),
+    ...(request.maxManifestBytes ? { maxManifestBytes: request.maxManifestBytes } : {}),
     credentials: {
       ...(local.authToken ? { appRegistryToken: local.authToken } : {}),
       ...(local.registryConfig ? { registryAuthFile: local.registryConfig } : {}),

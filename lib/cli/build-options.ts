@@ -123,6 +123,26 @@ export const BUILD_FLAGS: readonly FlagSpec[] = [
     type: 'string',
     help: 'Refuse a blob whose files add up to more than `SIZE`, e.g. 256MiB (the default)',
   },
+  {
+    name: 'max-manifest-size',
+    type: 'string',
+    help: 'Refuse an image manifest or config larger than `SIZE`, e.g. 4MiB (the default)',
+  },
+  {
+    name: 'connect-timeout',
+    type: 'string',
+    help: 'Give up connecting to a registry or App Registry after `DURATION`, e.g. 10s (the default)',
+  },
+  {
+    name: 'headers-timeout',
+    type: 'string',
+    help: 'Give up on an answer whose headers take longer than `DURATION`, e.g. 30s (the default)',
+  },
+  {
+    name: 'idle-timeout',
+    type: 'string',
+    help: 'Give up on a body that stalls for `DURATION`, e.g. 60s (the default)',
+  },
   { name: 'digest-file', type: 'string', help: 'Write the pushed digest to `FILE` (automation)' },
   {
     name: 'store',
@@ -194,6 +214,20 @@ export function parseSize(flag: string, raw: string): number {
     );
   }
   return Number(m[1]) * unit;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, '': 1000 };
+
+/** "30s", "500ms", "2m", "45" (seconds) → ms. */
+export function parseDuration(flag: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(raw.trim());
+  const ms = m ? Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? '').toLowerCase()]!) : 0;
+  if (!m || ms <= 0) {
+    throw new UsageError(
+      `invalid argument "${raw}" for "--${flag}" flag: not a duration (e.g. 30s, 500ms, 2m)`,
+    );
+  }
+  return ms;
 }
 
 function sourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
@@ -315,6 +349,20 @@ export function parseBuildOptions(
         : {}),
     };
     if (Object.keys(limits).length > 0) request.decodeLimits = limits;
+    const timeouts = {
+      ...(str('connect-timeout')
+        ? { connectMs: parseDuration('connect-timeout', str('connect-timeout')!) }
+        : {}),
+      ...(str('headers-timeout')
+        ? { headersMs: parseDuration('headers-timeout', str('headers-timeout')!) }
+        : {}),
+      ...(str('idle-timeout')
+        ? { bodyMs: parseDuration('idle-timeout', str('idle-timeout')!) }
+        : {}),
+    };
+    if (Object.keys(timeouts).length > 0) request.timeouts = timeouts;
+    if (str('max-manifest-size'))
+      request.maxManifestBytes = parseSize('max-manifest-size', str('max-manifest-size')!);
     const format = str('index-format') ?? DEFAULT_INDEX_FORMAT;
     if (format !== DEFAULT_INDEX_FORMAT)
       request.indexFormat = format as BuildRequest['indexFormat'];
@@ -352,4 +400,9 @@ const FLAG_NAMES: FieldNames = {
   'decodeLimits.maxEntries': '--max-package-entries',
   'decodeLimits.maxFileBytes': '--max-file-size',
   'decodeLimits.maxTotalBytes': '--max-package-size',
+  timeouts: '--connect-timeout/--headers-timeout/--idle-timeout',
+  'timeouts.connectMs': '--connect-timeout',
+  'timeouts.headersMs': '--headers-timeout',
+  'timeouts.bodyMs': '--idle-timeout',
+  maxManifestBytes: '--max-manifest-size',
 };

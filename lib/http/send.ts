@@ -4,7 +4,7 @@
 // the client to name (see classify.ts). Limits travel with each request (`RequestLimits`), so
 // a new one — a connect or idle timeout, an address check — is added here once and reaches
 // every client. Response bodies are read through `readBody`, which enforces `maxBodyBytes`.
-import { type Dispatcher, request } from 'undici';
+import { Agent, type buildConnector, type Dispatcher, request } from 'undici';
 import type { HostLimiter } from './limiter.js';
 
 /** Per-request limits; every field is optional and absent means "the dispatcher's default". */
@@ -24,8 +24,83 @@ export interface RequestLimits {
   maxBodyBytes?: number;
 }
 
-/** The timeouts every client uses unless told otherwise (one policy for all of them). */
-export const DEFAULT_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000 } as const;
+/** The three timeouts of an exchange, in ms. */
+export interface Timeouts {
+  connectMs: number;
+  headersMs: number;
+  bodyMs: number;
+}
+
+/**
+ * The timeouts every client uses unless told otherwise (one policy for all of them): 10 s to
+ * connect is long for any reachable registry, 30 s to the headers covers a registry that
+ * computes a large manifest or token slowly, 60 s of silence mid-body is a stalled transfer.
+ */
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = {
+  connectMs: 10_000,
+  headersMs: 30_000,
+  bodyMs: 60_000,
+};
+
+/**
+ * How users set each timeout: the `catalog-build` flag and the build request's field (the
+ * one schema, lib/stages/build-request.ts). Messages about a timeout name both, so whoever
+ * hits one knows which limit it was and how to raise it.
+ */
+export const TIMEOUT_SETTINGS: Readonly<
+  Record<keyof Timeouts, { words: string; flag: string; field: string }>
+> = {
+  connectMs: { words: 'connect timeout', flag: '--connect-timeout', field: 'timeouts.connectMs' },
+  headersMs: { words: 'headers timeout', flag: '--headers-timeout', field: 'timeouts.headersMs' },
+  bodyMs: { words: 'idle timeout', flag: '--idle-timeout', field: 'timeouts.bodyMs' },
+};
+
+/** "the headers timeout (30000 ms; raise it with --headers-timeout or timeouts.headersMs)". */
+export function describeTimeout(kind: keyof Timeouts, ms: number): string {
+  const s = TIMEOUT_SETTINGS[kind];
+  return `the ${s.words} (${ms} ms; raise it with ${s.flag} or the build request's ${s.field})`;
+}
+
+/** The defaults with any given fields in their place. */
+export function effectiveTimeouts(given?: Partial<Timeouts>): Timeouts {
+  return {
+    connectMs: given?.connectMs ?? DEFAULT_TIMEOUTS.connectMs,
+    headersMs: given?.headersMs ?? DEFAULT_TIMEOUTS.headersMs,
+    bodyMs: given?.bodyMs ?? DEFAULT_TIMEOUTS.bodyMs,
+  };
+}
+
+/**
+ * Which timeout a failure without a response ran into (undici's codes), or undefined. The
+ * connect timeout surfaces as UND_ERR_CONNECT_TIMEOUT; the other two by their own codes.
+ */
+export function timeoutKind(err: unknown): keyof Timeouts | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connectMs';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'headersMs';
+    if (code === 'UND_ERR_BODY_TIMEOUT') return 'bodyMs';
+  }
+  return undefined;
+}
+
+/**
+ * The connection pool a client owns, with the timeouts in force: the one place they become
+ * dispatcher settings (the connect timeout can only live on the pool, the other two are also
+ * sent per request by `send`). `connect` carries the TLS choices and the address pinning.
+ */
+export function timeoutAgent(
+  timeouts: Timeouts,
+  options: { connect?: buildConnector.BuildOptions; connections?: number } = {},
+): Agent {
+  return new Agent({
+    connect: { ...options.connect, timeout: timeouts.connectMs },
+    keepAliveTimeout: 10_000,
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    ...(options.connections ? { connections: options.connections } : {}),
+  });
+}
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 export type HttpBody = Uint8Array | string | AsyncIterable<Uint8Array> | NodeJS.ReadableStream;

@@ -37,8 +37,11 @@ export interface ImageSource {
   readonly name: string;
   /** The document the location names (no digest) or one of its children by digest. */
   manifest(digest?: string): Promise<SourceDocument>;
-  /** A blob, verified against its digest. */
-  blob(digest: string): Promise<Uint8Array>;
+  /**
+   * A blob, verified against its digest. `'config'`: an image config, read under the cap on
+   * documents (a registry's `--max-manifest-size`), not the whole-blob one.
+   */
+  blob(digest: string, kind?: 'config'): Promise<Uint8Array>;
   /** The images to build on, one per platform `filter` (os/arch regex) keeps. */
   resolve(filter: string | undefined): Promise<ResolvedBase>;
 }
@@ -75,7 +78,7 @@ async function readImage(source: ImageSource, what: string, top: SourceDocument)
   if (!doc.value.config?.digest || !Array.isArray(doc.value.layers)) {
     throw new MalformedImageError(`reading manifest ${what}: no config or layers`);
   }
-  const configBytes = await source.blob(doc.value.config.digest);
+  const configBytes = await source.blob(doc.value.config.digest, 'config');
   const config = parseRaw<ConfigFile>(configBytes, doc.value.config.mediaType, `config of ${what}`);
   return { manifest: { ...doc, mediaType }, config };
 }

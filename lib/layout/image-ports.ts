@@ -77,7 +77,12 @@ function registrySource(name: string, ref: ImageReference, ctx: PortContext): Im
       const m = await (await ctx.registry()).getManifest(digest ? withDigest(ref, digest) : ref);
       return { bytes: m.bytes, digest: m.digest, reported: m.mediaType };
     },
-    blob: async (digest) => (await ctx.registry()).getBlob(ref.registry, ref.repository, digest),
+    blob: async (digest, kind) => {
+      const client = await ctx.registry();
+      return kind === 'config'
+        ? client.getConfig(ref.registry, ref.repository, digest)
+        : client.getBlob(ref.registry, ref.repository, digest);
+    },
     resolve: (filter) =>
       resolveDocumentBase(source, filter, {
         kind: 'registry',

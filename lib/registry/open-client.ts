@@ -4,6 +4,7 @@
 // image stages, so they need not import each other; the deps are described structurally so
 // this adapter imports nothing from lib/stages.
 import type { RetryOptions } from '../http/retry.js';
+import type { Timeouts } from '../http/send.js';
 import { EcrKeychain } from './ecr-keychain.js';
 import { loadKeychain } from './keychain.js';
 import { RegistryClient, type UploadProgress } from './registry-client.js';
@@ -17,6 +18,10 @@ export interface RegistryDeps {
   caCertificates?: string[];
   /** In-process retries of registry calls (Lambda: fewer, as the state machine retries too). */
   registryRetry?: RetryOptions;
+  /** Connect / headers / idle timeouts (the request's `timeouts`). */
+  timeouts?: Partial<Timeouts>;
+  /** Cap on manifests and configs (the request's `maxManifestBytes`). */
+  maxManifestBytes?: number;
 }
 
 /** What the stage's request says. */
@@ -49,6 +54,8 @@ export function registryClientOnDemand(
       insecure: options.insecure ?? false,
       ...(deps.caCertificates ? { caCertificates: deps.caCertificates } : {}),
       ...(deps.registryRetry ? { retry: deps.registryRetry } : {}),
+      ...(deps.timeouts ? { limits: { timeouts: deps.timeouts } } : {}),
+      ...(deps.maxManifestBytes ? { maxManifestBytes: deps.maxManifestBytes } : {}),
       ...(options.maxPerRegistry ? { maxPerRegistry: options.maxPerRegistry } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

@@ -11,15 +11,17 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { HostLimiter } from '../http/limiter.js';
 import { type RetryOptions, withRetry } from '../http/retry.js';
-import { BodyTooLargeError, readBody } from '../http/send.js';
+import { BodyTooLargeError, readBody, type Timeouts, timeoutKind } from '../http/send.js';
 import { sha256Digest } from '../image/digest.js';
 import type { BlobOutcome } from '../image/ports.js';
 import type { ResolveAll } from './address-guard.js';
 import type { Keychain } from './keychain.js';
 import {
+  ImageDocumentLimitError,
   RegistryDigestMismatchError,
   RegistryNotFoundError,
   RegistryProtocolError,
+  registryTimeoutError,
 } from './registry-errors.js';
 import {
   type RegistryCall,
@@ -107,6 +109,10 @@ export interface RegistryClientOptions {
   chunkSize?: number;
   /** How names resolve for the address guard and connections (tests fake metadata names). */
   resolveAll?: ResolveAll;
+  /** Connect / headers / idle timeouts (absent fields: lib/http's DEFAULT_TIMEOUTS). */
+  limits?: { timeouts?: Partial<Timeouts> };
+  /** Largest manifest or config read (default DEFAULT_MAX_MANIFEST_BYTES). */
+  maxManifestBytes?: number;
 }
 
 /** A blob source: bytes in memory, or a factory of fresh streams (called again on restarts). */
@@ -121,7 +127,11 @@ export interface Manifest {
 /** One definition, in the image ports. */
 export type { BlobOutcome };
 
-const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
+/**
+ * Largest image manifest, index or config read (`--max-manifest-size`): real ones are a few
+ * kB (a 100-platform index is ~50 kB), distribution itself refuses manifests over 4 MiB.
+ */
+export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /**
  * Largest blob read whole into memory (configs, bundle-image layers); big layers are always
  * streamed. A 3 GiB "config" stops here with a named error instead of filling the heap.
@@ -162,6 +172,7 @@ export class RegistryClient {
   private readonly onProgress: ((p: UploadProgress) => void) | undefined;
   private readonly chunkedThreshold: number;
   private readonly chunkSize: number;
+  private readonly maxManifestBytes: number;
   /** Upload sessions opened by a mount answered 202, reused by the following upload. */
   private readonly pendingUploads = new Map<string, string>();
 
@@ -170,6 +181,7 @@ export class RegistryClient {
     this.onProgress = options.onProgress;
     this.chunkedThreshold = options.chunkedThreshold ?? DEFAULT_CHUNKED_THRESHOLD;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
   }
 
   /** Releases the connection pool. */
@@ -194,7 +206,13 @@ export class RegistryClient {
       this.transport.policy,
       async () => {
         const res = await this.transport.sendOnce(this.manifestCall(ref, 'GET', accept));
-        const bytes = await readAll(res.body, MANIFEST_SIZE_LIMIT, `getting manifest ${subject}`);
+        const bytes = await readAll(
+          res.body,
+          this.maxManifestBytes,
+          `getting manifest ${subject}`,
+          this.transport.timeouts,
+          manifestLimitError,
+        );
         const digest = sha256Digest(bytes);
         const announced = responseHeader(res.headers, 'docker-content-digest');
         const expected = ref.digest ?? (announced?.startsWith('sha256:') ? announced : undefined);
@@ -286,7 +304,28 @@ export class RegistryClient {
     limit = WHOLE_BLOB_LIMIT,
   ): Promise<Uint8Array> {
     const stream = await this.getBlobStream(registry, repository, digest);
-    return readAll(stream, limit, `getting blob ${registry}/${repository}@${digest}`);
+    return readAll(
+      stream,
+      limit,
+      `getting blob ${registry}/${repository}@${digest}`,
+      this.transport.timeouts,
+    );
+  }
+
+  /**
+   * An image config: read whole like a manifest, so under the same cap (`maxManifestBytes`,
+   * 4 MiB by default) rather than the 256 MiB whole-blob one. A 3 GiB "config" stops after
+   * at most that many bytes with an ImageDocumentLimitError saying how to raise the cap.
+   */
+  async getConfig(registry: string, repository: string, digest: string): Promise<Uint8Array> {
+    const stream = await this.getBlobStream(registry, repository, digest);
+    return readAll(
+      stream,
+      this.maxManifestBytes,
+      `getting config ${registry}/${repository}@${digest}`,
+      this.transport.timeouts,
+      manifestLimitError,
+    );
   }
 
   /**
@@ -315,6 +354,12 @@ export class RegistryClient {
       },
     });
     res.body.on('error', (err) => verify.destroy(err));
+    // A reader that stops early (a cap reached, a failed upload) destroys `verify`; `pipe`
+    // alone would leave the response streaming into a full buffer, its connection held, and
+    // the agent's close waiting on it for ever.
+    verify.on('close', () => {
+      if (!res.body.destroyed) res.body.destroy();
+    });
     return res.body.pipe(verify);
   }
 
@@ -657,20 +702,35 @@ async function* chunksOf(
   if (held > 0) yield Buffer.concat(parts, held);
 }
 
-/** The whole body, or a RegistryProtocolError naming `what` past `limit` bytes. */
+/**
+ * The whole body, or a RegistryProtocolError naming `what` past `limit` bytes, or a
+ * RegistryTimeoutError naming the idle timeout when the body stalls.
+ */
 async function readAll(
   stream: AsyncIterable<unknown> & { destroy?: () => void },
   limit: number,
   what: string,
+  timeouts: Timeouts,
+  tooLarge: (what: string, limit: number) => Error = (w, l) =>
+    new RegistryProtocolError(`${w}: larger than ${l} bytes`),
 ): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readBody(stream, limit));
   } catch (err) {
-    if (err instanceof BodyTooLargeError)
-      throw new RegistryProtocolError(`${what}: larger than ${limit} bytes`);
+    if (err instanceof BodyTooLargeError) throw tooLarge(what, limit);
+    if (timeoutKind(err) === 'bodyMs') {
+      const [action, ...subject] = what.split(' ');
+      throw registryTimeoutError(action!, subject.join(' '), 'bodyMs', undefined, err, timeouts);
+    }
     throw err;
   }
 }
+function manifestLimitError(what: string, limit: number): ImageDocumentLimitError {
+  return new ImageDocumentLimitError(
+    `${what}: larger than ${limit} bytes, the cap on manifests and configs (raise it with --max-manifest-size or the build request's maxManifestBytes)`,
+  );
+}
+
 /** Content-Type without parameters, or the `mediaType` field of the JSON when it is absent. */
 function mediaTypeOf(contentType: string | undefined, bytes: Uint8Array): string {
   const ct = contentType?.split(';')[0]?.trim();

@@ -5,6 +5,7 @@
 // (`registryErrorFromResponse`) so the retry policy and the messages agree.
 import { RegistryError } from '../errors.js';
 import { errorCode, isTemporaryNetworkError, isTemporaryStatus } from '../http/classify.js';
+import { DEFAULT_TIMEOUTS, describeTimeout, type Timeouts, timeoutKind } from '../http/send.js';
 import { redactUrl } from '../redact.js';
 
 /** One entry of a distribution-spec error body. */
@@ -114,6 +115,14 @@ export class RegistryRealmSchemeError extends RegistryProtocolError {
   override name = 'RegistryRealmSchemeError';
 }
 
+/**
+ * An image manifest, index or config larger than the cap on documents read whole
+ * (`--max-manifest-size`, 4 MiB by default): reading stops at the cap. Never retried.
+ */
+export class ImageDocumentLimitError extends RegistryProtocolError {
+  override name = 'ImageDocumentLimitError';
+}
+
 const NOT_FOUND_CODES = new Set(['MANIFEST_UNKNOWN', 'BLOB_UNKNOWN', 'NAME_UNKNOWN']);
 
 /** Parses a distribution error body; anything else gives no diagnostics. */
@@ -193,7 +202,7 @@ export function registryErrorFromFailure(
   subject: string,
   err: unknown,
   url: string,
-  timeouts?: { connectMs?: number; headersMs?: number },
+  timeouts: Timeouts = DEFAULT_TIMEOUTS,
 ): RegistryRequestError {
   // The connect-time address check (a name that resolved to a forbidden address while
   // connecting) surfaces here wrapped by undici: keep its name, never retry it.
@@ -206,17 +215,8 @@ export function registryErrorFromFailure(
   }
   const code = errorCode(err);
   const text = err instanceof Error ? err.message : String(err);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    const headers = code === 'UND_ERR_HEADERS_TIMEOUT';
-    const ms = headers ? timeouts?.headersMs : timeouts?.connectMs;
-    const what = headers
-      ? 'the registry accepted the connection but sent no response headers'
-      : 'no connection could be made';
-    return new RegistryTimeoutError(
-      `${action} ${subject}: ${what}${ms === undefined ? '' : ` within ${ms} ms`} (${headers ? 'headers' : 'connect'} timeout)`,
-      { url, cause: err },
-    );
-  }
+  const timeout = timeoutKind(err);
+  if (timeout) return registryTimeoutError(action, subject, timeout, url, err, timeouts);
   if (code && TLS_ERROR_CODES.has(code)) {
     return new RegistryTlsError(
       `${action} ${subject}: TLS certificate not trusted (${code}); pass a CA bundle or --insecure`,
@@ -240,5 +240,30 @@ export function registryErrorFromFailure(
     `${action} ${subject}: ${code ?? 'connection failed'} ${text}`.trim(),
     { url, cause: err },
     isTemporaryNetworkError(err),
+  );
+}
+
+const TIMEOUT_WHAT: Record<keyof Timeouts, string> = {
+  connectMs: 'no connection could be made',
+  headersMs: 'the registry accepted the connection but sent no response headers',
+  bodyMs: 'the registry stopped sending the body',
+};
+
+/**
+ * A RegistryTimeoutError naming which limit ran out and how to raise it (the flag and the
+ * build request field): "… sent no response headers within the headers timeout (30000 ms;
+ * raise it with --headers-timeout or the build request's timeouts.headersMs)".
+ */
+export function registryTimeoutError(
+  action: string,
+  subject: string,
+  kind: keyof Timeouts,
+  url: string | undefined,
+  cause: unknown,
+  timeouts: Timeouts = DEFAULT_TIMEOUTS,
+): RegistryTimeoutError {
+  return new RegistryTimeoutError(
+    `${action} ${subject}: ${TIMEOUT_WHAT[kind]} within ${describeTimeout(kind, timeouts[kind])}`,
+    { ...(url ? { url } : {}), cause },
   );
 }

@@ -7,7 +7,6 @@
 // retrying, the temporary-failure rules and the per-registry bound (`--max-per-registry`,
 // one slot per HTTP exchange, ping and token included) are lib/http's.
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
 import { isTemporaryNetworkError } from '../http/classify.js';
 import { HostLimiter } from '../http/limiter.js';
 import {
@@ -21,7 +20,7 @@ import {
 } from '../http/retry.js';
 import {
   BodyTooLargeError,
-  DEFAULT_TIMEOUTS,
+  effectiveTimeouts,
   type HttpBody,
   type HttpHeaders,
   type HttpRequest,
@@ -31,6 +30,8 @@ import {
   readBody,
   readBodyPrefix,
   send,
+  type Timeouts,
+  timeoutAgent,
 } from '../http/send.js';
 import { registerSecret } from '../redact.js';
 import {
@@ -159,8 +160,8 @@ export class RegistryTransport {
   readonly policy: RetryPolicy;
   readonly limiter: HostLimiter;
   /** The timeouts in force, for the agent and for the messages that name them. */
-  readonly timeouts: Required<NonNullable<RequestLimits['timeouts']>>;
-  private readonly agent: Agent;
+  readonly timeouts: Timeouts;
+  private readonly agent: ReturnType<typeof timeoutAgent>;
   private readonly resolveAll: ResolveAll;
   private readonly userAgent: string;
   private readonly sessions = new Map<string, Promise<Session>>();
@@ -177,22 +178,18 @@ export class RegistryTransport {
     const ca = options.caCertificates?.length
       ? [...rootCertificates, ...options.caCertificates]
       : undefined;
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.limits?.timeouts };
+    this.timeouts = effectiveTimeouts(options.limits?.timeouts);
     this.resolveAll = options.resolveAll ?? systemResolveAll;
-    this.agent = new Agent({
+    // Every connection resolves through the guard, so a name that re-resolves to a
+    // metadata address after checkFollowTarget cannot be reached (DNS rebinding). A registry
+    // that accepts the connection and never answers must not hang the build: the timeouts
+    // are lib/http's one policy; a timeout is temporary and retried.
+    this.agent = timeoutAgent(this.timeouts, {
       connect: {
-        // Every connection resolves through the guard, so a name that re-resolves to a
-        // metadata address after checkFollowTarget cannot be reached (DNS rebinding).
         lookup: guardedConnectLookup(this.resolveAll),
         rejectUnauthorized: !this.insecure,
         ...(ca ? { ca } : {}),
-        timeout: this.timeouts.connectMs,
       },
-      keepAliveTimeout: 10_000,
-      // A registry that accepts the connection and never answers must not hang the build:
-      // the same bounds as the App Registry client; a timeout is temporary and retried.
-      headersTimeout: this.timeouts.headersMs,
-      bodyTimeout: this.timeouts.bodyMs,
     });
   }
 

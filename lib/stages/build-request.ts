@@ -15,7 +15,7 @@ import { INDEX_FORMATS, isIndexFormat } from '../index/catalog-formats.js';
 import { redactUrl } from '../redact.js';
 import { buildKeys } from '../store/keys.js';
 import { putJson, type Store } from '../store/store.js';
-import type { BuildRequest, DecodeLimitsRequest } from './types.js';
+import type { BuildRequest, DecodeLimitsRequest, TimeoutsRequest } from './types.js';
 
 export class InvalidBuildRequestError extends UsageError {
   override name = 'InvalidBuildRequestError';
@@ -29,6 +29,11 @@ const NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or 
 const MAX_BUNDLES = 50_000;
 /** Requests in flight per registry: 64 is already more than any registry welcomes. */
 const MAX_PER_REGISTRY = 64;
+
+/** A timeout may be raised to an hour (a slow link), never switched off. */
+const MAX_TIMEOUT_MS = 3_600_000;
+/** Manifests and configs are read whole: never more than a whole blob may be. */
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 
 /**
  * Where a value sits and how messages call it: `path` is its JSON field path
@@ -163,6 +168,7 @@ const oneOf =
   };
 
 const positive = integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer');
+const timeoutMs = integer(1, MAX_TIMEOUT_MS, `a number of ms from 1 to ${MAX_TIMEOUT_MS} (1 h)`);
 
 /**
  * An image location (`--from`/`--to`), parsed now as the image stages will parse it, so an
@@ -229,6 +235,17 @@ const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   ),
   /** sqlite-v7 (the default), sqlite (schema 13), fbc. */
   indexFormat: oneOf(INDEX_FORMATS, isIndexFormat),
+  timeouts: object({ connectMs: timeoutMs, headersMs: timeoutMs, bodyMs: timeoutMs }, (parts) => {
+    const out: TimeoutsRequest = {};
+    for (const [k, v] of Object.entries(parts))
+      if (v !== undefined) out[k as keyof TimeoutsRequest] = v as number;
+    return out;
+  }),
+  maxManifestBytes: integer(
+    1,
+    MAX_MANIFEST_BYTES,
+    `a number of bytes from 1 to ${MAX_MANIFEST_BYTES} (256 MiB, the whole-blob cap)`,
+  ),
 };
 
 /**

@@ -28,6 +28,13 @@ export interface DecodeLimitsRequest {
   maxTotalBytes?: number;
 }
 
+/** Connect / response-headers / body-idle timeouts in ms (defaults: lib/http DEFAULT_TIMEOUTS). */
+export interface TimeoutsRequest {
+  connectMs?: number;
+  headersMs?: number;
+  bodyMs?: number;
+}
+
 /** A build as requested through `POST /builds`, `catalog-build pipeline` or the CLI flags. */
 export interface BuildRequest {
   buildId: string;
@@ -56,6 +63,10 @@ export interface BuildRequest {
    */
   indexFormat?: IndexFormat;
   webhook?: { url: string; hmacSecret?: string };
+  /** Timeouts of every HTTP request (CLI `--connect-timeout`/`--headers-timeout`/`--idle-timeout`). */
+  timeouts?: TimeoutsRequest;
+  /** Largest image manifest or config read, in bytes (CLI `--max-manifest-size`; default 4 MiB). */
+  maxManifestBytes?: number;
 }
 
 /** One package of an App Registry org, as listed: repository name, default release, digest. */
@@ -301,6 +312,13 @@ export interface StageDeps {
   now?: () => Date;
   /** Aborts long work (Lambda deadline, Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * The request's `timeouts` (`--connect-timeout`, `--headers-timeout`, `--idle-timeout`):
+   * every registry, token and App Registry request of the stage uses them.
+   */
+  timeouts?: TimeoutsRequest;
+  /** The request's `maxManifestBytes` (`--max-manifest-size`): cap on manifests and configs. */
+  maxManifestBytes?: number;
 }
 
 /** Extra dependencies of the App Registry stages (all optional). */

@@ -39,7 +39,7 @@ describe('a registry that never answers', () => {
     expect(err).toBeInstanceOf(RegistryTimeoutError);
     expect((err as Error).name).toBe('RegistryTimeoutError');
     expect((err as Error).message).toMatch(
-      /pinging 127\.0\.0\.1:\d+: the registry accepted the connection but sent no response headers within 300 ms \(headers timeout\)/,
+      /pinging 127\.0\.0\.1:\d+: the registry accepted the connection but sent no response headers within the headers timeout \(300 ms; raise it with --headers-timeout or the build request.s timeouts\.headersMs\)/,
     );
     expect((err as RegistryTimeoutError).temporary).toBe(true);
     expect(server.requests.some((r) => r.url === '/v2/')).toBe(true);

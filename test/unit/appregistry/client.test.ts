@@ -10,6 +10,7 @@ import {
   type AppRegistryClientOptions,
 } from '../../../lib/appregistry/client.js';
 import { decodePackageBlobStrict } from '../../../lib/appregistry/decode.js';
+import { AppRegistryUnavailableError } from '../../../lib/appregistry/errors.js';
 import {
   type FaultyAppRegistryServer,
   startFaultyAppRegistryServer,
@@ -217,10 +218,17 @@ describe('AppRegistryClient', () => {
     const pkg = server.packages.get('alpha-operator')!;
     server.faults.push({ on: 'blob', stallBodyMs: 1500 });
     const err = await caught(
-      client({ retries: 0, bodyTimeoutMs: 200 }).pullBlob('acme', 'alpha-operator', pkg.digest),
+      client({ retries: 0, timeouts: { bodyMs: 200 } }).pullBlob(
+        'acme',
+        'alpha-operator',
+        pkg.digest,
+      ),
     );
-    expect(err.name).toBe('AppRegistryUnavailableError');
-    expect(err.message).toMatch(/UND_ERR_BODY_TIMEOUT/);
+    expect(err.name).toBe('AppRegistryTimeoutError');
+    expect(err).toBeInstanceOf(AppRegistryUnavailableError);
+    expect(err.message).toMatch(
+      /stopped sending the body within the idle timeout \(200 ms; raise it with --idle-timeout or the build request's timeouts\.bodyMs\)/,
+    );
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {
