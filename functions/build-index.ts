@@ -1,6 +1,7 @@
 // Lambda: build the catalog (the request's index format) from the fetched packages or the
 // pulled bundles — both read from their stage records, since the fan-out Maps' outputs are
-// dropped — or, for local runs, from a manifests directory.
+// dropped — from the bundle folders under a key prefix of the bucket (`bundlePrefix`, read
+// by the stage itself), or, for local runs, from a manifests directory.
 import { buildIndex } from '../lib/stages/build-index.js';
 import { readFetchedBundles } from '../lib/stages/stage-results.js';
 import type { BuildIndexRequest } from '../lib/stages/types.js';
@@ -27,9 +28,10 @@ export const handler = stageHandler({
   stage: 'build-index',
   parse: (input) => {
     const request: BuildIndexRequest = { buildId: requireString(input, 'buildId') };
-    requestFields(input, ['bundles']);
+    const { bundlePrefix } = requestFields(input, ['bundles', 'bundlePrefix']);
     const bundles = isBundleBuild(input);
-    if (!bundles && input.appRegistry === undefined)
+    if (bundlePrefix !== undefined) request.bundlePrefix = bundlePrefix;
+    else if (!bundles && input.appRegistry === undefined)
       request.manifestDir = requireString(input, 'manifestDir');
     const { sourceDateEpoch } = imageOptions(input);
     if (sourceDateEpoch !== undefined) request.sourceDateEpoch = sourceDateEpoch;

@@ -1,7 +1,11 @@
 // Stage: build the catalog. Input is a local manifests directory (offline CLI builds;
 // package-manifest and/or bundle-format folders), the package blobs fetch-package left in the
-// store (decoded in memory, as oc unpacked them on disk), or the bundle image layers
-// fetch-bundle left there; the request's index format (lib/index/catalog-formats.ts) picks the
+// store (decoded in memory, as oc unpacked them on disk), the bundle image layers fetch-bundle
+// left there, or the folders under a key prefix of the store (a pipeline request's
+// `bundlePrefix`). Those folders are read here directly, listed then read bounded-parallel,
+// not fanned out: they are in the bucket already, so a Map would only copy every object to
+// another key before this stage read it; the listing's total size is checked against the
+// function's memory before a byte is read. The request's index format (lib/index/catalog-formats.ts) picks the
 // loader rules and the catalog writer, whose files land under builds/<id>/ (bundles.db for
 // the SQLite formats), next to warnings.json. Load problems are warnings, never failures,
 // exactly as upstream's permissive load; the result carries the database's key and digest,
@@ -38,6 +42,7 @@ import type { CatalogOutput, CatalogWriter } from '../index/catalog-writer.js';
 import { DB_FILE } from '../index/write-index.js';
 import { buildKeys } from '../store/keys.js';
 import { lazyManifestDir } from '../store/manifest-dir.js';
+import { listManifestPrefix, readManifestPrefix } from '../store/manifest-prefix.js';
 import { putJson, type Store } from '../store/store.js';
 import { MemoryWatch } from './memory.js';
 import { readFetchedPackages } from './stage-results.js';
@@ -219,6 +224,35 @@ async function manifestDirSource(
   deps: StageDeps,
 ): Promise<CatalogSource> {
   const { files, bytes } = await lazyManifestDir(dir);
+  return manifestTreeSource(files, bytes, dir, rules, deps);
+}
+
+/**
+ * Bundle-format (or package-manifest) folders under a key prefix of the store: listed, judged
+ * by their total size against the function's memory, then read whole (bounded-parallel) —
+ * they are in the bucket already, so there is nothing to pull and nothing to fan out: a Map
+ * would only copy each object from one key to another before this stage read it anyway.
+ */
+async function storePrefixSource(
+  prefix: string,
+  request: BuildIndexRequest,
+  rules: LoaderRules,
+  deps: BuildIndexDeps,
+): Promise<CatalogSource> {
+  const listed = await listManifestPrefix(deps.store, prefix);
+  checkMemory(request, listed.bytes, deps.memoryLimitMb);
+  const files = await readManifestPrefix(deps.store, listed);
+  return manifestTreeSource(files, listed.bytes, `${deps.store.location}/${prefix}`, rules, deps);
+}
+
+/** A tree of manifest folders, as format detection finds it: bundle-format and/or package manifests. */
+function manifestTreeSource(
+  files: FileTree,
+  bytes: number,
+  dir: string,
+  rules: LoaderRules,
+  deps: StageDeps,
+): CatalogSource {
   const detected = detectManifestFormats(files);
   if (detected.bundles.length > 0) {
     const loaded = loadManifestDir(
@@ -348,6 +382,8 @@ export async function buildIndex(
   try {
     if (request.manifestDir !== undefined) {
       source = await manifestDirSource(request.manifestDir, rules, deps);
+    } else if (request.bundlePrefix !== undefined) {
+      source = await storePrefixSource(request.bundlePrefix, request, rules, deps);
     } else if (request.bundles !== undefined) {
       const built = await catalogFromBundles(request.bundles, request, deps, rules);
       source = {
@@ -422,7 +458,7 @@ export async function buildIndex(
     const first = loaded.problems[0] ?? detection[0];
     const why = typeof first === 'string' ? first : first?.message;
     throw new EmptyCatalogError(
-      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? `${request.bundles?.length ?? 0} bundle images`} (found ${describeFormats(formats)}; ${loaded.bundles} bundles, ${loaded.problems.length} problems${why ? `, first: ${why}` : ''})`,
+      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? (request.bundlePrefix !== undefined ? `${deps.store.location}/${request.bundlePrefix}` : `${request.bundles?.length ?? 0} bundle images`)} (found ${describeFormats(formats)}; ${loaded.bundles} bundles, ${loaded.problems.length} problems${why ? `, first: ${why}` : ''})`,
     );
   }
 

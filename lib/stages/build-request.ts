@@ -188,6 +188,28 @@ const location =
     }
   };
 
+/** The store's own areas, which a bundle prefix may not name (builds/ also expires). */
+const STORE_AREAS = ['builds/', 'blobs/', 'upstream/'];
+
+/**
+ * A key prefix of the store (S3 key syntax: '/'-separated, no empty, '.' or '..' segment, no
+ * leading '/'), outside the store's own areas; a trailing '/' is implied.
+ */
+const storePrefix: Check<string> = (v, at, problems) => {
+  const s = text()(v, at, problems);
+  if (s === undefined) return undefined;
+  const segments = s.replace(/\/$/, '').split('/');
+  const folder = `${segments.join('/')}/`;
+  if (s.length > 512 || segments.some((x) => x === '' || x === '.' || x === '..'))
+    problems.push(
+      `${at.label} ${JSON.stringify(s.slice(0, 80))} is not valid: a key prefix is '/'-separated names, without a leading '/', '.' or '..'`,
+    );
+  else if (STORE_AREAS.some((a) => folder.startsWith(a)))
+    problems.push(`${at.label} must not be in the store's own ${folder.split('/')[0]}/ area`);
+  else return folder;
+  return undefined;
+};
+
 /** Every field of a build request and its check. Adding a field: one entry here (+ the type). */
 const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   buildId: text(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, `a build id is ${NAME_RULE}, at most 128`),
@@ -210,6 +232,7 @@ const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   ),
   manifestDir: text(),
   bundles,
+  bundlePrefix: storePrefix,
   from: location(parseSourceLocation),
   to: location(parseDestinationLocation),
   filterByOs: regex,
@@ -315,12 +338,16 @@ export function validateBuildRequest(
 
   const name = (k: keyof BuildRequest) => names[k] ?? k;
   // A source that was given but refused has its own problem already: not "one is required".
-  const sources = (['appRegistry', 'manifestDir', 'bundles'] as const).filter(
+  const sources = (['appRegistry', 'manifestDir', 'bundles', 'bundlePrefix'] as const).filter(
     (k) => out[k] !== undefined || raw[k] !== undefined,
   );
+  // The CLI has no flag for a store prefix (its --manifest-dir reads folders directly).
+  const prefixToo = options.names === undefined || names.bundlePrefix !== undefined;
   if (sources.length === 0)
     problems.push(
-      `one of ${name('appRegistry')} {endpoint, org}, ${name('manifestDir')} or ${name('bundles')} is required`,
+      prefixToo
+        ? `one of ${name('appRegistry')} {endpoint, org}, ${name('manifestDir')}, ${name('bundles')} or ${name('bundlePrefix')} is required`
+        : `one of ${name('appRegistry')} {endpoint, org}, ${name('manifestDir')} or ${name('bundles')} is required`,
     );
   if (sources.length > 1) problems.push(`${sources.map(name).join(' and ')} are exclusive`);
   if (out.to && !out.from)

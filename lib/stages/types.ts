@@ -43,6 +43,11 @@ export interface BuildRequest {
   manifestDir?: string;
   /** Bundle image references (`opm index add --bundles`), pulled from any v2 registry. */
   bundles?: string[];
+  /**
+   * Pipeline builds: a key prefix of the store (the deployment's bucket) holding bundle-format
+   * folders (`<package>/<version>/manifests/…` + `metadata/annotations.yaml`).
+   */
+  bundlePrefix?: string;
   /** Base image reference, `scratch`, or `oci:<dir>[:tag]`. Absent: build the DB only. */
   from?: string;
   /** Destination reference (`host/repo:tag`, `oci:<dir>[:tag]`, `file://…`). Absent: no push. */
@@ -159,6 +164,8 @@ export interface BuildIndexRequest {
   unpulled?: { index: number; ref: string; error: { name: string; message: string } }[];
   /** Or a local manifests directory (offline CLI builds). */
   manifestDir?: string;
+  /** Or a store key prefix of bundle-format (or package-manifest) folders. */
+  bundlePrefix?: string;
   sourceDateEpoch?: number;
   decodeLimits?: DecodeLimitsRequest;
   /** Default `sqlite-v7`. */

@@ -4,8 +4,10 @@
 // with s3rver as the bucket. The catalog must be the one `catalog-build --bundles` builds from
 // the same images — the FBC files byte for byte, the schema-13 DB by digest — and a reference
 // that names no image ends as that bundle's warning in the report, not as a failed build.
+// The same packages as bundle-format folders uploaded under a key prefix of the bucket build,
+// through the pipeline's `bundlePrefix`, the catalog `catalog-build --manifest-dir` builds.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +19,7 @@ import type { S3Store } from '../../lib/store/s3-store.js';
 import { getJson } from '../../lib/store/store.js';
 import {
   BUNDLES_LAYOUT,
+  BUNDLES_PACKAGES,
   BUNDLES_SKIP_REASON,
   HAVE_BUNDLES_CORPUS,
 } from '../support/bundles-corpus.js';
@@ -167,5 +170,94 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
       const cliDigest = `sha256:${createHash('sha256').update(readFileSync(db)).digest('hex')}`;
       expect(index.result.dbDigest).toBe(cliDigest);
     }, 300_000);
+
+    it('builds from bundle folders under a key prefix of the bucket what --manifest-dir builds', async () => {
+      // The folders of the same packages, copied out of the corpus into a scratch directory.
+      const tree = path.join(work, 'operators');
+      for (const p of ['etcd', 'apicurito', 'community-trivy-operator', 'tagger'])
+        cpSync(path.join(BUNDLES_PACKAGES, p), path.join(tree, p), { recursive: true });
+      const files = readdirSync(tree, { recursive: true, withFileTypes: true }).filter((e) =>
+        e.isFile(),
+      );
+      for (const f of files) {
+        const rel = path.relative(tree, path.join(f.parentPath, f.name)).split(path.sep).join('/');
+        await store.put(`incoming/operators/${rel}`, readFileSync(path.join(f.parentPath, f.name)));
+      }
+      for (const format of ['fbc', 'sqlite'] as const) {
+        const buildId = `e2e-prefix-${format}`;
+        const outcome = await runPipeline(
+          {
+            buildId,
+            bundlePrefix: 'incoming/operators',
+            indexFormat: format,
+            sourceDateEpoch: 0,
+          },
+          store,
+          { env },
+        );
+        expect(outcome.error).toBeUndefined();
+        expect(outcome.status).toBe('SUCCEEDED');
+        const report = await getJson<BuildReport>(store, outcome.reportKey);
+        expect(report.stages.map((s) => s.stage)).toEqual(['build-index']);
+        expect(report.bundles!.filter((b) => b.outcome === 'loaded').length).toBeGreaterThan(10);
+        const index = await getJson<{ result: BuildIndexResult }>(
+          store,
+          `builds/${buildId}/stages/build-index.json`,
+        );
+        expect(index.result.formats).toMatchObject({
+          bundlePackages: 4,
+          packageManifestFiles: 0,
+        });
+        if (format === 'sqlite') {
+          const db = path.join(work, 'cli-dir.db');
+          await cliDirBuild(tree, format, ['--to-db', db]);
+          const digest = `sha256:${createHash('sha256').update(readFileSync(db)).digest('hex')}`;
+          expect(index.result.dbDigest).toBe(digest);
+        } else {
+          const fbcDir = path.join(work, 'cli-dir-fbc');
+          await cliDirBuild(tree, format, ['--to-fbc', fbcDir]);
+          const refs = await getJson<CatalogFileRef[]>(store, index.result.filesKey);
+          const catalogs = refs.filter((f) => /^configs\/[^/]+\/catalog\.json$/.test(f.path));
+          expect(catalogs.map((f) => f.path.split('/')[1]).sort()).toEqual(
+            readdirSync(fbcDir).sort(),
+          );
+          for (const f of catalogs) {
+            const ours = Buffer.from(await store.get(f.key));
+            const cli = readFileSync(path.join(fbcDir, f.path.split('/')[1]!, 'catalog.json'));
+            expect(ours.equals(cli), `${f.path} differs from the CLI's`).toBe(true);
+          }
+        }
+      }
+    }, 300_000);
+
+    it('refuses an empty prefix by name, in a report', async () => {
+      const outcome = await runPipeline(
+        { buildId: 'e2e-prefix-empty', bundlePrefix: 'incoming/nothing-here/' },
+        store,
+        { env },
+      );
+      expect(outcome.status).toBe('FAILED');
+      const report = await getJson<BuildReport>(store, outcome.reportKey);
+      expect(report.failure).toMatchObject({
+        stage: 'build-index',
+        name: 'ManifestPrefixError',
+        message: expect.stringContaining('incoming/nothing-here/: no objects under the prefix'),
+      });
+    }, 120_000);
+
+    /** The CLI's build of a folder tree: --manifest-dir. */
+    async function cliDirBuild(dir: string, format: 'fbc' | 'sqlite', out: string[]) {
+      const run = await runCli([
+        '--manifest-dir',
+        dir,
+        '--index-format',
+        format,
+        ...out,
+        '--store',
+        path.join(work, `cli-dir-store-${format}`),
+      ]);
+      expect(run.stderr).not.toContain('error:');
+      expect(run.code).toBe(0);
+    }
   },
 );

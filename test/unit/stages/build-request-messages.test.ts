@@ -71,4 +71,25 @@ describe('request schema messages', () => {
       /--max-packages must be a positive integer/,
     );
   });
+
+  it("takes a store key prefix of bundle folders as a source, outside the store's own areas", () => {
+    expect(validateBuildRequest({ bundlePrefix: 'incoming/operators' }).bundlePrefix).toBe(
+      'incoming/operators/',
+    );
+    expect(api({ bundlePrefix: 'incoming/../builds' })).toContain(
+      'bundlePrefix "incoming/../builds" is not valid: a key prefix is',
+    );
+    expect(api({ bundlePrefix: '/abs' })).toContain('bundlePrefix "/abs" is not valid');
+    expect(api({ bundlePrefix: 'builds/old' })).toContain(
+      "bundlePrefix must not be in the store's own builds/ area",
+    );
+    expect(api({ bundlePrefix: 'a/', bundles: ['quay.io/a/b:1'] })).toContain(
+      'bundles and bundlePrefix are exclusive',
+    );
+    expect(api({})).toContain(
+      'one of appRegistry {endpoint, org}, manifestDir, bundles or bundlePrefix is required',
+    );
+    // The CLI has no such flag: its message does not offer one.
+    expect(cli('--to-db', 'x.db')).not.toContain('bundlePrefix');
+  });
 });
