@@ -22,10 +22,8 @@ export const handler = stageHandler({
   parse: (input) => ({ buildId: requireString(input, 'buildId'), index: requireIndex(input) }),
   item: (request) => bundleItemName(request.index),
   run: async ({ buildId, index }, deps, runtime) => {
-    const { bundles, insecure, maxPerRegistry, registryAuthSecret } = await storedBundleRequest(
-      deps.store,
-      buildId,
-    );
+    const { bundles, insecure, maxPerRegistry, registryAuthSecret, timeouts, maxManifestBytes } =
+      await storedBundleRequest(deps.store, buildId);
     const ref = bundles?.[index];
     if (ref === undefined)
       throw new InvalidEventError(
@@ -41,6 +39,9 @@ export const handler = stageHandler({
       },
       {
         ...deps,
+        // The request's HTTP limits: the event of one bundle carries only its index.
+        ...(timeouts ? { timeouts } : {}),
+        ...(maxManifestBytes ? { maxManifestBytes } : {}),
         credentials: await credentialsFor(runtime, {
           ...(registryAuthSecret ? { registryAuthSecret } : {}),
         }),

@@ -11,7 +11,7 @@ import { requestFields } from './parse.js';
 /** The request fields the bundle stages read. */
 export type StoredBundleRequest = Pick<
   BuildRequest,
-  'bundles' | 'insecure' | 'maxPerRegistry' | 'registryAuthSecret'
+  'bundles' | 'insecure' | 'maxPerRegistry' | 'registryAuthSecret' | 'timeouts' | 'maxManifestBytes'
 >;
 
 let cached: { buildId: string; request: StoredBundleRequest } | undefined;
@@ -27,6 +27,8 @@ export async function storedBundleRequest(
       'insecure',
       'maxPerRegistry',
       'registryAuthSecret',
+      'timeouts',
+      'maxManifestBytes',
     ]);
     cached = { buildId, request };
   }
