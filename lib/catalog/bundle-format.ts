@@ -23,6 +23,7 @@ import { compareBytes, type FileTree } from './file-tree.js';
 import type { ApiKey } from './model.js';
 import {
   asKubernetesObject,
+  DocumentLimitError,
   decodeFirstDocument,
   firstDocumentText,
   isObject,
@@ -33,6 +34,15 @@ export const PACKAGE_ANNOTATION = 'operators.operatorframework.io.bundle.package
 export const CHANNELS_ANNOTATION = 'operators.operatorframework.io.bundle.channels.v1';
 export const DEFAULT_CHANNEL_ANNOTATION =
   'operators.operatorframework.io.bundle.channel.default.v1';
+
+/**
+ * A file of a bundle over a decoding limit, as a DocumentLimitError whose message starts with
+ * the file's path in the bundle (`manifests/x.yaml: …`); parseBundleFolders adds where the
+ * bundle is and drops the folder with a named warning.
+ */
+function overLimit(path: string, cause: string): DocumentLimitError {
+  return new DocumentLimitError(`${path}: ${cause}`);
+}
 
 /** A bundle folder or image that operator-registry would refuse: the bundle contributes nothing. */
 export class BundleFormatError extends CatalogError {
@@ -151,6 +161,7 @@ function readMetadata(files: FileTree): Metadata {
   const out: Metadata = {};
   for (const file of filesIn(files, 'metadata')) {
     const doc = decodeFirstDocument(file.data);
+    if (!doc.ok && doc.limit) throw overLimit(`metadata/${file.name}`, doc.error);
     if (!doc.ok) continue;
     if (!out.annotations) {
       try {
@@ -331,6 +342,9 @@ export function parseBundleFormat(files: FileTree, where: string): FormatBundle 
   for (const file of filesIn(files, 'manifests')) {
     if (file.name.startsWith('.')) continue;
     const doc = decodeFirstDocument(file.data);
+    // Over a decoding limit is not "undecodable" (a warning upstream, the file skipped): the
+    // folder is hostile or broken, and a bundle missing a file would load wrongly.
+    if (!doc.ok && doc.limit) throw overLimit(`manifests/${file.name}`, doc.error);
     const obj = asKubernetesObject(doc);
     if (!obj) {
       const cause = doc.ok ? "Object 'Kind' is missing" : doc.error;

@@ -9,6 +9,7 @@ import { detectManifestFormats } from './detect-format.js';
 import type { FileTree } from './file-tree.js';
 import { loadCatalog } from './load-catalog.js';
 import type { LoadedCatalog, LoadOptions, Problem } from './model.js';
+import { DocumentLimitError } from './yaml-document.js';
 
 export interface ManifestFormats {
   /** Bundle-format bundle folders found (parsed or not). */
@@ -35,11 +36,17 @@ export interface BundleOutcome {
 /** Each source's outcome, in source order, from its parse, its insert and the channel graph. */
 export function bundleOutcomes(
   sources: readonly string[],
-  parsed: { inputs: readonly BundleInput[]; problems: readonly Problem[] },
+  parsed: {
+    inputs: readonly BundleInput[];
+    problems: readonly Problem[];
+    dropped?: readonly Problem[];
+  },
   built: BundleCatalog,
   catalog: LoadedCatalog,
 ): BundleOutcome[] {
-  const parseProblem = new Map(parsed.problems.map((p) => [p.subject, p.message]));
+  const parseProblem = new Map(
+    [...parsed.problems, ...(parsed.dropped ?? [])].map((p) => [p.subject, p.message]),
+  );
   const input = new Map(parsed.inputs.map((i) => [i.where, i]));
   const channels = new Map<string, string[]>();
   for (const p of catalog.packages)
@@ -108,26 +115,37 @@ export function joinCatalogs(first: LoadedCatalog, second: LoadedCatalog): Loade
   };
 }
 
-/** Parses bundle folders; a folder opm would refuse becomes a problem naming it. */
+/**
+ * Parses bundle folders; a folder opm would refuse becomes a problem naming it. A folder with
+ * a file over a decoding limit is `dropped` instead (a named DocumentLimitError warning, as
+ * for package directories: upstream had no limits, so it is not one of its problems).
+ */
 export function parseBundleFolders(
   folders: readonly { dir: string; files: FileTree }[],
   image: (dir: string) => string = () => '',
-): { inputs: BundleInput[]; problems: Problem[] } {
+): { inputs: BundleInput[]; problems: Problem[]; dropped: Problem[] } {
   const inputs: BundleInput[] = [];
   const problems: Problem[] = [];
+  const dropped: Problem[] = [];
   for (const f of folders) {
+    const where = f.dir || '.';
     try {
-      inputs.push({
-        where: f.dir,
-        image: image(f.dir),
-        bundle: parseBundleFormat(f.files, f.dir || '.'),
-      });
+      inputs.push({ where: f.dir, image: image(f.dir), bundle: parseBundleFormat(f.files, where) });
     } catch (err) {
+      if (err instanceof DocumentLimitError) {
+        const file = f.dir ? `${f.dir}/${err.message}` : err.message;
+        dropped.push({
+          subject: f.dir,
+          kind: 'bundle',
+          message: `decoding manifest ${file} (${err.name}; bundle ${where} is left out)`,
+        });
+        continue;
+      }
       if (!(err instanceof BundleFormatError)) throw err;
       problems.push({ subject: f.dir, kind: 'bundle', message: err.message });
     }
   }
-  return { inputs, problems };
+  return { inputs, problems, dropped };
 }
 
 export function loadManifestDir(files: FileTree, options: LoadOptions = {}): LoadedManifestDir {
@@ -160,6 +178,7 @@ export function loadManifestDir(files: FileTree, options: LoadOptions = {}): Loa
   const bundles: LoadedCatalog = {
     ...built.catalog,
     problems: [...parsed.problems, ...built.catalog.problems],
+    ...(parsed.dropped.length > 0 ? { dropped: parsed.dropped.map((d) => d.message) } : {}),
   };
   const catalog = joinCatalogs(manifests, bundles);
   const outcomes = bundleOutcomes(

@@ -319,6 +319,7 @@ async function catalogFromBundles(
   const catalog: LoadedCatalog = {
     ...built.catalog,
     problems: [...parsed.problems, ...built.catalog.problems],
+    ...(parsed.dropped.length > 0 ? { dropped: parsed.dropped.map((d) => d.message) } : {}),
   };
   const pulled = bundleOutcomes(
     bundles.map((b) => b.ref),
