@@ -4,7 +4,9 @@
 // time (wall, peak RSS). When the CLI is built (dist/), also the whole command
 // `catalog-build --appregistry-org … --to-db …` (download + DB), cold and cached.
 // The server runs in this process so it does not count in the measured RSS.
-// Usage: node bench/appregistry.mjs [RUNS]   (npm run build first for the CLI rows)
+// Usage: node bench/appregistry.mjs [RUNS] [--corpus DIR] [--download-only]
+//   (npm run build first for the CLI rows). --corpus serves another packages directory, e.g. a
+//   synthetic org of 1,000 packages from bench/make-synthetic-catalog.mjs (default: the dev corpus).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,9 +14,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
-const runs = Number(process.argv[2] ?? 5);
+const args = process.argv.slice(2);
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args.splice(i, 2)[1];
+};
+const downloadOnly = args.includes('--download-only');
+if (downloadOnly) args.splice(args.indexOf('--download-only'), 1);
+const corpusArg = option('--corpus');
+const runs = Number(args[0] ?? 5);
 const root = path.resolve(import.meta.dirname, '..');
-const corpus = path.resolve(root, '..', 'shared', 'corpus', 'dev', 'packages');
+const corpus = corpusArg
+  ? path.resolve(corpusArg)
+  : path.resolve(root, '..', 'shared', 'corpus', 'dev', 'packages');
 if (!existsSync(corpus)) {
   console.error(`skipped: ${corpus} is absent`);
   process.exit(0);
@@ -114,7 +126,7 @@ await scenario('download only (list + fetch stages)', (store) => [
   store,
 ]);
 const cli = path.join(root, 'dist/functions/local/main.js');
-if (existsSync(cli)) {
+if (!downloadOnly && existsSync(cli)) {
   await scenario('CLI: download + DB (`--appregistry-org … --to-db`)', (store, i, phase) => [
     'node',
     cli,
@@ -136,7 +148,12 @@ await server.stop();
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
 const blobBytes = [...server.packages.values()].reduce((n, p) => n + p.size, 0);
 console.log(
-  `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${runs} runs each; corpus: ${server.packages.size} packages, ${blobBytes} blob bytes`,
+  `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 16)}Z; load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(
+      ' ',
+    )} at the end; ${runs} runs each; corpus: ${server.packages.size} packages, ${blobBytes} blob bytes`,
 );
 console.log('| run | wall min | wall median | wall max | peak RSS | notes |');
 console.log('| --- | --- | --- | --- | --- | --- |');
