@@ -3,7 +3,8 @@
 // and the index built. Flag values were checked by parseBuildOptions; here the local
 // prerequisites (auth file readable and JSON, --store a directory, --to-db not a directory)
 // and then the network ones: the destination registry answers the v2 API (plain HTTP vs TLS
-// said with the --insecure hint) with the credentials we have, and the base image resolves
+// said with the --insecure hint) and, where its token server tells, grants push scope to the
+// credentials we have, and the base image resolves
 // to a platform --filter-by-os keeps. Each problem is the named error the later stage would
 // have thrown; local usage problems are UsageErrors (exit 2).
 import { readFile, stat } from 'node:fs/promises';
@@ -70,7 +71,7 @@ export async function checkImagePrerequisites(
   });
   try {
     const to = parseDestinationLocation(request.to);
-    if (to.kind === 'registry') await (await registry.get()).ping(to.ref.registry);
+    if (to.kind === 'registry') await (await registry.get()).checkPushAccess(to.ref);
     const from = parseSourceLocation(request.from);
     if (from.kind !== 'scratch') {
       const source = openImageSource(from, {

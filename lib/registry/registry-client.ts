@@ -194,6 +194,20 @@ export class RegistryClient {
     await this.transport.session(registry);
   }
 
+  /**
+   * Checks, before any work, that `ref` could be pushed: the registry answers, and — where
+   * its token server says so (a JWT `access` claim) — the credentials have push scope on the
+   * repository (RegistryScopeError "… lack push scope …" otherwise).
+   */
+  async checkPushAccess(ref: RepositoryRef): Promise<void> {
+    await this.transport.checkScope(
+      ref.registry,
+      ref.repository,
+      ['pull', 'push'],
+      formatRef(ref),
+    );
+  }
+
   // ---- manifests -------------------------------------------------------------------------
 
   /** GET by tag or digest; content is verified against the digest asked for or announced. */

@@ -294,6 +294,29 @@ export class RegistryTransport {
     return `Bearer ${fetched.token}`;
   }
 
+  /**
+   * Asks the token server for `actions` on `repository` now, before any work, and throws the
+   * RegistryScopeError the push would end in when its JWT `access` claim grants fewer. Says
+   * nothing when the registry cannot tell before a write: no auth, Basic auth (ECR),
+   * a registry token from the auth file, or an opaque token.
+   */
+  async checkScope(
+    registry: string,
+    repository: string,
+    actions: string[],
+    subject: string,
+  ): Promise<void> {
+    const session = await this.session(registry);
+    if (session.challenge?.scheme !== 'bearer') return;
+    await this.authorization(registry, [`repository:${repository}:${actions.join(',')}`], session);
+    const denied = this.denied.get(registry)?.get(repository);
+    const missing = actions.filter((a) => denied?.has(a));
+    if (missing.length > 0)
+      throw new RegistryScopeError(
+        `checking push access to ${subject}: the credentials lack ${missing.join(' and ')} scope on repository ${repository} (the token server granted ${describeGranted(actions, missing)})`,
+      );
+  }
+
   private dropTokens(registry: string, scopes: string[]): void {
     const list = this.tokens.get(registry);
     if (list)
