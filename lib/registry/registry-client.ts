@@ -200,12 +200,7 @@ export class RegistryClient {
    * repository (RegistryScopeError "… lack push scope …" otherwise).
    */
   async checkPushAccess(ref: RepositoryRef): Promise<void> {
-    await this.transport.checkScope(
-      ref.registry,
-      ref.repository,
-      ['pull', 'push'],
-      formatRef(ref),
-    );
+    await this.transport.checkScope(ref.registry, ref.repository, ['pull', 'push'], formatRef(ref));
   }
 
   // ---- manifests -------------------------------------------------------------------------
