@@ -2,11 +2,15 @@
 // to a local docker-registry with skopeo, then `catalog-build --bundles-file … --index-format
 // fbc` (pull, parse, catalog, FBC) and `catalog-build --manifest-dir packages --index-format
 // fbc` timed with GNU time (wall time, peak RSS of the whole process), each followed by
-// compare-fbc against what `opm registry add` + `opm migrate` v1.26.5 wrote. Upstream on this
-// kind of machine: opm registry add 13.9 s / 692 MB, opm render 11.1 s / 205 MB.
+// compare-fbc against what `opm registry add` + `opm migrate` v1.26.5 wrote. Then the same two
+// inputs through the state machine on this machine (`catalog-build pipeline`, a local store):
+// a request with the 473 references (ListBundles, 473 FetchBundle iterations in-process, 16 at
+// once, BuildIndex) and one with the folders copied under a store prefix (`bundlePrefix`).
+// Upstream on this kind of machine: opm registry add 13.9 s / 692 MB, opm render 11.1 s / 205 MB.
 // Usage: npm run build && node bench/bundles.mjs [--runs N] [--keep DIR]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -125,30 +129,45 @@ try {
       map: false,
     },
   ];
+  /** A pipeline case: the request written next to the store, run by `catalog-build pipeline`. */
+  const pipeline = (name, body, prepare = () => {}) => ({
+    name,
+    map: body.bundles !== undefined,
+    argv: (store, buildId) => {
+      prepare(store);
+      const request = path.join(work, `${buildId}.json`);
+      writeFileSync(request, JSON.stringify({ ...body, buildId, indexFormat: 'fbc' }));
+      return ['pipeline', '--request', request, '--store', store];
+    },
+  });
+  const refs = tags.map((t) => `${host}/${t}`);
+  cases.push(
+    pipeline('pipeline, bundles (473 FetchBundle iterations)', { bundles: refs, insecure: true }),
+    pipeline(
+      'pipeline, bundlePrefix (473 bundle folders in the store)',
+      { bundlePrefix: 'incoming/operators/' },
+      (store) =>
+        cpSync(path.join(corpus, 'packages'), path.join(store, 'incoming', 'operators'), {
+          recursive: true,
+        }),
+    ),
+  );
   for (const c of cases) {
     for (let run = 0; run < Number(values.runs); run++) {
       const store = path.join(work, `store-${cases.indexOf(c)}-${run}`);
       rmSync(store, { recursive: true, force: true });
       const buildId = `bench-${cases.indexOf(c)}-${run}`;
+      const argv = c.argv
+        ? c.argv(store, buildId)
+        : [...c.args, '--index-format', 'fbc', '--store', store, '--build-id', buildId, '--quiet'];
       const timed = spawnSync(
         '/usr/bin/time',
-        [
-          '-f',
-          '%e %M',
-          process.execPath,
-          cli,
-          ...c.args,
-          '--index-format',
-          'fbc',
-          '--store',
-          store,
-          '--build-id',
-          buildId,
-          '--quiet',
-        ],
-        { encoding: 'utf8' },
+        ['-f', '%e %U %S %M', process.execPath, cli, ...argv],
+        {
+          encoding: 'utf8',
+        },
       );
-      const [secs, kb] = timed.stderr.trim().split('\n').at(-1).split(' ');
+      const [secs, user, sys, kb] = timed.stderr.trim().split('\n').at(-1).split(' ');
       const configs = path.join(store, 'builds', buildId, 'configs');
       let verdict = 'not compared';
       if (c.map && existsSync(configs)) {
@@ -168,7 +187,7 @@ try {
         verdict = r.stdout.trim().split('\n').at(-1);
       } else if (existsSync(configs)) verdict = `${readdirSync(configs).length} package folders`;
       console.log(
-        `${c.name}: ${secs} s, peak RSS ${(Number(kb) / 1024).toFixed(0)} MB, exit ${timed.status}, ${verdict}`,
+        `${c.name}: ${secs} s wall, ${(Number(user) + Number(sys)).toFixed(2)} s CPU (user+sys), peak RSS ${(Number(kb) / 1024).toFixed(0)} MB, exit ${timed.status}, ${verdict}`,
       );
     }
   }
