@@ -57,42 +57,57 @@ export function checkDocumentLimits(
   const over = (what: string): never => {
     throw new DocumentLimitError(what);
   };
-  const measure = (v: unknown, depth: number): { bytes: number; height: number } => {
+  const tooDeep = () => over(`nesting is deeper than ${limits.maxDepth} levels`);
+  const checkString = (s: string) => {
+    if (s.length > limits.maxStringBytes)
+      over(`a string of ${s.length} characters is over the ${limits.maxStringBytes} limit`);
+  };
+  // The height of the value measure() returned last; kept out of its result so that the
+  // scalars, most of a document, cost no allocation.
+  let height = 0;
+  const measure = (v: unknown, depth: number): number => {
     if (typeof v === 'string') {
-      if (v.length > limits.maxStringBytes)
-        over(`a string of ${v.length} characters is over the ${limits.maxStringBytes} limit`);
-      return { bytes: v.length + 1, height: 0 };
+      checkString(v);
+      height = 0;
+      return v.length + 1;
     }
-    if (typeof v !== 'object' || v === null) return { bytes: 8, height: 0 };
-    if (depth > limits.maxDepth) over(`nesting is deeper than ${limits.maxDepth} levels`);
+    if (typeof v !== 'object' || v === null) {
+      height = 0;
+      return 8;
+    }
+    if (depth > limits.maxDepth) tooDeep();
     const known = sizes.get(v);
     if (known) {
-      if (depth + known.height > limits.maxDepth)
-        over(`nesting is deeper than ${limits.maxDepth} levels`);
-      return known;
+      if (depth + known.height > limits.maxDepth) tooDeep();
+      height = known.height;
+      return known.bytes;
     }
     if (active.has(v)) over('an alias refers to a node that contains it (recursive alias)');
     active.add(v);
     let bytes = 1;
-    let height = 0;
-    const add = (child: { bytes: number; height: number }) => {
-      bytes += child.bytes;
-      if (child.height + 1 > height) height = child.height + 1;
+    let own = 0;
+    const add = (childBytes: number) => {
+      bytes += childBytes;
+      if (height + 1 > own) own = height + 1;
       if (bytes > limits.maxExpandedBytes)
         over(
           `the document expands to more than ${limits.maxExpandedBytes} bytes (YAML aliases: a "billion laughs"?)`,
         );
     };
     if (Array.isArray(v)) for (const item of v) add(measure(item, depth + 1));
-    else
-      for (const [k, item] of Object.entries(v)) {
-        add(measure(k, depth + 1));
-        add(measure(item, depth + 1));
+    else {
+      const obj = v as Record<string, unknown>;
+      for (const k of Object.keys(obj)) {
+        checkString(k);
+        height = 0;
+        add(k.length + 1);
+        add(measure(obj[k], depth + 1));
       }
+    }
     active.delete(v);
-    const result = { bytes, height };
-    sizes.set(v, result);
-    return result;
+    sizes.set(v, { bytes, height: own });
+    height = own;
+    return bytes;
   };
   measure(value, 0);
 }
