@@ -7,9 +7,13 @@
 // when '', there and in properties and dependencies), entry ids as given. Schema 13 adds `substitutesfor` ('', never NULL),
 // properties (value TEXT, as Go binds a string) and dependencies (value BLOB, as Go binds
 // []byte), in upstream's insert order: bundle, related images, dependencies, properties,
-// APIs; a package's olm.package rows go in with its channel entries. Foreign keys are enforced
-// while writing, so a model that upstream's SQL would have rejected fails loudly here
-// instead of producing a subtly different index.
+// APIs; a package's olm.package rows go in with its channel entries. Foreign keys are checked
+// before the commit (PRAGMA foreign_key_check), so a model that upstream's SQL would have
+// rejected fails loudly here instead of producing a subtly different index. They are not
+// enforced row by row: channel_entry.replaces is a deferred key to a later row of the same
+// table, and while such a key is pending SQLite looks for its referrers with a full scan of
+// channel_entry on every insert (no index on replaces), which made the build quadratic in the
+// entry count (docs/BENCHMARKS.md, "Scale"); the check at the end looks every key up by index.
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { Bundle, LoadedCatalog, LoaderRules, Package } from '../catalog/model.js';
 import {
@@ -202,6 +206,19 @@ class RowWriter {
   }
 }
 
+/** Throws when a row refers to a row that is not there (the first few named). */
+function checkForeignKeys(db: Database): void {
+  const res = db.exec('PRAGMA foreign_key_check');
+  const rows = res[0]?.values ?? [];
+  if (rows.length === 0) return;
+  const first = rows
+    .slice(0, 3)
+    .map(([table, rowid, parent]) => `${table} row ${rowid} refers to a missing ${parent} row`);
+  throw new Error(
+    `FOREIGN KEY constraint failed: ${first.join('; ')}${rows.length > 3 ? ` (${rows.length} rows in all)` : ''}`,
+  );
+}
+
 /** Row counts of the given tables. */
 export function countRows(db: Database, tables: readonly string[] = COUNTED_TABLES) {
   const counts: Record<string, number> = {};
@@ -244,7 +261,7 @@ export class IndexDatabase {
     this.db = db;
     this.file = paged?.file;
     this.guard(() => {
-      db.run('PRAGMA foreign_keys = ON');
+      db.run('PRAGMA foreign_keys = OFF');
       db.run('BEGIN');
       for (const ddl of schema.ddl) db.run(ddl);
       db.run('INSERT INTO schema_migrations(version, timestamp) VALUES (?, ?)', [
@@ -292,6 +309,7 @@ export class IndexDatabase {
     const paged = this.file;
     const result = this.guard(() => {
       w.free();
+      checkForeignKeys(db);
       db.run('COMMIT');
       const counts = countRows(db, this.schema.countedTables);
       if (!paged) return { file: wholeFile(db.export()), counts };

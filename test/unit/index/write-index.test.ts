@@ -403,7 +403,24 @@ describe('determinism and failures', () => {
     expect(caught).toBeInstanceOf(IndexWriteError);
     expect((caught as Error).name).toBe('IndexWriteError');
     expect((caught as Error).message).toMatch(
-      /^writing the index database: FOREIGN KEY constraint failed/,
+      /^writing the index database: FOREIGN KEY constraint failed: channel row \d+ refers to a missing operatorbundle row/,
+    );
+  });
+
+  it('refuses an entry that replaces an entry that is not there (a deferred key), with IndexWriteError', () => {
+    const [first, ...rest] = catalog.packages;
+    const broken: LoadedCatalog = {
+      ...catalog,
+      packages: [
+        {
+          ...first!,
+          entries: first!.entries.map((e, i) => (i === 0 ? { ...e, replaces: 999 } : e)),
+        },
+        ...rest,
+      ],
+    };
+    expect(() => writeIndex(SQL, broken, { migratedAt: MIGRATED_AT })).toThrow(
+      /^writing the index database: FOREIGN KEY constraint failed: channel_entry row \d+ refers to a missing channel_entry row/,
     );
   });
 });
