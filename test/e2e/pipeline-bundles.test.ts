@@ -11,8 +11,16 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invokeLocalFunction } from '../../functions/commons/local-handlers.js';
 import { setFunctionRuntime } from '../../functions/commons/runtime.js';
 import { runPipeline, secretEnvName } from '../../functions/local/pipeline.js';
+import definition from '../../infra/state-machine.asl.json' with { type: 'json' };
+import {
+  executionInput,
+  saveBuildRequest,
+  validateBuildRequest,
+} from '../../lib/stages/build-request.js';
+import { runLocalExecution } from '../../lib/stages/pipeline-local.js';
 import type { BuildReport } from '../../lib/stages/report.js';
 import type { BuildIndexResult, CatalogFileRef } from '../../lib/stages/types.js';
 import type { S3Store } from '../../lib/store/s3-store.js';
@@ -169,6 +177,57 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
       await cliBuild('sqlite', ['--to-db', db]);
       const cliDigest = `sha256:${createHash('sha256').update(readFileSync(db)).digest('hex')}`;
       expect(index.result.dbDigest).toBe(cliDigest);
+    }, 300_000);
+
+    it('runs the real FetchBundle handler in the Distributed Map too (items read from the bucket)', async () => {
+      // The fan-out Choice sends only builds of over 1,000 bundles to the Distributed Map; here
+      // it always does, so the handlers meet the ItemReader's items as AWS would hand them over.
+      const distributedOnly = structuredClone(definition) as unknown as {
+        States: Record<string, Record<string, unknown>>;
+      };
+      distributedOnly.States.BundleFanOut!.Choices = [
+        { Variable: '$.listing.count', NumericLessThan: 0, Next: 'FetchBundles' },
+      ];
+      const request = validateBuildRequest({
+        buildId: 'e2e-bundles-distributed',
+        bundles: [...refs.slice(0, 3), missing, ...refs.slice(3)],
+        insecure: true,
+        registryAuthSecret: AUTH_SECRET,
+        indexFormat: 'fbc',
+        sourceDateEpoch: 0,
+      });
+      await saveBuildRequest(store, request);
+      // runPipeline (the tests above) set the handlers' runtime: this store, the secret from env.
+      const run = await runLocalExecution(executionInput(request), invokeLocalFunction, {
+        executionName: request.buildId,
+        definition: distributedOnly,
+        readItems: (_bucket, key) => getJson(store, key),
+      });
+      expect(run.error).toBeUndefined();
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.invocations.FetchListedBundle).toBe(request.bundles!.length);
+      expect(run.mapRuns.FetchBundlesDistributed).toMatchObject({
+        items: request.bundles!.length,
+      });
+      // The same catalog as through the inline Map.
+      const inline = await getJson<CatalogFileRef[]>(
+        store,
+        'builds/e2e-bundles-fbc/catalog-files.json',
+      );
+      const distributed = await getJson<CatalogFileRef[]>(
+        store,
+        'builds/e2e-bundles-distributed/catalog-files.json',
+      );
+      expect(distributed.map((f) => [f.path, f.digest])).toEqual(
+        inline.map((f) => [f.path, f.digest]),
+      );
+      const report = await getJson<BuildReport>(
+        store,
+        'builds/e2e-bundles-distributed/report.json',
+      );
+      expect(report.bundles!.find((b) => b.source === missing)?.message).toMatch(
+        /^not pulled: RegistryNotFoundError: /,
+      );
     }, 300_000);
 
     it('builds from bundle folders under a key prefix of the bucket what --manifest-dir builds', async () => {
