@@ -80,7 +80,15 @@ export function detectManifestFormats(files: FileTree): DetectedFormats {
     const parts = f.path.split('/');
     const dir = parts.slice(0, shallowest).join('/');
     if (parts.length > shallowest && bundleSet.has(dir)) {
-      bundleFiles.get(dir)!.push({ path: parts.slice(shallowest).join('/'), data: f.data });
+      // A view of the file, not its bytes: a tree whose data is read on access (a local
+      // directory) is read when the bundle's turn comes, not all at once here.
+      const path = parts.slice(shallowest).join('/');
+      bundleFiles.get(dir)!.push({
+        path,
+        get data() {
+          return f.data;
+        },
+      });
       continue;
     }
     const pkgDepth = shallowest - 1;

@@ -6,12 +6,14 @@
 // from each part; once every part was seen, walk 2 runs over those and hands each package to
 // the sink. Bundles, packages and problems come out in exactly loadCatalog's order, because
 // parts in walk order concatenate to the whole tree's walk and no folder spans two parts.
+// The walks are a synchronous class (PartsWalk) so a caller can run walk 1 over other inputs
+// too (bundle-format folders after package-manifest ones) before any package is handed on.
 import type { FileTree } from './file-tree.js';
 import { loadBundles } from './load-bundles.js';
 import { loadPackages, toPackageManifest } from './load-packages.js';
 import { type ManifestFile, manifestTree } from './manifest-tree.js';
-import type { Bundle, LoadOptions, Package, Problem } from './model.js';
-import type { DocumentResult } from './yaml-document.js';
+import type { Bundle, LoaderRules, LoadOptions, Package, Problem } from './model.js';
+import type { DocumentLimits, DocumentResult } from './yaml-document.js';
 
 /** Where the loaded catalog goes, piece by piece: every bundle before any package. */
 export interface CatalogSink {
@@ -46,7 +48,7 @@ function walk2Reads(file: ManifestFile): boolean {
  * the slice would keep every CSV of the catalog in memory; parsing the JSON text of a value
  * makes fresh strings.
  */
-function detached<T>(value: T): T {
+export function detached<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
@@ -63,7 +65,7 @@ function detachedDocument(doc: DocumentResult): DocumentResult {
  * What walk 2 needs of a bundle (load-packages.ts reads its name, version, image, replaces,
  * skips and skip range): nothing of its objects, APIs, images or properties.
  */
-function summary(b: Bundle): Bundle {
+export function bundleSummary(b: Bundle): Bundle {
   const { name, dir, image, version, skipRange, replaces, skips } = b;
   return {
     ...detached({
@@ -85,34 +87,45 @@ function summary(b: Bundle): Bundle {
   };
 }
 
-export async function loadCatalogInParts(
-  parts: AsyncIterable<FileTree>,
-  sink: CatalogSink,
-  options: LoadOptions = {},
-): Promise<PartsLoadResult> {
-  const rules = options.rules ?? 'v1.8.0';
-  const names = new Set<string>();
-  const kept: Bundle[] = [];
-  const walk2Files: ManifestFile[] = [];
-  const problems: Problem[] = [];
-  const dropped: string[] = [];
-  for await (const part of parts) {
-    const tree = manifestTree(part, options.limits);
-    dropped.push(...tree.dropped);
-    const walk1 = loadBundles(tree, rules, names);
-    problems.push(...detached(walk1.problems));
+/** Walk 1 part by part (addPart), then walk 2 once (finish). */
+export class PartsWalk {
+  private readonly names = new Set<string>();
+  private readonly kept: Bundle[] = [];
+  private readonly walk2Files: ManifestFile[] = [];
+  readonly problems: Problem[] = [];
+  readonly dropped: string[] = [];
+
+  constructor(
+    private readonly rules: LoaderRules,
+    private readonly limits?: DocumentLimits,
+  ) {}
+
+  /** Names of the bundles walk 1 accepted so far. */
+  get bundleNames(): ReadonlySet<string> {
+    return this.names;
+  }
+
+  get bundleCount(): number {
+    return this.kept.length;
+  }
+
+  /** Walk 1 over one part: the bundles it accepted, whole, for the sink (not kept here). */
+  addPart(part: FileTree): Bundle[] {
+    const tree = manifestTree(part, this.limits);
+    this.dropped.push(...tree.dropped);
+    const walk1 = loadBundles(tree, this.rules, this.names);
+    this.problems.push(...detached(walk1.problems));
     for (const b of walk1.bundles) {
-      await sink.addBundle(b);
-      const kept1 = summary(b);
-      kept.push(kept1);
-      names.delete(b.name);
-      names.add(kept1.name);
+      const kept1 = bundleSummary(b);
+      this.kept.push(kept1);
+      this.names.delete(b.name);
+      this.names.add(kept1.name);
     }
     // Walk 2 reads only a file's path and first document; its bytes may be a view of a
     // whole package blob, so they are not kept.
     for (const f of tree.files) {
       if (walk2Reads(f))
-        walk2Files.push({
+        this.walk2Files.push({
           path: f.path,
           dir: f.dir,
           name: f.name,
@@ -120,9 +133,34 @@ export async function loadCatalogInParts(
           document: detachedDocument(f.document),
         });
     }
+    return walk1.bundles;
   }
-  const walk2 = loadPackages({ files: walk2Files, filesIn: () => [], dropped: [] }, kept, rules);
-  problems.push(...walk2.problems);
-  for (const p of walk2.packages) await sink.addPackage(p);
-  return { bundles: kept.length, packages: walk2.packages.length, problems, dropped };
+
+  /** Walk 2 over the package manifests seen: the packages, and walk 2's problems appended. */
+  finish(): Package[] {
+    const walk2 = loadPackages(
+      { files: this.walk2Files, filesIn: () => [], dropped: [] },
+      this.kept,
+      this.rules,
+    );
+    this.problems.push(...walk2.problems);
+    return walk2.packages;
+  }
+}
+
+export async function loadCatalogInParts(
+  parts: AsyncIterable<FileTree>,
+  sink: CatalogSink,
+  options: LoadOptions = {},
+): Promise<PartsLoadResult> {
+  const walk = new PartsWalk(options.rules ?? 'v1.8.0', options.limits);
+  for await (const part of parts) for (const b of walk.addPart(part)) await sink.addBundle(b);
+  const packages = walk.finish();
+  for (const p of packages) await sink.addPackage(p);
+  return {
+    bundles: walk.bundleCount,
+    packages: packages.length,
+    problems: walk.problems,
+    dropped: walk.dropped,
+  };
 }

@@ -1,14 +1,23 @@
-// A manifests directory in either format, or both: package-manifest packages go through
-// loadCatalog as before, bundle-format folders are parsed and built into a catalog the way
-// `opm registry add` would (bundle-catalog.ts), and the two are joined into one LoadedCatalog
-// for the writers. What was found is described (`formats`) so the CLI can say it, and each
-// skipped folder or refused bundle is a named problem or warning, never silence.
-import { type BundleCatalog, type BundleInput, loadBundleCatalog } from './bundle-catalog.js';
+// A manifests directory in either format, or both: package-manifest packages go through the
+// package-manifest loader as before, bundle-format folders are parsed and built into a catalog
+// the way `opm registry add` would (bundle-catalog.ts), and the two are joined (bundle-format
+// packages after package-manifest ones, entry ids continuing). What was found is described
+// (`formats`) so the CLI can say it, and each skipped folder or refused bundle is a named
+// problem or warning, never silence.
+// It runs in bounded memory (loadManifestDirInParts): a package folder or one bundle is read,
+// decoded and handed to the sink (an index writer) at a time, and only what the package walks
+// and the report need is kept; loadManifestDir is the same load collected in memory.
+import {
+  type BundleCatalog,
+  BundleCatalogWalk,
+  type BundleInput,
+  type BundleRecord,
+} from './bundle-catalog.js';
 import { BundleFormatError, parseBundleFormat } from './bundle-format.js';
 import { detectManifestFormats } from './detect-format.js';
-import type { FileTree } from './file-tree.js';
-import { loadCatalog } from './load-catalog.js';
-import type { LoadedCatalog, LoadOptions, Problem } from './model.js';
+import { type FileTree, walkOrderGroups } from './file-tree.js';
+import { type CatalogSink, PartsWalk } from './load-in-parts.js';
+import type { Bundle, LoadedCatalog, LoaderRules, LoadOptions, Package, Problem } from './model.js';
 import { DocumentLimitError } from './yaml-document.js';
 
 export interface ManifestFormats {
@@ -33,21 +42,24 @@ export interface BundleOutcome {
   message?: string;
 }
 
-/** Each source's outcome, in source order, from its parse, its insert and the channel graph. */
+/**
+ * Each source's outcome, in source order, from its parse (the records of the bundles that
+ * parsed, and the problems of those that did not), its insert and the channel graph.
+ */
 export function bundleOutcomes(
   sources: readonly string[],
   parsed: {
-    inputs: readonly BundleInput[];
+    records: readonly BundleRecord[];
     problems: readonly Problem[];
     dropped?: readonly Problem[];
   },
-  built: BundleCatalog,
-  catalog: LoadedCatalog,
+  built: Pick<BundleCatalog, 'inserted'>,
+  catalog: Pick<LoadedCatalog, 'packages' | 'problems'>,
 ): BundleOutcome[] {
   const parseProblem = new Map(
     [...parsed.problems, ...(parsed.dropped ?? [])].map((p) => [p.subject, p.message]),
   );
-  const input = new Map(parsed.inputs.map((i) => [i.where, i]));
+  const input = new Map(parsed.records.map((i) => [i.where, i]));
   const channels = new Map<string, string[]>();
   for (const p of catalog.packages)
     for (const e of p.entries) {
@@ -80,14 +92,17 @@ export interface LoadedManifestDir {
   warnings: string[];
 }
 
-/** Joins a bundle-format catalog after a package-manifest one (entry ids continue). */
-export function joinCatalogs(first: LoadedCatalog, second: LoadedCatalog): LoadedCatalog {
+/** Appends bundle-format packages after package-manifest ones (entry ids continue). */
+function joinPackages(
+  first: readonly Package[],
+  second: readonly Package[],
+  problems: Problem[],
+): Package[] {
   let maxId = 0;
-  for (const p of first.packages) for (const e of p.entries) maxId = Math.max(maxId, e.id);
-  const problems: Problem[] = [...first.problems, ...second.problems];
-  const taken = new Set(first.packages.map((p) => p.name));
-  const packages = [...first.packages];
-  for (const p of second.packages) {
+  for (const p of first) for (const e of p.entries) maxId = Math.max(maxId, e.id);
+  const taken = new Set(first.map((p) => p.name));
+  const packages = [...first];
+  for (const p of second) {
     if (taken.has(p.name)) {
       problems.push({
         subject: p.name,
@@ -105,13 +120,24 @@ export function joinCatalogs(first: LoadedCatalog, second: LoadedCatalog): Loade
       })),
     });
   }
-  const dropped = [...(first.dropped ?? []), ...(second.dropped ?? [])];
+  return packages;
+}
+
+/** Parses one bundle folder; a folder opm would refuse is BundleFormatError. */
+export function parseBundleFolder(
+  folder: { dir: string; files: FileTree },
+  image = '',
+): BundleInput {
+  return { where: folder.dir, image, bundle: parseBundleFormat(folder.files, folder.dir || '.') };
+}
+
+/** A bundle folder left out for a file over a decoding limit, as a named warning. */
+function droppedBundle(dir: string, err: DocumentLimitError): Problem {
+  const file = dir ? `${dir}/${err.message}` : err.message;
   return {
-    rules: first.rules,
-    bundles: [...first.bundles, ...second.bundles],
-    packages,
-    problems,
-    ...(dropped.length > 0 ? { dropped } : {}),
+    subject: dir,
+    kind: 'bundle',
+    message: `decoding manifest ${file} (${err.name}; bundle ${dir || '.'} is left out)`,
   };
 }
 
@@ -128,64 +154,195 @@ export function parseBundleFolders(
   const problems: Problem[] = [];
   const dropped: Problem[] = [];
   for (const f of folders) {
-    const where = f.dir || '.';
     try {
-      inputs.push({ where: f.dir, image: image(f.dir), bundle: parseBundleFormat(f.files, where) });
+      inputs.push(parseBundleFolder(f, image(f.dir)));
     } catch (err) {
-      if (err instanceof DocumentLimitError) {
-        const file = f.dir ? `${f.dir}/${err.message}` : err.message;
-        dropped.push({
-          subject: f.dir,
-          kind: 'bundle',
-          message: `decoding manifest ${file} (${err.name}; bundle ${where} is left out)`,
-        });
-        continue;
-      }
-      if (!(err instanceof BundleFormatError)) throw err;
-      problems.push({ subject: f.dir, kind: 'bundle', message: err.message });
+      if (err instanceof DocumentLimitError) dropped.push(droppedBundle(f.dir, err));
+      else if (err instanceof BundleFormatError)
+        problems.push({ subject: f.dir, kind: 'bundle', message: err.message });
+      else throw err;
     }
   }
   return { inputs, problems, dropped };
 }
 
-export function loadManifestDir(files: FileTree, options: LoadOptions = {}): LoadedManifestDir {
-  const rules = options.rules ?? 'v1.8.0';
+/** One bundle to load: its files (a folder, an image's layers), or why it could not be read. */
+export interface BundleItem {
+  /** The folder or image reference (the bundle's `dir`, the report's source). */
+  where: string;
+  /** The bundle image reference; '' for a folder. */
+  image: string;
+  /** Read when the item's turn comes; throwing `unreadable`'s class makes it a problem. */
+  files: () => FileTree | Promise<FileTree>;
+}
+
+export interface BundleItemsResult {
+  walk: BundleCatalogWalk;
+  /** A record of each bundle that parsed, in input order (inserted or not). */
+  records: BundleRecord[];
+  /** Unreadable items, then unparsable ones, then name conflicts with package manifests. */
+  problems: Problem[];
+  unreadable: Problem[];
+  unparsable: Problem[];
+  conflicts: Problem[];
+  /** Bundles left out for a file over a decoding limit (named warnings, not problems). */
+  dropped: Problem[];
+}
+
+/**
+ * Walk 1 over bundles one at a time: each is read, parsed and inserted, and what was accepted
+ * goes to the sink; a bundle whose CSV name a package-manifest bundle already has (`existing`)
+ * is refused as upstream's UNIQUE constraint. Errors of class `unreadable` (an image whose
+ * layers cannot be read) and BundleFormatError become problems naming the item; a file over a
+ * decoding limit drops the bundle (DocumentLimitError).
+ */
+export async function addBundleItems(
+  walk: BundleCatalogWalk,
+  items: AsyncIterable<BundleItem> | Iterable<BundleItem>,
+  sink: Pick<CatalogSink, 'addBundle'>,
+  options: {
+    existing?: ReadonlySet<string>;
+    unreadable?: abstract new (...args: never[]) => Error;
+  } = {},
+): Promise<BundleItemsResult> {
+  const unreadable: Problem[] = [];
+  const unparsable: Problem[] = [];
+  const conflicts: Problem[] = [];
+  const dropped: Problem[] = [];
+  const records: BundleRecord[] = [];
+  for await (const item of items) {
+    let input: BundleInput;
+    try {
+      input = parseBundleFolder({ dir: item.where, files: await item.files() }, item.image);
+    } catch (err) {
+      const problem: Problem = {
+        subject: item.where,
+        kind: 'bundle',
+        message: (err as Error).message,
+      };
+      if (err instanceof DocumentLimitError) dropped.push(droppedBundle(item.where, err));
+      else if (err instanceof BundleFormatError) unparsable.push(problem);
+      else if (options.unreadable && err instanceof options.unreadable) unreadable.push(problem);
+      else throw err;
+      continue;
+    }
+    if (options.existing?.has(input.bundle.name)) {
+      conflicts.push({
+        subject: input.where,
+        kind: 'bundle',
+        message: `error adding operator bundle ${input.bundle.name} from ${input.where}: UNIQUE constraint failed: operatorbundle.name (a package-manifest bundle has the same name)`,
+      });
+      const { name, version, annotations } = input.bundle;
+      records.push({
+        where: input.where,
+        image: input.image,
+        bundle: { name, version, annotations },
+      });
+      continue;
+    }
+    for (const b of walk.add(input)) await sink.addBundle(b);
+    records.push(walk.records.at(-1)!);
+  }
+  const problems = [...unreadable, ...unparsable, ...conflicts];
+  return { walk, records, problems, unreadable, unparsable, conflicts, dropped };
+}
+
+/** What a load in parts says besides what went to the sink. */
+export interface ManifestDirLoad {
+  bundles: number;
+  packages: number;
+  problems: Problem[];
+  /** Package directories left out for a decoding limit. */
+  dropped: string[];
+  formats: ManifestFormats;
+  /** Detection findings and upstream-order caveats (not load problems). */
+  warnings: string[];
+  /** One per bundle-format folder. */
+  outcomes: BundleOutcome[];
+}
+
+/**
+ * A manifests directory loaded in parts: package-manifest folders one at a time (walk 1),
+ * then each bundle folder, then the package walks; every bundle reaches the sink before any
+ * package, in the order of loadManifestDir's catalog. File contents are read when their part
+ * is loaded (a tree whose `data` are getters is read once, a part at a time).
+ */
+export async function loadManifestDirInParts(
+  files: FileTree,
+  sink: CatalogSink,
+  options: LoadOptions = {},
+): Promise<ManifestDirLoad> {
+  const rules: LoaderRules = options.rules ?? 'v1.8.0';
   const detected = detectManifestFormats(files);
   const formats: ManifestFormats = {
     bundleFolders: detected.bundles.length,
     bundlePackages: detected.bundlePackages.length,
     packageManifestFiles: detected.packageManifestFiles.length,
   };
-  const warnings = [...detected.warnings];
-  const manifests: LoadedCatalog =
-    detected.packageManifestFiles.length > 0
-      ? loadCatalog(detected.packageManifestFiles, { rules })
-      : { rules, bundles: [], packages: [], problems: [] };
-  if (detected.bundles.length === 0) return { catalog: manifests, formats, warnings, bundles: [] };
-  const parsed = parseBundleFolders(detected.bundles);
-  const existing = new Set(manifests.bundles.map((b) => b.name));
-  const inputs = parsed.inputs.filter((i) => {
-    if (!existing.has(i.bundle.name)) return true;
-    parsed.problems.push({
-      subject: i.where,
-      kind: 'bundle',
-      message: `error adding operator bundle ${i.bundle.name} from ${i.where}: UNIQUE constraint failed: operatorbundle.name (a package-manifest bundle has the same name)`,
-    });
-    return false;
-  });
-  const built = loadBundleCatalog(inputs, rules);
-  warnings.push(...built.warnings);
-  const bundles: LoadedCatalog = {
-    ...built.catalog,
-    problems: [...parsed.problems, ...built.catalog.problems],
-    ...(parsed.dropped.length > 0 ? { dropped: parsed.dropped.map((d) => d.message) } : {}),
+  const manifests = new PartsWalk(rules, options.limits);
+  const byPath = new Map(detected.packageManifestFiles.map((f) => [f.path, f]));
+  for (const group of walkOrderGroups([...byPath.keys()]))
+    for (const b of manifests.addPart(group.map((path) => byPath.get(path)!)))
+      await sink.addBundle(b);
+  const walk = new BundleCatalogWalk(rules);
+  const items = detected.bundles.map((b) => ({ where: b.dir, image: '', files: () => b.files }));
+  const added = await addBundleItems(walk, items, sink, { existing: manifests.bundleNames });
+  const problems: Problem[] = [];
+  const manifestPackages = byPath.size > 0 ? manifests.finish() : [];
+  problems.push(...manifests.problems);
+  const bundlePackages = detected.bundles.length > 0 ? walk.finish() : [];
+  problems.push(...added.problems, ...walk.problems);
+  const packages = joinPackages(manifestPackages, bundlePackages, problems);
+  for (const p of packages) await sink.addPackage(p);
+  const outcomes =
+    detected.bundles.length > 0
+      ? bundleOutcomes(
+          detected.bundles.map((b) => b.dir),
+          { records: added.records, problems: added.problems, dropped: added.dropped },
+          walk,
+          { packages, problems },
+        )
+      : [];
+  return {
+    bundles: manifests.bundleCount + walk.bundleCount,
+    packages: packages.length,
+    problems,
+    dropped: [...manifests.dropped, ...added.dropped.map((d) => d.message)],
+    formats,
+    warnings: [...detected.warnings, ...walk.warnings],
+    outcomes,
   };
-  const catalog = joinCatalogs(manifests, bundles);
-  const outcomes = bundleOutcomes(
-    detected.bundles.map((b) => b.dir),
-    parsed,
-    built,
-    catalog,
+}
+
+/** loadManifestDirInParts collected in memory: the whole catalog. */
+export async function loadManifestDir(
+  files: FileTree,
+  options: LoadOptions = {},
+): Promise<LoadedManifestDir> {
+  const bundles: Bundle[] = [];
+  const packages: Package[] = [];
+  const loaded = await loadManifestDirInParts(
+    files,
+    {
+      addBundle: async (b) => {
+        bundles.push(b);
+      },
+      addPackage: async (p) => {
+        packages.push(p);
+      },
+    },
+    options,
   );
-  return { catalog, formats, warnings, bundles: outcomes };
+  return {
+    catalog: {
+      rules: options.rules ?? 'v1.8.0',
+      bundles,
+      packages,
+      problems: loaded.problems,
+      ...(loaded.dropped.length > 0 ? { dropped: loaded.dropped } : {}),
+    },
+    formats: loaded.formats,
+    warnings: loaded.warnings,
+    bundles: loaded.outcomes,
+  };
 }

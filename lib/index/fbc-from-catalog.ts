@@ -13,6 +13,9 @@
 //   empty name, sorted by image with Go's (unstable) sort.Slice;
 // - the package icon from the default channel head's spec.icon[0], re-encoded base64.
 // Packages come out sorted by name, channels and bundles by name, as the files list them.
+// What a bundle contributes that does not depend on the package it is listed in is taken
+// from it once (fbcBundleParts), so a writer can keep that small, encoded form of every bundle
+// instead of the decoded bundles, and make each package's objects from it when its turn comes.
 import type { Bundle, LoadedCatalog, Package, Property } from '../catalog/model.js';
 import { isObject, type JsonObject } from '../catalog/yaml-document.js';
 import {
@@ -80,29 +83,66 @@ function gvkValue(text: string): RawJson {
 
 const DEPRECATED = 'olm.deprecated';
 
-/** A bundle's properties: sorted (type, value) group, then its objects in file order. */
-function bundleProperties(
-  bundle: Bundle,
-  packageName: string,
-  packageRows: readonly Property[],
-): FbcProperty[] {
-  const props: FbcProperty[] = [];
+/** What the FBC needs of a bundle, whichever package lists it. */
+export interface FbcBundleParts {
+  name: string;
+  image: string;
+  /** CSV spec.version ('' when absent): the synthesised olm.package's version. */
+  version: string;
+  /** An olm.deprecated property: the bundle is left out of every channel. */
+  deprecated: boolean;
+  /** olm.gvk, olm.gvk.required, olm.package.required and the other stored types; unsorted. */
+  properties: FbcProperty[];
+  /** Each object's JSON bytes (goJsonEncode, without its newline), in file order. */
+  objects: Uint8Array[];
+  relatedImages: FbcRelatedImage[];
+  /** The package icon, should this bundle head the default channel. */
+  icon?: FbcIcon;
+}
+
+/** A bundle's parts; everything else of the bundle (decoded objects, CSV) can be dropped. */
+export function fbcBundleParts(bundle: Bundle): FbcBundleParts {
+  const properties: FbcProperty[] = [];
   for (const p of bundle.properties) {
-    if (p.type === PROPERTY_GVK) props.push({ type: PROPERTY_GVK, value: gvkValue(p.value) });
-    else props.push({ type: p.type, value: new RawJson(p.value) });
+    if (p.type === PROPERTY_GVK) properties.push({ type: PROPERTY_GVK, value: gvkValue(p.value) });
+    else properties.push({ type: p.type, value: new RawJson(p.value) });
   }
   for (const d of bundle.dependencies) {
     if (d.type === PROPERTY_GVK)
-      props.push({ type: PROPERTY_GVK_REQUIRED, value: gvkValue(d.value) });
+      properties.push({ type: PROPERTY_GVK_REQUIRED, value: gvkValue(d.value) });
     else if (d.type === PROPERTY_PACKAGE) {
       const v = JSON.parse(d.value) as Record<string, unknown>;
       const value = { packageName: stringOr(v.packageName), versionRange: stringOr(v.version) };
-      props.push({
+      properties.push({
         type: PROPERTY_PACKAGE_REQUIRED,
         value: new RawJson(goJsonMarshal(value, STRUCT)),
       });
     }
   }
+  const objects = bundle.objects.map((obj) => {
+    const bytes = goJsonEncode(obj);
+    return bytes.subarray(0, bytes.length - 1);
+  });
+  const icon = packageIcon(bundle.csv);
+  return {
+    name: bundle.name,
+    image: bundle.image ?? '',
+    version: bundle.version,
+    deprecated: bundle.properties.some((p) => p.type === DEPRECATED),
+    properties,
+    objects,
+    relatedImages: relatedImages(bundle),
+    ...(icon ? { icon } : {}),
+  };
+}
+
+/** A bundle's properties: sorted (type, value) group, then its objects in file order. */
+function bundleProperties(
+  bundle: FbcBundleParts,
+  packageName: string,
+  packageRows: readonly Property[],
+): FbcProperty[] {
+  const props: FbcProperty[] = [...bundle.properties];
   for (const row of packageRows)
     props.push({ type: PROPERTY_PACKAGE, value: new RawJson(row.value) });
   if (packageRows.length === 0) {
@@ -118,9 +158,8 @@ function bundleProperties(
     return true;
   });
   unique.sort((a, b) => compareBytes(a.type, b.type) || compareBytes(a.value.text, b.value.text));
-  for (const obj of bundle.objects) {
-    const bytes = goJsonEncode(obj);
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length - 1).toString('base64');
+  for (const bytes of bundle.objects) {
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
     unique.push({ type: PROPERTY_BUNDLE_OBJECT, value: new RawJson(`{"data":"${data}"}`) });
   }
   return unique;
@@ -139,9 +178,13 @@ function relatedImages(bundle: Bundle): FbcRelatedImage[] {
   return goSortSlice(out, (x, y) => compareBytes(x.image, y.image) < 0);
 }
 
-function packageFile(
+/**
+ * One package's FBC objects. `bundles` finds a bundle's parts by name (any bundle the
+ * package's channels list); `packageRows` are the olm.package rows by bundle name.
+ */
+export function fbcPackageFile(
   pkg: Package,
-  bundles: ReadonlyMap<string, Bundle>,
+  bundles: (name: string) => FbcBundleParts | undefined,
   packageRows: ReadonlyMap<string, Property[]>,
 ): FbcPackageFile {
   const channels: FbcChannel[] = [];
@@ -149,8 +192,9 @@ function packageFile(
   for (const c of [...pkg.channels].sort((a, b) => compareBytes(a.name, b.name))) {
     const entries: FbcChannelEntry[] = [];
     for (const m of c.members) {
-      const bundle = bundles.get(m.bundleName);
-      if (!m.loaded || !bundle || isDeprecated(bundle)) continue;
+      if (!m.loaded) continue;
+      const bundle = bundles(m.bundleName);
+      if (!bundle || bundle.deprecated) continue;
       const entry: FbcChannelEntry = { name: m.bundleName };
       if (m.chainNode && m.replaces) entry.replaces = m.replaces;
       if (m.chainNode && m.skips.length > 0) entry.skips = [...m.skips];
@@ -163,16 +207,15 @@ function packageFile(
   }
   const fbcBundles: FbcBundle[] = [];
   for (const name of [...members].sort(compareBytes)) {
-    const b = bundles.get(name)!;
+    const b = bundles(name)!;
     const out: FbcBundle = {
       schema: SCHEMA_BUNDLE,
       name,
       package: pkg.name,
-      image: b.image ?? '',
+      image: b.image,
       properties: bundleProperties(b, pkg.name, packageRows.get(name) ?? []),
     };
-    const images = relatedImages(b);
-    if (images.length > 0) out.relatedImages = images;
+    if (b.relatedImages.length > 0) out.relatedImages = b.relatedImages;
     fbcBundles.push(out);
   }
   const fbcPackage: FbcPackage = {
@@ -181,30 +224,32 @@ function packageFile(
     defaultChannel: pkg.defaultChannel,
   };
   const head = pkg.channels.find((c) => c.name === pkg.defaultChannel)?.head;
-  const headBundle = head === undefined ? undefined : bundles.get(head);
-  const icon = headBundle ? packageIcon(headBundle.csv) : undefined;
+  const icon = head === undefined ? undefined : bundles(head)?.icon;
   if (icon) fbcPackage.icon = icon;
   return { package: fbcPackage, channels, bundles: fbcBundles };
 }
 
-function isDeprecated(bundle: Bundle): boolean {
-  return bundle.properties.some((p) => p.type === DEPRECATED);
-}
-
-/** The FBC objects of every package of a catalog loaded with the v1.26.5 rules. */
-export function fbcFromCatalog(catalog: LoadedCatalog): FbcCatalog {
-  const bundles = new Map(catalog.bundles.map((b) => [b.name, b]));
-  // A bundle's olm.package rows, whichever package walk stored them (the DB query reads them
-  // by bundle name): two different values make opm validate refuse the package later.
+/**
+ * Each bundle's olm.package rows, whichever package walk stored them (the DB query reads them
+ * by bundle name): two different values make opm validate refuse the package later.
+ */
+export function packageRowsOf(packages: readonly Package[]): Map<string, Property[]> {
   const packageRows = new Map<string, Property[]>();
-  for (const p of catalog.packages)
+  for (const p of packages)
     for (const row of p.packageProperties) {
       const list = packageRows.get(row.bundleName) ?? [];
       list.push(row.property);
       packageRows.set(row.bundleName, list);
     }
+  return packageRows;
+}
+
+/** The FBC objects of every package of a catalog loaded with the v1.26.5 rules. */
+export function fbcFromCatalog(catalog: LoadedCatalog): FbcCatalog {
+  const bundles = new Map(catalog.bundles.map((b) => [b.name, fbcBundleParts(b)]));
+  const packageRows = packageRowsOf(catalog.packages);
   const packages = [...catalog.packages]
     .sort((a, b) => compareBytes(a.name, b.name))
-    .map((p) => packageFile(p, bundles, packageRows));
+    .map((p) => fbcPackageFile(p, (name) => bundles.get(name), packageRows));
   return { packages };
 }

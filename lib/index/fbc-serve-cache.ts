@@ -9,12 +9,15 @@
 // reads them (`\u003c` `\u003e` `\u0026` turned into the characters, then compacted),
 // olm.bundle.object data decoded, the CSV the first object of that kind, replaces/skips/
 // skipRange from the channel entry, and json.Marshal's HTML escaping on the way out.
+// The pieces are per package (packageCacheFiles, packageIndexEntry, packagesJson), so a writer
+// can make a package's cache files when it has that package and nothing else.
 
 import { channelHead } from './fbc-graph.js';
 import {
   type FbcBundle,
   type FbcCatalog,
   type FbcChannelEntry,
+  type FbcPackageFile,
   PROPERTY_BUNDLE_OBJECT,
   PROPERTY_GVK,
   PROPERTY_GVK_REQUIRED,
@@ -85,7 +88,7 @@ function isCsv(objectJson: string): boolean {
 }
 
 /** The parts of an api.Bundle that do not depend on the channel. */
-interface ApiBundleBase {
+export interface ApiBundleBase {
   objects: string[];
   csvJson: string;
   providedApis: Record<string, unknown>[];
@@ -95,7 +98,7 @@ interface ApiBundleBase {
   properties: Record<string, unknown>[];
 }
 
-function apiBundleBase(bundle: FbcBundle): ApiBundleBase {
+export function apiBundleBase(bundle: FbcBundle): ApiBundleBase {
   const base: ApiBundleBase = {
     objects: [],
     csvJson: '',
@@ -134,7 +137,7 @@ function apiBundleBase(bundle: FbcBundle): ApiBundleBase {
   return base;
 }
 
-function apiBundleJson(
+export function apiBundleJson(
   bundle: FbcBundle,
   base: ApiBundleBase,
   channel: string,
@@ -166,55 +169,108 @@ function goMap(record: Map<string, unknown>): Map<string, unknown> {
   return new Map([...record.entries()].sort(([a], [b]) => compareUtf8(a, b)));
 }
 
+/** The cache file of one channel entry of a package, relative to the cache dir. */
+export function cacheFilePath(packageName: string, channel: string, bundle: string): string {
+  return `${CACHE_SUBDIR}/${packageName}_${channel}_${bundle}.json`;
+}
+
+/** A cache file of a package: its path and the channel entry (indexes) it is made from. */
+export interface CacheFileSpec {
+  path: string;
+  channel: number;
+  entry: number;
+}
+
+/**
+ * The cache files of one package's channel entries that have a bundle, in the order opm's
+ * cache builder writes them (channels, then entries, as the file lists them).
+ */
+export function packageCacheSpecs(file: FbcPackageFile): CacheFileSpec[] {
+  const bundles = new Set(file.bundles.map((b) => b.name));
+  const specs: CacheFileSpec[] = [];
+  file.channels.forEach((ch, channel) => {
+    ch.entries.forEach((e, entry) => {
+      if (bundles.has(e.name))
+        specs.push({ path: cacheFilePath(file.package.name, ch.name, e.name), channel, entry });
+    });
+  });
+  return specs;
+}
+
+/**
+ * One cache file's bytes. `bases` may carry the api.Bundle bases between calls (a bundle in
+ * several channels is decoded once).
+ */
+export function packageCacheFile(
+  file: FbcPackageFile,
+  spec: CacheFileSpec,
+  bases: Map<string, ApiBundleBase> = new Map(),
+): CacheFile {
+  const ch = file.channels[spec.channel]!;
+  const entry = ch.entries[spec.entry]!;
+  const bundle = file.bundles.find((b) => b.name === entry.name)!;
+  let base = bases.get(bundle.name);
+  if (!base) {
+    base = apiBundleBase(bundle);
+    bases.set(bundle.name, base);
+  }
+  return { path: spec.path, data: encoder.encode(apiBundleJson(bundle, base, ch.name, entry)) };
+}
+
+/** The cache files of one package's channel entries, in the order opm writes them. */
+export function packageCacheFiles(file: FbcPackageFile): CacheFile[] {
+  const bases = new Map<string, ApiBundleBase>();
+  return packageCacheSpecs(file).map((spec) => packageCacheFile(file, spec, bases));
+}
+
+/** The package's value in packages.json (small: names, heads, the icon). */
+export function packageIndexEntry(file: FbcPackageFile): unknown {
+  const pkg = file.package;
+  const channels = new Map<string, unknown>();
+  for (const ch of file.channels) {
+    const cacheBundles = new Map<string, unknown>();
+    for (const entry of ch.entries)
+      cacheBundles.set(entry.name, {
+        package: pkg.name,
+        channel: ch.name,
+        name: entry.name,
+        replaces: entry.replaces ?? '',
+        skips: entry.skips ?? null,
+      });
+    channels.set(ch.name, {
+      Name: ch.name,
+      Head: channelHead(ch.entries) ?? '',
+      Bundles: goMap(cacheBundles),
+    });
+  }
+  return {
+    name: pkg.name,
+    description: pkg.description ?? '',
+    icon: pkg.icon ? { base64data: pkg.icon.base64data, mediatype: pkg.icon.mediatype } : null,
+    defaultChannel: pkg.defaultChannel,
+    Channels: goMap(channels),
+  };
+}
+
+export const PACKAGES_JSON = `${CACHE_SUBDIR}/packages.json`;
+
+/** cache/packages.json from every package's index entry, by package name. */
+export function packagesJson(entries: Map<string, unknown>): CacheFile {
+  return {
+    path: PACKAGES_JSON,
+    data: encoder.encode(goJsonMarshal(goMap(entries), { sortKeys: false })),
+  };
+}
+
 /** Builds the cache for a catalog whose configs tree (as the image holds it) is `configs`. */
 export function buildServeCache(catalog: FbcCatalog, configs: Tree): ServeCache {
   const files: CacheFile[] = [];
   const packages = new Map<string, unknown>();
   for (const file of catalog.packages) {
-    const pkg = file.package;
-    const bundles = new Map(file.bundles.map((b) => [b.name, b]));
-    const bases = new Map<string, ApiBundleBase>();
-    const channels = new Map<string, unknown>();
-    for (const ch of file.channels) {
-      const cacheBundles = new Map<string, unknown>();
-      for (const entry of ch.entries) {
-        cacheBundles.set(entry.name, {
-          package: pkg.name,
-          channel: ch.name,
-          name: entry.name,
-          replaces: entry.replaces ?? '',
-          skips: entry.skips ?? null,
-        });
-        const bundle = bundles.get(entry.name);
-        if (!bundle) continue;
-        let base = bases.get(bundle.name);
-        if (!base) {
-          base = apiBundleBase(bundle);
-          bases.set(bundle.name, base);
-        }
-        files.push({
-          path: `${CACHE_SUBDIR}/${pkg.name}_${ch.name}_${bundle.name}.json`,
-          data: encoder.encode(apiBundleJson(bundle, base, ch.name, entry)),
-        });
-      }
-      channels.set(ch.name, {
-        Name: ch.name,
-        Head: channelHead(ch.entries) ?? '',
-        Bundles: goMap(cacheBundles),
-      });
-    }
-    packages.set(pkg.name, {
-      name: pkg.name,
-      description: pkg.description ?? '',
-      icon: pkg.icon ? { base64data: pkg.icon.base64data, mediatype: pkg.icon.mediatype } : null,
-      defaultChannel: pkg.defaultChannel,
-      Channels: goMap(channels),
-    });
+    files.push(...packageCacheFiles(file));
+    packages.set(file.package.name, packageIndexEntry(file));
   }
-  files.push({
-    path: `${CACHE_SUBDIR}/packages.json`,
-    data: encoder.encode(goJsonMarshal(goMap(packages), { sortKeys: false })),
-  });
+  files.push(packagesJson(packages));
   const cacheTree = treeOf(
     files.map((f) => ({ path: f.path.slice(CACHE_SUBDIR.length + 1), data: f.data })),
     { dir: CACHE_DIR_MODE, file: CACHE_FILE_MODE },

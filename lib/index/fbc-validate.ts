@@ -147,7 +147,8 @@ function bundleViolations(
   if (b.image === '' && objects === 0) add('FbcBundleImage', `${where}: bundle image must be set`);
 }
 
-function packageViolations(file: FbcPackageFile): FbcViolation[] {
+/** One package's violations (the catalog-wide rule, a duplicate package name, is validateFbc's). */
+export function packageViolations(file: FbcPackageFile): FbcViolation[] {
   const packageName = file.package.name;
   const out: FbcViolation[] = [];
   const add = (rule: FbcRule, message: string) =>

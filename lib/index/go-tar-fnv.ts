@@ -195,11 +195,33 @@ export interface ByteSink {
   update(bytes: Uint8Array): unknown;
 }
 
+/**
+ * The tar stream of one tree fed to the sink entry by entry, for a tree too big to hold: the
+ * root at construction, then `entry` in walk order (parents before children), then `end`.
+ */
+export class TreeStream {
+  constructor(
+    private readonly sink: ByteSink,
+    rootMode: number,
+  ) {
+    hashEntry(sink, '.', rootMode, undefined);
+  }
+
+  /** A directory (no data) or a file. */
+  entry(path: string, mode: number, data?: Uint8Array): void {
+    hashEntry(this.sink, path, mode, data);
+  }
+
+  end(): void {
+    this.sink.update(ZERO);
+  }
+}
+
 /** Adds the tar stream of one tree (fsToTar) to the sink. */
 export function hashTree(hash: ByteSink, tree: Tree): void {
-  hashEntry(hash, '.', tree.rootMode, undefined);
-  for (const e of tree.entries) hashEntry(hash, e.path, e.mode, e.data);
-  hash.update(ZERO);
+  const stream = new TreeStream(hash, tree.rootMode);
+  for (const e of tree.entries) stream.entry(e.path, e.mode, e.data);
+  stream.end();
 }
 
 /**

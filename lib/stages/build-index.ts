@@ -13,24 +13,19 @@
 // and the report need no bytes and the result stays small whatever the catalog's size.
 import { Readable } from 'node:stream';
 import { decodePackageBlob } from '../appregistry/decode.js';
-import { loadBundleCatalog } from '../catalog/bundle-catalog.js';
+import { BundleCatalogWalk } from '../catalog/bundle-catalog.js';
 import { detectManifestFormats } from '../catalog/detect-format.js';
-import {
-  compareBytes,
-  type FileTree,
-  type TreeFile,
-  walkOrderGroups,
-} from '../catalog/file-tree.js';
+import { compareBytes, type FileTree, type TreeFile } from '../catalog/file-tree.js';
 import { problemsWarning } from '../catalog/load-catalog.js';
-import { loadCatalogInParts } from '../catalog/load-in-parts.js';
+import { type CatalogSink, loadCatalogInParts } from '../catalog/load-in-parts.js';
 import {
+  addBundleItems,
   type BundleOutcome,
   bundleOutcomes,
-  loadManifestDir,
+  loadManifestDirInParts,
   type ManifestFormats,
-  parseBundleFolders,
 } from '../catalog/load-manifest-dir.js';
-import type { LoadedCatalog, LoaderRules, Problem } from '../catalog/model.js';
+import type { LoaderRules, Problem } from '../catalog/model.js';
 import { BundleImageError, bundleLayerFiles } from '../catalog-source/bundle-image.js';
 import { CatalogError } from '../errors.js';
 import {
@@ -144,17 +139,28 @@ export function describeFormats(f: ManifestFormats): string {
   return parts.join(', ');
 }
 
-/** Where the catalog comes from: loaded whole, or handed over in parts (bounded memory). */
-interface CatalogSource {
-  whole?: LoadedCatalog;
-  parts?: AsyncIterable<FileTree>;
+/** What a source's load handed to the writer, and what it found on the way. */
+interface SourceLoad {
+  bundles: number;
+  packages: number;
+  problems: Problem[];
+  /** Package directories (or bundle folders) left out for a decoding limit. */
+  dropped?: string[];
   formats?: ManifestFormats;
-  /** Format detection findings (manifest directories, bundle images). */
+  /** Format detection findings and upstream-order caveats (manifest directories, bundles). */
   detection: string[];
+  /** Bundle-format input: what became of each bundle folder or image. */
+  outcomes?: BundleOutcome[];
+}
+
+/**
+ * Where the catalog comes from, always handed over in parts (bounded memory): a package folder,
+ * a package blob or one bundle at a time goes to the writer, then the packages.
+ */
+interface CatalogSource {
+  load(sink: CatalogSink): Promise<SourceLoad>;
   /** Packages whose blob could not be decoded. */
   decoding: string[];
-  /** Bundle-format input: what became of each bundle folder or image. */
-  bundles?: BundleOutcome[];
   /** Bytes of manifests the parts will hold (what the memory estimate is made from). */
   manifestBytes?: number;
 }
@@ -173,6 +179,7 @@ async function blobSource(
   packages: FetchedPackage[],
   request: BuildIndexRequest,
   deps: StageDeps,
+  rules: LoaderRules,
 ): Promise<CatalogSource> {
   const decode = async (p: FetchedPackage) =>
     decodePackageBlob(await deps.store.get(p.key), p.name, request.decodeLimits);
@@ -210,13 +217,19 @@ async function blobSource(
       yield files;
     }
   }
-  return { parts: parts(), detection: [], decoding, manifestBytes };
+  return {
+    load: async (sink) => ({
+      ...(await loadCatalogInParts(parts(), sink, { rules })),
+      detection: [],
+    }),
+    decoding,
+    manifestBytes,
+  };
 }
 
 /**
- * A manifests directory: package-manifest folders in parts, read a part at a time (format
- * detection reads only annotations files); with bundle-format folders, whole, as
- * loadManifestDir joins the two formats.
+ * A manifests directory, its files read when their part is loaded (format detection reads
+ * only annotations files and top-level manifests).
  */
 async function manifestDirSource(
   dir: string,
@@ -245,7 +258,10 @@ async function storePrefixSource(
   return manifestTreeSource(files, listed.bytes, `${deps.store.location}/${prefix}`, rules, deps);
 }
 
-/** A tree of manifest folders, as format detection finds it: bundle-format and/or package manifests. */
+/**
+ * A tree of manifest folders, as format detection finds it: package-manifest folders one at a
+ * time, bundle-format folders one bundle at a time (loadManifestDirInParts).
+ */
 function manifestTreeSource(
   files: FileTree,
   bytes: number,
@@ -254,95 +270,102 @@ function manifestTreeSource(
   deps: StageDeps,
 ): CatalogSource {
   const detected = detectManifestFormats(files);
-  if (detected.bundles.length > 0) {
-    const loaded = loadManifestDir(
-      files.map((f) => ({ path: f.path, data: f.data })),
-      { rules },
-    );
-    deps.log.info(`found ${describeFormats(loaded.formats)} in ${dir}`, { ...loaded.formats });
-    return {
-      whole: loaded.catalog,
-      formats: loaded.formats,
-      detection: loaded.warnings,
-      decoding: [],
-      bundles: loaded.bundles,
-    };
-  }
-  const formats = { bundleFolders: 0, bundlePackages: 0, packageManifestFiles: files.length };
+  const formats: ManifestFormats = {
+    bundleFolders: detected.bundles.length,
+    bundlePackages: detected.bundlePackages.length,
+    packageManifestFiles: detected.packageManifestFiles.length,
+  };
   deps.log.info(`found ${describeFormats(formats)} in ${dir}`, { ...formats });
-  const byPath = new Map(files.map((f) => [f.path, f]));
-  async function* parts(): AsyncGenerator<FileTree> {
-    for (const group of walkOrderGroups([...byPath.keys()]))
-      yield group.map((path) => ({ path, data: byPath.get(path)!.data }));
-  }
   return {
-    parts: parts(),
-    formats,
-    detection: detected.warnings,
+    load: async (sink) => {
+      const loaded = await loadManifestDirInParts(files, sink, { rules });
+      return { ...loaded, detection: loaded.warnings };
+    },
     decoding: [],
-    manifestBytes: bytes,
+    // The memory model is fitted to package-manifest catalogs in SQLite (see MEMORY_MODEL).
+    ...(detected.bundles.length === 0 ? { manifestBytes: bytes } : {}),
   };
 }
 
-/** Bundle images fetched into the store: their layers decoded, parsed, built into a catalog. */
-async function catalogFromBundles(
+/**
+ * Bundle images fetched into the store, one at a time: its layers read from the store and
+ * decoded, parsed and inserted (an image whose layers cannot be read, or that the fan-out
+ * could not pull, is a problem naming it; the build goes on).
+ */
+function bundleImageSource(
   bundles: readonly FetchedBundle[],
   request: BuildIndexRequest,
   deps: StageDeps,
   rules: LoaderRules,
-): Promise<{ catalog: LoadedCatalog; warnings: string[]; bundles: BundleOutcome[] }> {
-  const folders = [];
-  const unreadable: Problem[] = [];
-  for (const b of bundles) {
-    const layers = [];
-    for (const l of b.layers)
-      layers.push({ mediaType: l.mediaType, data: await deps.store.get(l.key) });
-    try {
-      folders.push({ dir: b.ref, files: bundleLayerFiles(b.ref, layers, request.decodeLimits) });
-    } catch (err) {
-      if (!(err instanceof BundleImageError)) throw err;
-      unreadable.push({ subject: b.ref, kind: 'bundle', message: err.message });
-    }
-  }
-  const parsed = parseBundleFolders(folders, (dir) => dir);
-  // A bundle the fan-out could not pull (the pipeline: one Lambda per bundle) is a problem of
-  // that bundle, like one whose layers cannot be read: named, left out, the build goes on.
-  const unpulled = request.unpulled ?? [];
-  for (const u of unpulled)
-    unreadable.push({
-      subject: u.ref,
-      kind: 'bundle',
-      message: `${u.error.message} (${u.error.name}; the bundle is left out)`,
-    });
-  parsed.problems.unshift(...unreadable);
-  const built = loadBundleCatalog(parsed.inputs, rules);
-  const catalog: LoadedCatalog = {
-    ...built.catalog,
-    problems: [...parsed.problems, ...built.catalog.problems],
-    ...(parsed.dropped.length > 0 ? { dropped: parsed.dropped.map((d) => d.message) } : {}),
+): CatalogSource {
+  return {
+    load: async (sink) => {
+      const walk = new BundleCatalogWalk(rules);
+      const items = bundles.map((b) => ({
+        where: b.ref,
+        image: b.ref,
+        files: async () => {
+          const layers = [];
+          for (const l of b.layers)
+            layers.push({ mediaType: l.mediaType, data: await deps.store.get(l.key) });
+          return bundleLayerFiles(b.ref, layers, request.decodeLimits);
+        },
+      }));
+      const added = await addBundleItems(walk, items, sink, { unreadable: BundleImageError });
+      // A bundle the fan-out could not pull (the pipeline: one Lambda per bundle) is a problem
+      // of that bundle, like one whose layers cannot be read: named, left out.
+      const unpulled = request.unpulled ?? [];
+      const notPulled: Problem[] = unpulled.map((u) => ({
+        subject: u.ref,
+        kind: 'bundle',
+        message: `${u.error.message} (${u.error.name}; the bundle is left out)`,
+      }));
+      const packages = walk.finish();
+      const problems = [
+        ...added.unreadable,
+        ...notPulled,
+        ...added.unparsable,
+        ...added.conflicts,
+        ...walk.problems,
+      ];
+      for (const p of packages) await sink.addPackage(p);
+      const pulled = bundleOutcomes(
+        bundles.map((b) => b.ref),
+        { records: added.records, problems: added.problems, dropped: added.dropped },
+        walk,
+        { packages, problems },
+      );
+      // Back in list order: the unpulled at their positions, the pulled (in order) between them.
+      const outcomes: BundleOutcome[] = [];
+      const at = new Map(unpulled.map((u) => [u.index, u]));
+      for (let i = 0, next = 0; i < bundles.length + unpulled.length; i++) {
+        const u = at.get(i);
+        outcomes.push(
+          u
+            ? {
+                source: u.ref,
+                outcome: 'refused',
+                message: `not pulled: ${u.error.name}: ${u.error.message}`,
+              }
+            : pulled[next++]!,
+        );
+      }
+      return {
+        bundles: walk.bundleCount,
+        packages: packages.length,
+        problems,
+        dropped: added.dropped.map((d) => d.message),
+        formats: {
+          bundleFolders: bundles.length + unpulled.length,
+          bundlePackages: 0,
+          packageManifestFiles: 0,
+        },
+        detection: walk.warnings,
+        outcomes,
+      };
+    },
+    decoding: [],
   };
-  const pulled = bundleOutcomes(
-    bundles.map((b) => b.ref),
-    parsed,
-    built,
-    catalog,
-  );
-  // Back in list order: the unpulled at their positions, the pulled (in order) between them.
-  const outcomes: BundleOutcome[] = [];
-  const at = new Map(unpulled.map((u) => [u.index, u]));
-  for (let i = 0, next = 0; i < bundles.length + unpulled.length; i++) {
-    const u = at.get(i);
-    outcomes.push(
-      u
-        ? {
-            source: u.ref,
-            outcome: 'refused',
-            message: `not pulled: ${u.error.name}: ${u.error.message}`,
-          }
-        : pulled[next++]!,
-    );
-  }
-  return { catalog, warnings: built.warnings, bundles: outcomes };
 }
 
 /** A catalog writer's output port over the store: files land under builds/<id>/. */
@@ -386,27 +409,16 @@ export async function buildIndex(
     } else if (request.bundlePrefix !== undefined) {
       source = await storePrefixSource(request.bundlePrefix, request, rules, deps);
     } else if (request.bundles !== undefined) {
-      const built = await catalogFromBundles(request.bundles, request, deps, rules);
-      source = {
-        whole: built.catalog,
-        formats: {
-          bundleFolders: request.bundles.length + (request.unpulled?.length ?? 0),
-          bundlePackages: 0,
-          packageManifestFiles: 0,
-        },
-        detection: built.warnings,
-        decoding: [],
-        bundles: built.bundles,
-      };
+      source = bundleImageSource(request.bundles, request, deps, rules);
     } else {
       const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
-      source = await blobSource(packages, request, deps);
+      source = await blobSource(packages, request, deps, rules);
     }
   } catch (err) {
     writer.abort();
     throw err;
   }
-  const { formats, detection, decoding } = source;
+  const { decoding } = source;
   if (source.manifestBytes !== undefined) {
     try {
       checkMemory(request, source.manifestBytes, deps.memoryLimitMb);
@@ -416,39 +428,24 @@ export async function buildIndex(
     }
   }
 
-  // Package by package: a part's files are read, decoded, encoded and written, then dropped;
-  // only the output and what the package walk needs of each bundle stay (load-in-parts.ts).
+  // Part by part: a package's (or a bundle's) files are read, decoded, encoded and written,
+  // then dropped; only the output and what the package walks need of each bundle stay.
   const memory = new MemoryWatch();
-  let loaded: { bundles: number; packages: number; problems: Problem[]; dropped?: string[] };
+  let loaded: SourceLoad;
   try {
     await writer.begin();
-    if (source.whole) {
-      const c = source.whole;
-      for (const b of c.bundles) await writer.addBundle(b);
-      for (const p of c.packages) await writer.addPackage(p);
-      loaded = {
-        bundles: c.bundles.length,
-        packages: c.packages.length,
-        problems: c.problems,
-        ...(c.dropped ? { dropped: c.dropped } : {}),
-      };
-    } else {
-      loaded = await loadCatalogInParts(
-        source.parts!,
-        {
-          addBundle: async (b) => {
-            await writer.addBundle(b);
-            memory.step();
-          },
-          addPackage: (p) => writer.addPackage(p),
-        },
-        { rules },
-      );
-    }
+    loaded = await source.load({
+      addBundle: async (b) => {
+        await writer.addBundle(b);
+        memory.step();
+      },
+      addPackage: (p) => writer.addPackage(p),
+    });
   } catch (err) {
     writer.abort();
     throw err;
   }
+  const { formats, detection } = loaded;
   // A package left out for a decoding limit is a named warning, like an undecodable blob.
   decoding.push(...(loaded.dropped ?? []));
   const summary = problemsWarning(loaded);
@@ -481,7 +478,7 @@ export async function buildIndex(
     problems: [...loaded.problems, ...writerProblems],
     decoding,
     ...(formats ? { formats, detection } : {}),
-    ...(source.bundles && source.bundles.length > 0 ? { bundles: source.bundles } : {}),
+    ...(loaded.outcomes && loaded.outcomes.length > 0 ? { bundles: loaded.outcomes } : {}),
   };
   await putJson(deps.store, keys.warnings, warnings);
   await putJson(deps.store, keys.catalogFiles, catalogFiles);

@@ -113,7 +113,9 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
     }, 180_000);
 
     it('from the folders (--manifest-dir): the same catalog with image ""', async () => {
-      const loaded = loadManifestDir(await readManifestDir(BUNDLES_PACKAGES), { rules: 'v1.26.5' });
+      const loaded = await loadManifestDir(await readManifestDir(BUNDLES_PACKAGES), {
+        rules: 'v1.26.5',
+      });
       expect(loaded.formats).toEqual({
         bundleFolders: 473,
         bundlePackages: 30,

@@ -91,8 +91,8 @@ describe('detectManifestFormats', () => {
 });
 
 describe('loadManifestDir', () => {
-  it('builds packages, channels and the replaces graph from bundle annotations', () => {
-    const { catalog, formats, warnings } = loadManifestDir(fileTree(TREE));
+  it('builds packages, channels and the replaces graph from bundle annotations', async () => {
+    const { catalog, formats, warnings } = await loadManifestDir(fileTree(TREE));
     expect(formats).toEqual({ bundleFolders: 2, bundlePackages: 1, packageManifestFiles: 0 });
     expect(warnings).toHaveLength(2);
     expect(catalog.problems).toEqual([]);
@@ -112,26 +112,26 @@ describe('loadManifestDir', () => {
     ]);
   });
 
-  it('joins a package-manifest package and bundle-format packages (entry ids continue)', () => {
+  it('joins a package-manifest package and bundle-format packages (entry ids continue)', async () => {
     const files = fileTree({
       ...TREE,
       'etcd/etcd.package.yaml': pkg('etcd', { alpha: 'etcd.v1' }),
       'etcd/1/csv.yaml': csv('etcd.v1'),
     });
-    const { catalog, formats } = loadManifestDir(files);
+    const { catalog, formats } = await loadManifestDir(files);
     expect(formats.packageManifestFiles).toBe(2);
     expect(catalog.packages.map((p) => p.name)).toEqual(['etcd', 'demo']);
     expect(catalog.packages.flatMap((p) => p.entries.map((e) => e.id))).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('a folder opm refuses is a problem naming it, and the rest still loads', () => {
+  it('a folder opm refuses is a problem naming it, and the rest still loads', async () => {
     const files = fileTree({
       ...TREE,
       'demo/0.3.0/manifests/csv.yaml': csv('demo.v0.3.0', { version: '0.3.0' }),
       'demo/0.3.0/metadata/other.yaml': 'nothing: here\n',
       'demo/0.3.0/metadata/annotations.yaml': 'annotations: {}\n',
     });
-    const { catalog } = loadManifestDir(files);
+    const { catalog } = await loadManifestDir(files);
     expect(catalog.problems).toEqual([
       {
         subject: 'demo/0.3.0',

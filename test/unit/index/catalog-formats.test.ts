@@ -54,9 +54,9 @@ describe('index formats', () => {
     expect(result.counts).toEqual({ 'olm.package': 1, 'olm.channel': 1, 'olm.bundle': 1 });
     expect([...files.keys()]).toEqual([
       'configs/p/catalog.json',
-      'cache/digest',
       'cache/cache/p_stable_p.v1.0.0.json',
       'cache/cache/packages.json',
+      'cache/digest',
     ]);
     expect(result.files.map((f) => f.path)).toEqual([...files.keys()]);
     // q's version is not semver: opm validate would refuse it, so it is left out, by name.
