@@ -28,7 +28,9 @@ import {
   SecretNotFoundError,
   setFunctionRuntime,
 } from '../../../functions/commons/runtime.js';
+import { handler as fetchBundleHandler } from '../../../functions/fetch-bundle.js';
 import { handler as fetchPackageHandler } from '../../../functions/fetch-package.js';
+import { handler as listBundlesHandler } from '../../../functions/list-bundles.js';
 import { handler as reportHandler } from '../../../functions/report.js';
 import { handler as watchHandler } from '../../../functions/watch.js';
 import { type AppRegistryServer, startAppRegistryServer } from '../../../lib/appregistry/server.js';
@@ -119,6 +121,27 @@ describe('api handler', () => {
     // The same build id again is a conflict, not a second execution.
     expect((await apiHandler(http('POST /builds', { body }), ctx())).statusCode).toBe(409);
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('POST /builds keeps a bundle list out of the execution input: the stored request holds it', async () => {
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const bundles = Array.from(
+      { length: 3000 },
+      (_, i) => `quay.io/community-operator-pipeline-prod/operator-${i}-bundle:v1.0.${i}`,
+    );
+    const body = JSON.stringify({ buildId: 'b-bundles', bundles, indexFormat: 'fbc' });
+    expect(body.length).toBeGreaterThan(200 * 1024);
+    const res = await apiHandler(http('POST /builds', { body }), ctx());
+    expect(res.statusCode).toBe(202);
+    const input = sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!;
+    expect(JSON.parse(input)).toEqual({
+      buildId: 'b-bundles',
+      indexFormat: 'fbc',
+      bundleCount: 3000,
+    });
+    expect(
+      (await getJson<{ bundles: string[] }>(store, 'builds/b-bundles/request.json')).bundles,
+    ).toEqual(bundles);
   });
 
   it('POST /builds answers 400 with every problem for an invalid request, and starts nothing', async () => {
@@ -324,6 +347,37 @@ describe('stage handlers', () => {
     expect(err).toMatchObject({
       name: 'StoreError',
       message: 'reading builds/b-fp/request.json: not valid JSON',
+    });
+  });
+
+  it('list-bundles and fetch-bundle: the work list from the stored request, one index per event', async () => {
+    const bundles = ['registry.example/ns/a-bundle:v1', 'registry.example/ns/b-bundle:v2'];
+    await saveBuildRequest(store, { buildId: 'b-lb', bundles });
+    const listed = await listBundlesHandler(
+      { input: { buildId: 'b-lb', bundleCount: 2 }, execution: 'x' },
+      ctx(),
+    );
+    expect(listed).toEqual({
+      count: 2,
+      itemsKey: 'builds/b-lb/bundle-refs.json',
+      names: [0, 1],
+    });
+    expect(await getJson(store, 'builds/b-lb/bundle-refs.json')).toEqual(bundles);
+    await expect(
+      fetchBundleHandler({ input: { buildId: 'b-lb', index: 2 }, execution: 'x' }, ctx()),
+    ).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: 'validating the event: build b-lb has no bundle 2 (2 listed)',
+    });
+    await expect(
+      fetchBundleHandler({ input: { buildId: 'b-lb', index: -1 }, execution: 'x' }, ctx()),
+    ).rejects.toMatchObject({ name: 'InvalidEventError' });
+    // A request without bundles is not a bundle build.
+    await saveBuildRequest(store, { buildId: 'b-lb2', manifestDir: 'm' });
+    await expect(
+      listBundlesHandler({ input: { buildId: 'b-lb2' }, execution: 'x' }, ctx()),
+    ).rejects.toMatchObject({
+      message: 'validating the event: the request of build b-lb2 names no bundles',
     });
   });
 
