@@ -7,6 +7,7 @@ import { localLambdaContext } from './lambda-context.js';
 type Handler = (event: unknown, context: ReturnType<typeof localLambdaContext>) => Promise<unknown>;
 
 const MODULES: Record<string, () => Promise<{ handler: unknown }>> = {
+  Preflight: () => import('../preflight.js'),
   ListPackages: () => import('../list-packages.js'),
   FetchPackage: () => import('../fetch-package.js'),
   ListBundles: () => import('../list-bundles.js'),

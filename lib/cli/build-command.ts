@@ -142,10 +142,10 @@ export async function buildCommand(
   };
   // Local prerequisites first (a usage error, exit 2): nothing is downloaded for a build
   // whose auth file, store or output path cannot work.
-  const { checkLocalPrerequisites, checkImagePrerequisites } = await import('./preflight.js');
+  const { checkLocalPrerequisites } = await import('./preflight.js');
   await checkLocalPrerequisites(local);
   const started = Date.now();
-  let stage: StageName | 'preflight' = 'list-packages';
+  let stage: StageName = 'list-packages';
   const step = <T>(name: StageName, run: () => Promise<T>) => {
     stage = name;
     return runRecorded(store, request.buildId, name, run);
@@ -158,10 +158,25 @@ export async function buildCommand(
   try {
     await putJson(store, keys.request, request);
     if (request.to && request.from) {
-      // The end's needs (destination answers, base resolves) before the first download.
-      stage = 'preflight';
+      // The end's needs (destination answers and takes our credentials, base resolves)
+      // before the first download: the state machine's first state runs the same stage.
+      const { preflight } = await import('../stages/preflight.js');
       cli.step('checking the destination and the base image');
-      await checkImagePrerequisites(request, deps, local);
+      const fromDir = local.fromDir ?? local.dir;
+      await step('preflight', () =>
+        preflight(
+          {
+            buildId: request.buildId,
+            to: request.to,
+            from: request.from,
+            ...(request.filterByOs ? { filterByOs: request.filterByOs } : {}),
+            ...(request.insecure ? { insecure: true } : {}),
+            ...(request.maxPerRegistry ? { maxPerRegistry: request.maxPerRegistry } : {}),
+            ...(fromDir ? { fromDir } : {}),
+          },
+          deps,
+        ),
+      );
       stage = 'list-packages';
     }
     if (request.appRegistry) {

@@ -1,17 +1,13 @@
-// Fail fast: what a build will need at its end is checked before its first download, so a
-// request that cannot succeed fails in seconds instead of after every package was fetched
-// and the index built. Flag values were checked by parseBuildOptions; here the local
-// prerequisites (auth file readable and JSON, --store a directory, --to-db not a directory)
-// and then the network ones: the destination registry answers the v2 API (plain HTTP vs TLS
-// said with the --insecure hint) and, where its token server tells, grants push scope to the
-// credentials we have, and the base image resolves
-// to a platform --filter-by-os keeps. Each problem is the named error the later stage would
-// have thrown; local usage problems are UsageErrors (exit 2).
+// Fail fast, the command line's own half: what a build will need at its end is checked before
+// its first download. Flag values were checked by parseBuildOptions; here the local
+// prerequisites (auth file readable and JSON, --store a directory, --to-db and --digest-file
+// not directories), which only the CLI has. The network half — destination answers and takes
+// our credentials, base resolves with a platform --filter-by-os keeps — is the preflight
+// stage (lib/stages/preflight.ts), which the state machine runs as its first state too.
+// Local usage problems are UsageErrors (exit 2).
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { fsCause } from '../fs-errors.js';
-import { parseDestinationLocation, parseSourceLocation } from '../image/location.js';
-import type { BuildRequest, StageDeps } from '../stages/types.js';
 import type { LocalSettings } from './build-options.js';
 
 /** A prerequisite of the build that is missing (a file, a directory) before any work. */
@@ -49,38 +45,4 @@ export async function checkLocalPrerequisites(local: LocalSettings): Promise<voi
   await notA(local.digestFile, '--digest-file', 'file');
   if (problems.length > 0)
     throw new PreflightError(`checking the build's prerequisites: ${problems.join('; ')}`);
-}
-
-/**
- * The network half: the base resolves (with a platform the filter keeps) and the registry
- * destination answers. Errors are the registry/usage errors the image stages would throw.
- */
-export async function checkImagePrerequisites(
-  request: BuildRequest,
-  deps: StageDeps,
-  local: LocalSettings,
-): Promise<void> {
-  if (!request.to || !request.from) return;
-  // Loaded here, not at the top: the registry client brings undici and the AWS SDK (ECR
-  // credentials), about 0.2 s of start-up that a --to-db or --to-fbc build never uses.
-  const { registryClientOnDemand } = await import('../registry/open-client.js');
-  const { openImageSource } = await import('../layout/image-ports.js');
-  const registry = registryClientOnDemand(deps, {
-    insecure: request.insecure,
-    maxPerRegistry: request.maxPerRegistry,
-  });
-  try {
-    const to = parseDestinationLocation(request.to);
-    if (to.kind === 'registry') await (await registry.get()).checkPushAccess(to.ref);
-    const from = parseSourceLocation(request.from);
-    if (from.kind !== 'scratch') {
-      const source = openImageSource(from, {
-        registry: registry.get,
-        fileRoot: local.fromDir ?? local.dir,
-      });
-      await source.resolve(request.filterByOs);
-    }
-  } finally {
-    await registry.close();
-  }
 }

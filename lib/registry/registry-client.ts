@@ -24,6 +24,7 @@ import {
   registryTimeoutError,
 } from './registry-errors.js';
 import {
+  type PushAccess,
   type RegistryCall,
   RegistryTransport,
   type RequestBody,
@@ -195,12 +196,19 @@ export class RegistryClient {
   }
 
   /**
-   * Checks, before any work, that `ref` could be pushed: the registry answers, and — where
-   * its token server says so (a JWT `access` claim) — the credentials have push scope on the
-   * repository (RegistryScopeError "… lack push scope …" otherwise).
+   * Checks, before any work, that `ref` could be pushed, as far as the registry can tell
+   * without a write: it answers, takes our credentials (RegistryAuthError otherwise; none at
+   * all for a registry that asks is said so) and — where its token server says so (a JWT
+   * `access` claim) — they have push scope on the repository (RegistryScopeError "… lack push
+   * scope …" otherwise). Returns what could be learnt.
    */
-  async checkPushAccess(ref: RepositoryRef): Promise<void> {
-    await this.transport.checkScope(ref.registry, ref.repository, ['pull', 'push'], formatRef(ref));
+  checkPushAccess(ref: RepositoryRef): Promise<PushAccess> {
+    return this.transport.checkScope(
+      ref.registry,
+      ref.repository,
+      ['pull', 'push'],
+      formatRef(ref),
+    );
   }
 
   // ---- manifests -------------------------------------------------------------------------

@@ -219,7 +219,7 @@ export function registryErrorFromFailure(
   if (timeout) return registryTimeoutError(action, subject, timeout, url, err, timeouts);
   if (code && TLS_ERROR_CODES.has(code)) {
     return new RegistryTlsError(
-      `${action} ${subject}: TLS certificate not trusted (${code}); pass a CA bundle or --insecure`,
+      `${action} ${subject}: TLS certificate not trusted (${code}); pass a CA bundle or --insecure (in a build request: "insecure": true)`,
       { url, cause: err },
     );
   }
@@ -232,7 +232,7 @@ export function registryErrorFromFailure(
   ) {
     // OpenSSL's words for "the other end does not speak TLS": say what to do instead.
     return new RegistryTlsError(
-      `${action} ${subject}: the registry does not answer TLS on this port (it may serve plain HTTP: pass --insecure)`,
+      `${action} ${subject}: the registry does not answer TLS on this port (it may serve plain HTTP: pass --insecure, in a build request "insecure": true)`,
       { url, cause: err },
     );
   }

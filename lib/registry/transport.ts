@@ -107,6 +107,9 @@ export interface RegistryCall {
   idempotent: boolean;
 }
 
+/** What a registry let us learn about pushing before any write (RegistryTransport.checkScope). */
+export type PushAccess = 'open' | 'push granted' | 'credentials accepted';
+
 export interface RegistryResponse extends HttpResponse {
   /** The URL that answered (after redirects). */
   url: string;
@@ -295,26 +298,54 @@ export class RegistryTransport {
   }
 
   /**
-   * Asks the token server for `actions` on `repository` now, before any work, and throws the
-   * RegistryScopeError the push would end in when its JWT `access` claim grants fewer. Says
-   * nothing when the registry cannot tell before a write: no auth, Basic auth (ECR),
-   * a registry token from the auth file, or an opaque token.
+   * What the registry lets us learn, before any work and without writing anything, about
+   * `actions` on `repository` (a push: pull,push). No challenge: it asks for nothing. Basic
+   * (ECR too): none configured is a RegistryAuthError at once, and an authenticated GET /v2/
+   * tells whether the credentials are taken (RegistryAuthError), not their scope. Bearer: the
+   * token server is asked for the scope now — wrong credentials are refused there — and a JWT
+   * `access` claim granting fewer actions is the RegistryScopeError the push would end in.
+   * A registry token from the auth file or an opaque token cannot tell: that is the answer.
    */
   async checkScope(
     registry: string,
     repository: string,
     actions: string[],
     subject: string,
-  ): Promise<void> {
+  ): Promise<PushAccess> {
     const session = await this.session(registry);
-    if (session.challenge?.scheme !== 'bearer') return;
-    await this.authorization(registry, [`repository:${repository}:${actions.join(',')}`], session);
+    const challenge = session.challenge;
+    if (!challenge) return 'open';
+    const action = 'checking push access to';
+    const scope = `repository:${repository}:${actions.join(',')}`;
+    const cred = await this.keychain.resolve(registry, repository);
+    if (challenge.scheme === 'basic') {
+      if (cred?.username === undefined || cred.password === undefined)
+        throw new RegistryAuthError(
+          `${action} ${subject}: the registry asks for credentials and none are configured for ${registry}`,
+        );
+      const res = await this.send({
+        action,
+        subject,
+        registry,
+        method: 'GET',
+        url: '/v2/',
+        scopes: [scope],
+        expect: [200],
+        idempotent: true,
+      });
+      await res.body.dump().catch(() => undefined);
+      return 'credentials accepted';
+    }
+    if (cred?.registryToken) return 'credentials accepted';
+    await this.authorization(registry, [scope], session);
     const denied = this.denied.get(registry)?.get(repository);
     const missing = actions.filter((a) => denied?.has(a));
     if (missing.length > 0)
       throw new RegistryScopeError(
-        `checking push access to ${subject}: the credentials lack ${missing.join(' and ')} scope on repository ${repository} (the token server granted ${describeGranted(actions, missing)})`,
+        `${action} ${subject}: the credentials lack ${missing.join(' and ')} scope on repository ${repository} (the token server granted ${describeGranted(actions, missing)})`,
       );
+    const token = (this.tokens.get(registry) ?? []).find((t) => t.scopes.has(scope));
+    return token && grantedActions(token.token) ? 'push granted' : 'credentials accepted';
   }
 
   private dropTokens(registry: string, scopes: string[]): void {

@@ -36,6 +36,7 @@ import type {
   IndexCounts,
   ListPackagesResult,
   PlatformImage,
+  PreflightResult,
   PushImageResult,
   ReportRequest,
   ReportResult,
@@ -123,6 +124,7 @@ export interface ReportStageResult extends ReportResult {
 }
 
 const STAGE_ORDER: StageName[] = [
+  'preflight',
   'list-packages',
   'fetch-package',
   'list-bundles',
@@ -136,10 +138,35 @@ const WEBHOOK_RETRY: RetryOptions = { retries: 3, baseDelayMs: 500, factor: 2, m
 /** A receiver has this long to answer each attempt, headers and body alike. */
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
-export async function report(request: ReportRequest, deps: ReportDeps): Promise<ReportStageResult> {
+export async function report(
+  requested: ReportRequest,
+  deps: ReportDeps,
+): Promise<ReportStageResult> {
   const { store } = deps;
-  const keys = buildKeys(request.buildId);
+  const keys = buildKeys(requested.buildId);
   const now = deps.now ?? (() => new Date());
+  // The webhook's key is read before anything is written: a key that cannot be read fails
+  // this stage and so the execution, and report.md must say so instead of "succeeded".
+  // (Preflight reads it up front, so this is the key vanishing during the build.)
+  let request = requested;
+  const stored0 = await optionalJson<BuildRequest>(store, keys.request);
+  const webhook = request.webhook ?? stored0?.webhook;
+  let hmacKey: string | undefined;
+  let keyError: unknown;
+  if (webhook?.hmacSecret && deps.resolveSecret) {
+    try {
+      hmacKey = await deps.resolveSecret(webhook.hmacSecret);
+    } catch (err) {
+      keyError = err;
+      // A build that failed already keeps its own failure; a successful one now failed here.
+      if (request.outcome === 'succeeded')
+        request = {
+          ...request,
+          outcome: 'failed',
+          failure: { stage: 'report', ...describeError(err) },
+        };
+    }
+  }
   const { report: built, stored, listing } = await gatherReport(store, request, now());
   const compared = built.outcome === 'succeeded' && stored && built.index;
   if (compared) await compareWithPrevious(store, built, stored, deps);
@@ -165,15 +192,9 @@ export async function report(request: ReportRequest, deps: ReportDeps): Promise<
     reportKey: keys.reportJson,
     reportMdKey: keys.reportMd,
   };
+  if (keyError) throw keyError;
   // The stored request, not the report's copy: that one has its URL redacted.
-  const webhook = request.webhook ?? stored?.webhook;
-  if (webhook) {
-    const key =
-      webhook.hmacSecret && deps.resolveSecret
-        ? await deps.resolveSecret(webhook.hmacSecret)
-        : undefined;
-    result.webhook = await postWebhook(webhook.url, built, key, deps);
-  }
+  if (webhook) result.webhook = await postWebhook(webhook.url, built, hmacKey, deps);
   return result;
 }
 
@@ -252,9 +273,10 @@ export async function gatherReport(
   generatedAt: Date,
 ): Promise<{ report: BuildReport; stored?: BuildRequest; listing?: ListPackagesResult }> {
   const keys = buildKeys(request.buildId);
-  const [stored, listing, fetches, bundleListing, bundleFetches, index, image, push] =
+  const [stored, checked, listing, fetches, bundleListing, bundleFetches, index, image, push] =
     await Promise.all([
       optionalJson<BuildRequest>(store, keys.request),
+      readStageRecord<PreflightResult>(store, request.buildId, 'preflight'),
       readStageRecord<ListPackagesResult>(store, request.buildId, 'list-packages'),
       readItemRecords<FetchedPackage>(store, request.buildId, 'fetch-package'),
       readStageRecord(store, request.buildId, 'list-bundles'),
@@ -305,6 +327,7 @@ export async function gatherReport(
   });
 
   const stageRecords: Array<[StageName, StageRecord[]]> = [
+    ['preflight', checked ? [checked] : []],
     ['list-packages', listing ? [listing] : []],
     ['fetch-package', fetches],
     ['list-bundles', bundleListing ? [bundleListing] : []],

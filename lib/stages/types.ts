@@ -258,7 +258,26 @@ export interface PushImageResult {
   blobs: BlobCounters;
 }
 
+/** The preflight stage (lib/stages/preflight.ts): what the end of the build will need. */
+export interface PreflightRequest {
+  buildId: string;
+  from?: string;
+  to?: string;
+  filterByOs?: string;
+  insecure?: boolean;
+  maxPerRegistry?: number;
+  /** Root directory of `file://` base images (the CLI's --from-dir, else --dir). */
+  fromDir?: string;
+}
+
+export interface PreflightResult {
+  buildId: string;
+  /** What was checked and found, one line each (the stage record and the report show them). */
+  checks: string[];
+}
+
 export type StageName =
+  | 'preflight'
   | 'list-packages'
   | 'fetch-package'
   | 'list-bundles'

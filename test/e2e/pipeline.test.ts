@@ -3,8 +3,8 @@
 // real Lambda handlers → s3rver as the bucket → the index → the image → a real
 // docker-registry (htpasswd). skopeo reads the result back; the DB inside the pushed layer
 // must MATCH the reference tool's rows. Then: a second build downloads and uploads nothing,
-// the watcher starts nothing, and wrong registry credentials fail the build in push-image
-// with a named error, a report, and the destination tag left as it was.
+// the watcher starts nothing, and wrong registry credentials fail the build in its first
+// state (preflight) with a named error, a report, and the destination tag left as it was.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -113,6 +113,7 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
     expect(first.warnings.some((w) => w.includes('buildv2-operator'))).toBe(true);
     expect(first.warnings.some((w) => w.includes('spinnaker-operator'))).toBe(true);
     expect(first.stages.map((s) => s.stage)).toEqual([
+      'preflight',
       'list-packages',
       'fetch-package',
       'build-index',
@@ -207,7 +208,7 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
     }
   });
 
-  it('wrong registry credentials fail push-image with a named error, a report, and the tag untouched', async () => {
+  it('wrong registry credentials fail in preflight with a named error, a report, and the tag untouched', async () => {
     const before = tagDigest();
     const badAuth = path.join(work, 'bad-auth.json');
     writeFileSync(
@@ -230,7 +231,8 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
     expect(outcome.status).toBe('FAILED');
     const report = await getJson<BuildReport>(store, outcome.reportKey);
     expect(report.outcome).toBe('failed');
-    expect(report.failure?.stage).toBe('push-image');
+    // Preflight asks the registry to take the credentials before any work.
+    expect(report.failure?.stage).toBe('preflight');
     expect(report.failure?.name).toBe('RegistryAuthError');
     expect(report.failure?.message).not.toContain('wrong-password');
     expect(JSON.stringify(report)).not.toContain(
@@ -239,7 +241,7 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
     expect(tagDigest()).toBe(before);
   });
 
-  it('a registry that is down fails push-image with a temporary named error and a report', async () => {
+  it('a registry that is down fails in preflight with a temporary named error and a report', async () => {
     // A port nothing listens on: connections are refused, which the client treats as
     // temporary; REGISTRY_RETRIES keeps its in-process retries short, the state machine's
     // Retry runs with no pause locally, then Catch → report.
@@ -250,10 +252,10 @@ describe.skipIf(!HAVE_CORPUS)('serverless pipeline end to end (dev corpus)', () 
     expect(outcome.status).toBe('FAILED');
     const report = await getJson<BuildReport>(store, outcome.reportKey);
     expect(report.outcome).toBe('failed');
-    expect(report.failure?.stage).toBe('push-image');
+    expect(report.failure?.stage).toBe('preflight');
     expect(report.failure?.name).toBe('RegistryUnavailableError');
     expect(report.failure?.message).toMatch(/127\.0\.0\.1:\d+/);
-    expect(report.stages.find((s) => s.stage === 'push-image')?.outcome).toBe('failed');
+    expect(report.stages.map((s) => [s.stage, s.outcome])).toEqual([['preflight', 'failed']]);
   });
 });
 

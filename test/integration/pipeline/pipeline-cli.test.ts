@@ -118,7 +118,7 @@ describe('catalog-build pipeline', () => {
     const report = JSON.parse(
       await readFile(path.join(storeDir, 'builds', 'cli-local', 'report.json'), 'utf8'),
     ) as BuildReport;
-    expect(report.stages.map((s) => s.stage)).toEqual(['build-index']);
+    expect(report.stages.map((s) => s.stage)).toEqual(['preflight', 'build-index']);
     expect(report.counts.bundles).toBeGreaterThan(0);
     expect(report.push).toBeNull();
   });

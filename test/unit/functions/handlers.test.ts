@@ -454,6 +454,13 @@ describe('stage handlers', () => {
         "reading secret cb/hook-key (webhook.hmacSecret, the webhook's HMAC key): ResourceNotFoundException",
     });
     expect((err as Error).message).not.toMatch(/App Registry|cb\/token/);
+    // The execution fails here, so the report must not say "succeeded" (it was written first).
+    const written = await getJson<BuildReport>(store, 'builds/b-hook/report.json');
+    expect(written.outcome).toBe('failed');
+    expect(written.failure).toMatchObject({ stage: 'report', name: 'SecretNotFoundError' });
+    const md = new TextDecoder().decode(await store.get('builds/b-hook/report.md'));
+    expect(md).toContain('**Failed in report**: `SecretNotFoundError`');
+    expect(md).not.toMatch(/succeeded/i);
     // …and the App Registry token's own failure says it is the token.
     const tokenErr = await credentialsFor(
       { store, resolveSecret: missing },

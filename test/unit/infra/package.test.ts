@@ -18,6 +18,7 @@ type Resource = { Type: string; Properties: Record<string, any> };
 let outDir: string;
 let resources: Record<string, Resource>;
 const FUNCTIONS = [
+  'preflight',
   'listPackages',
   'fetchPackage',
   'listBundles',
@@ -136,12 +137,13 @@ describe('serverless package (offline)', () => {
       FUNCTIONS.map((fn) => [fn, resources[logical(fn)]!.Properties.Role]),
     );
     expect(roles).toMatchObject({
+      preflight: { 'Fn::GetAtt': ['PreflightRole', 'Arn'] },
       buildIndex: { 'Fn::GetAtt': ['StageRole', 'Arn'] },
       api: { 'Fn::GetAtt': ['ApiRole', 'Arn'] },
       watch: { 'Fn::GetAtt': ['TriggerRole', 'Arn'] },
       baseImage: { 'Fn::GetAtt': ['TriggerRole', 'Arn'] },
     });
-    for (const role of ['StageRole', 'ApiRole', 'TriggerRole']) {
+    for (const role of ['PreflightRole', 'StageRole', 'ApiRole', 'TriggerRole']) {
       expect(actions(role).some((a) => a === '*' || a.endsWith(':*'))).toBe(false);
       for (const s of statements(role)) {
         const res = JSON.stringify(s.Resource);
@@ -157,6 +159,24 @@ describe('serverless package (offline)', () => {
     expect(actions('ApiRole')).not.toContain('s3:DeleteObject');
     expect(actions('TriggerRole')).not.toContain('ecr:PutImage');
     expect(actions('StageRole')).not.toContain('states:StartExecution');
+    // Preflight reads and pulls; it writes only its stage record and never pushes.
+    expect(actions('PreflightRole').sort()).toEqual(
+      [
+        'ecr:BatchCheckLayerAvailability',
+        'ecr:BatchGetImage',
+        'ecr:GetAuthorizationToken',
+        'ecr:GetDownloadUrlForLayer',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+      ].sort(),
+    );
+    expect(
+      JSON.stringify(
+        statements('PreflightRole').find((s) => s.Action === 's3:PutObject')!.Resource,
+      ),
+    ).toContain('/builds/*');
     const invoke = JSON.stringify(resources.CatalogBuildStateMachineRole!.Properties.Policies);
     expect(invoke).toContain('lambda:InvokeFunction');
     expect(invoke).not.toContain('ApiLambdaFunction');
@@ -183,6 +203,7 @@ describe('serverless package (offline)', () => {
     const sm = resources.CatalogBuildStateMachine!.Properties;
     const text = JSON.stringify(sm.DefinitionString);
     for (const fn of [
+      'Preflight',
       'ListPackages',
       'FetchPackage',
       'ListBundles',

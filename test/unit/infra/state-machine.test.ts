@@ -67,6 +67,7 @@ describe('state machine definition', () => {
       'FetchPackage',
       'ListBundles',
       'ListPackages',
+      'Preflight',
       'PushImage',
       'Report',
       'ReportFailure',
@@ -79,6 +80,7 @@ describe('state machine definition', () => {
 
   it('catches every failure of a stage into a report naming that stage', () => {
     const stages: Record<string, string> = {
+      Preflight: 'preflight',
       ListPackages: 'list-packages',
       FetchPackages: 'fetch-package',
       FetchPackagesDistributed: 'fetch-package',
@@ -217,6 +219,8 @@ function fakeFunctions(packageCount: number, failures: Record<string, Error[]> =
     if (planned) throw planned;
     const input = event.input;
     switch (fn) {
+      case 'Preflight':
+        return null;
       case 'ListPackages':
         return listingOutput(listed, ITEMS_KEY);
       case 'FetchPackage':
@@ -471,12 +475,46 @@ describe('state machine run locally', () => {
     const run = await runLocalExecution(noDestination, f.invoke, { executionName: 'db-only' });
     expect(run.status).toBe('SUCCEEDED');
     expect(f.calls.map((c) => c.fn)).toEqual([
+      'Preflight',
       'ListPackages',
       'FetchPackage',
       'FetchPackage',
       'BuildIndex',
       'Report',
     ]);
+  });
+
+  it('runs Preflight first, on the request as given, and keeps nothing of its result', async () => {
+    const f = fakeFunctions(2);
+    const run = await runLocalExecution(REQUEST, f.invoke, { executionName: 'preflight-first' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(f.calls[0]).toMatchObject({ fn: 'Preflight', event: { input: REQUEST } });
+    const list = f.calls.find((c) => c.fn === 'ListPackages')!;
+    expect(list.event.input).toEqual(REQUEST);
+  });
+
+  it('a permanent Preflight failure is reported at once: nothing is listed or fetched', async () => {
+    const f = fakeFunctions(3, {
+      Preflight: [
+        named('RegistryNotFoundError', 'getting manifest base:nope: 404 MANIFEST_UNKNOWN'),
+      ],
+    });
+    const run = await runLocalExecution(REQUEST, f.invoke, { executionName: 'preflight-fail' });
+    expect(run.status).toBe('FAILED');
+    expect(f.calls.map((c) => c.fn)).toEqual(['Preflight', 'Report']);
+    expect(f.calls[1]!.event.input).toMatchObject({
+      outcome: 'failed',
+      failure: { stage: 'preflight', error: 'RegistryNotFoundError' },
+    });
+  });
+
+  it('a temporary Preflight failure is retried like any stage', async () => {
+    const f = fakeFunctions(2, {
+      Preflight: [named('RegistryUnavailableError', 'pinging 127.0.0.1:1: connection refused')],
+    });
+    const run = await runLocalExecution(REQUEST, f.invoke, { executionName: 'preflight-retry' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.invocations.Preflight).toBe(2);
   });
 
   it('retries a temporary error and goes on', async () => {
