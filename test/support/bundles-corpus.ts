@@ -2,7 +2,7 @@
 // packages as folders and as an OCI layout of bundle images, with what opm v1.26.5 makes of
 // them. Tests read it in place (never copied) and skip with this message when it is absent.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { splitJsonStream } from '../../lib/index/fbc-read.js';
@@ -47,4 +47,24 @@ export async function compareFbc(
 /** The JSON objects of a file holding a stream of them (as `opm render` and `opm migrate` write). */
 export function readJsonObjects(file: string): Record<string, unknown>[] {
   return splitJsonStream(readFileSync(file, 'utf8')).map((t) => JSON.parse(t));
+}
+
+/** The expected catalog as it is without bundle images: image "", bundle image not related. */
+export function withoutImages(src: string, dst: string): void {
+  for (const pkg of readdirSync(src)) {
+    mkdirSync(path.join(dst, pkg), { recursive: true });
+    const out = readJsonObjects(path.join(src, pkg, 'catalog.json')).map((o) => {
+      if (o.schema !== 'olm.bundle') return o;
+      const image = o.image as string;
+      const related = ((o.relatedImages as { image: string }[] | undefined) ?? []).filter(
+        (r) => r.image !== image,
+      );
+      const { relatedImages: _, ...rest } = o;
+      return { ...rest, image: '', ...(related.length > 0 ? { relatedImages: related } : {}) };
+    });
+    writeFileSync(
+      path.join(dst, pkg, 'catalog.json'),
+      out.map((o) => JSON.stringify(o)).join('\n'),
+    );
+  }
 }

@@ -7,7 +7,7 @@
 // - From the folders: the same catalog without images, so the expected catalog is compared
 //   with `image` set to "" and the bundle image removed from each bundle's relatedImages
 //   (nothing else is changed).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ import {
   EXPECTED_IMAGE_HOST,
   EXPECTED_REGISTRY_ADD,
   HAVE_BUNDLES_CORPUS,
-  readJsonObjects,
+  withoutImages,
 } from '../../support/bundles-corpus.js';
 
 const HOST = '127.0.0.1:5000/';
@@ -48,26 +48,6 @@ async function writeFbcTo(catalog: LoadedCatalog, dir: string): Promise<void> {
     },
   });
   await writeCatalog(writer, catalog);
-}
-
-/** The expected catalog as it is without bundle images: image "", bundle image not related. */
-function withoutImages(src: string, dst: string): void {
-  for (const pkg of readdirSync(src)) {
-    mkdirSync(path.join(dst, pkg), { recursive: true });
-    const out = readJsonObjects(path.join(src, pkg, 'catalog.json')).map((o) => {
-      if (o.schema !== 'olm.bundle') return o;
-      const image = o.image as string;
-      const related = ((o.relatedImages as { image: string }[] | undefined) ?? []).filter(
-        (r) => r.image !== image,
-      );
-      const { relatedImages: _, ...rest } = o;
-      return { ...rest, image: '', ...(related.length > 0 ? { relatedImages: related } : {}) };
-    });
-    writeFileSync(
-      path.join(dst, pkg, 'catalog.json'),
-      out.map((o) => JSON.stringify(o)).join('\n'),
-    );
-  }
 }
 
 describe.skipIf(!HAVE_BUNDLES_CORPUS)(
