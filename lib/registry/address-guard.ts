@@ -7,10 +7,13 @@
 // that sends its clients to its own token server on the same network). Host names are
 // resolved (every address, through an injectable lookup) and judged by the worst of them;
 // IPv4-mapped, IPv4-compatible and NAT64 (64:ff9b::/96) forms are judged by the IPv4 address
-// they carry. The same lookup, checked, is what the connection itself uses
-// (`guardedConnectLookup`), so a name that re-resolves to a metadata address between the
-// check and the connect is refused there too.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+// they carry. Against DNS rebinding (a name that answers a checked address, then a private
+// or metadata one when the connection resolves it again) the addresses are pinned: a
+// transport resolves each name once (`pinnedResolveAll`), judges those addresses, and its
+// connections (`guardedConnectLookup`) go to exactly those addresses — for the registry
+// itself, token realms, redirects and upload Locations alike. `dnsServerResolveAll` resolves
+// through given DNS servers instead of the system's (tests point it at their own server).
+import { lookup as dnsLookup, promises as dnsPromises, type LookupAddress } from 'node:dns';
 import { isIPv4, isIPv6 } from 'node:net';
 import { RegistryAddressRefusedError, RegistryRealmSchemeError } from './registry-errors.js';
 
@@ -25,6 +28,54 @@ export const systemResolveAll: ResolveAll = (hostname) =>
       err ? reject(err) : resolve(addresses),
     ),
   );
+
+/**
+ * A ResolveAll that asks `resolveAll` once per name and answers the same addresses for the
+ * rest of its life (a transport's: one stage call), so what was checked is what is
+ * connected to. A failed lookup is not kept (the next attempt asks again).
+ */
+export function pinnedResolveAll(resolveAll: ResolveAll): ResolveAll {
+  const pins = new Map<string, Promise<LookupAddress[]>>();
+  return (hostname) => {
+    const key = hostname.toLowerCase().replace(/\.$/, '');
+    let pinned = pins.get(key);
+    if (!pinned) {
+      pinned = resolveAll(key);
+      pins.set(key, pinned);
+      pinned.catch(() => pins.delete(key));
+    }
+    return pinned;
+  };
+}
+
+/**
+ * Every A and AAAA address of a name, asked of `servers` ("127.0.0.1:5353") directly rather
+ * than through the system resolver (which may cache, or read /etc/hosts).
+ */
+export function dnsServerResolveAll(servers: string[]): ResolveAll {
+  const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers(servers);
+  const none = (err: NodeJS.ErrnoException): string[] => {
+    if (err.code === 'ENODATA' || err.code === 'ENOTFOUND') return [];
+    throw err;
+  };
+  return async (hostname) => {
+    const [v4, v6] = await Promise.all([
+      resolver.resolve4(hostname).catch(none),
+      resolver.resolve6(hostname).catch(none),
+    ]);
+    const all = [
+      ...v4.map((address) => ({ address, family: 4 })),
+      ...v6.map((address) => ({ address, family: 6 })),
+    ];
+    if (all.length === 0) {
+      const err: NodeJS.ErrnoException = new Error(`queryA ENOTFOUND ${hostname}`);
+      err.code = 'ENOTFOUND';
+      throw err;
+    }
+    return all;
+  };
+}
 
 function ipv4Class(ip: string): AddressClass {
   const [a, b] = ip.split('.').map(Number) as [number, number];
@@ -176,10 +227,11 @@ type LookupCallback = (
 
 /**
  * A `lookup` for net/tls.connect (undici's `connect` options pass it through) that refuses a
- * name with any link-local/metadata or unspecified address at the moment of connecting, so a
- * DNS answer that changes between `checkFollowTarget` and the connect cannot reach the
- * metadata service. Private and loopback answers pass here: which registry a connection
- * serves is not known at this layer, the registry-relative rule is `checkFollowTarget`'s.
+ * name with any link-local/metadata or unspecified address at the moment of connecting. Given
+ * the transport's `pinnedResolveAll`, it answers the very addresses `checkFollowTarget` judged,
+ * so a DNS answer that changes after the check is never used. Private and loopback answers
+ * pass here: which registry a connection serves is not known at this layer, the
+ * registry-relative rule is `checkFollowTarget`'s (on the same pinned addresses).
  */
 export function guardedConnectLookup(resolveAll: ResolveAll = systemResolveAll) {
   return (

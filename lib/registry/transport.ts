@@ -38,6 +38,7 @@ import {
   checkFollowTarget,
   checkRealmScheme,
   guardedConnectLookup,
+  pinnedResolveAll,
   type ResolveAll,
   systemResolveAll,
 } from './address-guard.js';
@@ -182,9 +183,11 @@ export class RegistryTransport {
       ? [...rootCertificates, ...options.caCertificates]
       : undefined;
     this.timeouts = effectiveTimeouts(options.limits?.timeouts);
-    this.resolveAll = options.resolveAll ?? systemResolveAll;
-    // Every connection resolves through the guard, so a name that re-resolves to a
-    // metadata address after checkFollowTarget cannot be reached (DNS rebinding). A registry
+    // One resolution per name for the transport's life: the address guard judges it and the
+    // connections use it, so a name cannot answer differently in between (DNS rebinding).
+    this.resolveAll = pinnedResolveAll(options.resolveAll ?? systemResolveAll);
+    // Every connection resolves through the guard, on the pinned addresses: it goes where
+    // checkFollowTarget looked, never to a later answer of the same name. A registry
     // that accepts the connection and never answers must not hang the build: the timeouts
     // are lib/http's one policy; a timeout is temporary and retried.
     this.agent = timeoutAgent(this.timeouts, {

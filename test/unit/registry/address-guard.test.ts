@@ -7,6 +7,7 @@ import {
   checkFollowTarget,
   checkRealmScheme,
   guardedConnectLookup,
+  pinnedResolveAll,
   type ResolveAll,
 } from '../../../lib/registry/address-guard.js';
 
@@ -197,5 +198,26 @@ describe('guardedConnectLookup', () => {
       family: 6,
     });
     expect((await call('nowhere.example.com', {})).err).toMatchObject({ code: 'ENOTFOUND' });
+  });
+});
+
+describe('pinnedResolveAll', () => {
+  it('asks once per name (case and trailing dot folded), and again after a failure', async () => {
+    const asked: string[] = [];
+    let fail = true;
+    const pinned = pinnedResolveAll(async (name) => {
+      asked.push(name);
+      if (name === 'flaky.test' && fail) {
+        fail = false;
+        throw Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' });
+      }
+      return [{ address: asked.length === 1 ? '93.184.216.34' : '169.254.169.254', family: 4 }];
+    });
+    const first = await pinned('Rebind.test.');
+    expect(await pinned('rebind.test')).toEqual(first);
+    expect(first).toEqual([{ address: '93.184.216.34', family: 4 }]);
+    await expect(pinned('flaky.test')).rejects.toThrow('EAI_AGAIN');
+    await pinned('flaky.test');
+    expect(asked).toEqual(['rebind.test', 'flaky.test', 'flaky.test']);
   });
 });
