@@ -3,7 +3,8 @@
 // machine definition and handlers (ListBundles → one FetchBundle Lambda per bundle → BuildIndex)
 // with s3rver as the bucket. The catalog must be the one `catalog-build --bundles` builds from
 // the same images — the FBC files byte for byte, the schema-13 DB by digest — and a reference
-// that names no image ends as that bundle's warning in the report, not as a failed build.
+// that names no image, or an image that is no bundle, ends as that bundle's warning in the
+// report, not as a failed build.
 // The same packages as bundle-format folders uploaded under a key prefix of the bucket build,
 // through the pipeline's `bundlePrefix`, the catalog `catalog-build --manifest-dir` builds.
 import { createHash } from 'node:crypto';
@@ -31,6 +32,7 @@ import {
   BUNDLES_SKIP_REASON,
   HAVE_BUNDLES_CORPUS,
 } from '../support/bundles-corpus.js';
+import { pushRandomImage } from '../support/random-image.js';
 import { type RegistryServer, startRegistry } from '../support/registry-server.js';
 import { runCli } from '../support/run-cli.js';
 import { type S3TestServer, startS3Server } from '../support/s3-server.js';
@@ -56,6 +58,9 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
     let env: NodeJS.ProcessEnv;
     const refs: string[] = [];
     let missing: string;
+    let notABundle: string;
+    /** What the pipeline builds from: the images, a reference to nothing, an image that is no bundle. */
+    const requested = () => [...refs.slice(0, 3), missing, ...refs.slice(3), notABundle];
 
     beforeAll(async () => {
       work = mkdtempSync(path.join(os.tmpdir(), 'e2e-bundles-'));
@@ -81,6 +86,9 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
         refs.push(`${registry.host}/${tag}`);
       }
       missing = `${registry.host}/no-such/operator-bundle:v0.0.1`;
+      // An application image, not a bundle: no operators.operatorframework.io.bundle.package.v1.
+      notABundle = `${registry.host}/plain/app:v1`;
+      await pushRandomImage({ host: registry.host, repository: 'plain/app', tag: 'v1' }, authFile);
     }, 300_000);
 
     afterAll(async () => {
@@ -111,7 +119,7 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
 
     /** A pipeline build of the images plus one reference that names no image (in the middle). */
     async function pipelineBuild(buildId: string, format: 'fbc' | 'sqlite') {
-      const bundles = [...refs.slice(0, 3), missing, ...refs.slice(3)];
+      const bundles = requested();
       const outcome = await runPipeline(
         {
           buildId,
@@ -143,6 +151,11 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
       expect(left.outcome).toBe('refused');
       expect(left.message).toMatch(/^not pulled: RegistryNotFoundError: /);
       expect(report.warnings.some((w) => w.includes(missing) && w.includes('left out'))).toBe(true);
+      // A malformed bundle (here: no bundle at all) is a warning too, never a failed build.
+      expect(report.bundles!.find((b) => b.source === notABundle)).toMatchObject({
+        outcome: 'refused',
+        message: expect.stringMatching(/^not pulled: BundleImageLabelsError: reading bundle image/),
+      });
       expect(report.bundles!.filter((b) => b.outcome === 'loaded').length).toBeGreaterThan(10);
       // Each bundle was pulled by its own fetch-bundle run, recorded by its index.
       const records = await store.list('builds/e2e-bundles-fbc/stages/fetch-bundle/');
@@ -190,7 +203,7 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
       ];
       const request = validateBuildRequest({
         buildId: 'e2e-bundles-distributed',
-        bundles: [...refs.slice(0, 3), missing, ...refs.slice(3)],
+        bundles: requested(),
         insecure: true,
         registryAuthSecret: AUTH_SECRET,
         indexFormat: 'fbc',

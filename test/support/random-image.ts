@@ -123,3 +123,37 @@ export async function randomIndex(
   };
   return { index: toRaw(index, types.index), images, layers };
 }
+
+/**
+ * Pushes a random image (an application image: no bundle labels) to `host/repository:tag`
+ * through our registry client, with the credentials of `authFile`; returns the image.
+ */
+export async function pushRandomImage(
+  target: { host: string; repository: string; tag: string },
+  authFile: string,
+): Promise<RandomImage> {
+  const { RegistryClient } = await import('../../lib/registry/registry-client.js');
+  const { loadKeychain } = await import('../../lib/registry/keychain.js');
+  const img = await randomImage();
+  const client = new RegistryClient({ keychain: await loadKeychain({ authFile }), insecure: true });
+  try {
+    for (const [digest, blob] of [
+      ...img.layers,
+      [img.image.config.digest, img.image.config.bytes] as const,
+    ])
+      await client.pushBlob(
+        target.host,
+        target.repository,
+        { digest, size: blob.length },
+        { body: blob },
+      );
+    await client.putManifest(
+      { registry: target.host, repository: target.repository, tag: target.tag },
+      img.image.manifest.bytes,
+      img.image.manifest.mediaType,
+    );
+  } finally {
+    await client.close();
+  }
+  return img;
+}

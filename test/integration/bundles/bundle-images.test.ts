@@ -24,7 +24,7 @@ import {
   HAVE_BUNDLES_CORPUS,
   readJsonObjects,
 } from '../../support/bundles-corpus.js';
-import { randomImage } from '../../support/random-image.js';
+import { pushRandomImage } from '../../support/random-image.js';
 import { type RegistryServer, startRegistry } from '../../support/registry-server.js';
 import { runCli } from '../../support/run-cli.js';
 import { skopeo } from '../../support/skopeo.js';
@@ -264,31 +264,11 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
     }, 60_000);
 
     it('an image without bundle labels is not a bundle: named error', async () => {
-      const img = await randomImage();
-      const client = new RegistryClient({
-        keychain: await loadKeychain({ authFile }),
-        insecure: true,
-      });
-      try {
-        for (const [digest, blob] of [
-          ...img.layers,
-          [img.image.config.digest, img.image.config.bytes] as const,
-        ])
-          await client.pushBlob(
-            reg.host,
-            'plain/app',
-            { digest, size: blob.length },
-            { body: blob },
-          );
-        await client.putManifest(
-          { registry: reg.host, repository: 'plain/app', tag: 'v1' },
-          img.image.manifest.bytes,
-          img.image.manifest.mediaType,
-        );
-        expect(sha256Digest(img.image.manifest.bytes)).toBe(img.image.manifest.digest);
-      } finally {
-        await client.close();
-      }
+      const img = await pushRandomImage(
+        { host: reg.host, repository: 'plain/app', tag: 'v1' },
+        authFile,
+      );
+      expect(sha256Digest(img.image.manifest.bytes)).toBe(img.image.manifest.digest);
       const run = await runCli([
         '--bundles',
         `${reg.host}/plain/app:v1`,
