@@ -25,6 +25,22 @@ export class PagedFile {
   private chunks: (Uint8Array | undefined)[] = [];
   size = 0;
 
+  /**
+   * A file whose content is `bytes`, without copying them: its chunks are views of the array
+   * (a database read from the store is then in memory once, not twice). A write copies the
+   * chunk it touches first, so `bytes` is never changed.
+   */
+  static over(bytes: Uint8Array): PagedFile {
+    const file = new PagedFile();
+    for (let at = 0; at < bytes.length; at += PagedFile.CHUNK)
+      file.chunks.push(bytes.subarray(at, Math.min(at + PagedFile.CHUNK, bytes.length)));
+    file.size = bytes.length;
+    file.borrowed = new Set(file.chunks as Uint8Array[]);
+    return file;
+  }
+
+  private borrowed?: Set<Uint8Array>;
+
   write(src: Uint8Array, position: number): void {
     const C = PagedFile.CHUNK;
     let done = 0;
@@ -34,8 +50,10 @@ export class PagedFile {
       const offset = at - i * C;
       const n = Math.min(src.length - done, C - offset);
       let chunk = this.chunks[i];
-      if (!chunk) {
-        chunk = new Uint8Array(C);
+      if (!chunk || this.borrowed?.has(chunk)) {
+        const own = new Uint8Array(C);
+        if (chunk) own.set(chunk);
+        chunk = own;
         this.chunks[i] = chunk;
       }
       (chunk as Uint8Array).set(src.subarray(done, done + n), offset);
@@ -68,7 +86,13 @@ export class PagedFile {
       const keep = Math.ceil(length / C);
       this.chunks.length = Math.min(this.chunks.length, keep);
       const last = this.chunks[keep - 1];
-      if (last && length % C !== 0) last.fill(0, length % C);
+      if (last && length % C !== 0) {
+        if (this.borrowed?.has(last)) {
+          const own = new Uint8Array(C);
+          own.set(last.subarray(0, length % C));
+          this.chunks[keep - 1] = own;
+        } else last.fill(0, length % C);
+      }
     }
     this.size = length;
   }

@@ -9,7 +9,8 @@
 import type { CatalogGraph, GraphBundle, GraphPackage } from '../catalog/catalog-graph.js';
 import { compareBytes } from '../catalog/file-tree.js';
 import { CatalogError } from '../errors.js';
-import { loadSqlJs } from './sqljs.js';
+import { PagedFile } from './paged-file.js';
+import { loadSqlJs, openPagedDatabase } from './sqljs.js';
 
 export class IndexReadError extends CatalogError {
   override name = 'IndexReadError';
@@ -39,7 +40,8 @@ export interface IndexGraph extends CatalogGraph {
 export async function readIndexGraph(bytes: Uint8Array, what = 'index'): Promise<IndexGraph> {
   if (!isSqliteFile(bytes)) throw new IndexReadError(`reading ${what}: not an SQLite database`);
   const SQL = await loadSqlJs();
-  const db = new SQL.Database(bytes);
+  // Read in place: sql.js would copy the whole file into its in-memory file system first.
+  const db = openPagedDatabase(SQL, PagedFile.over(bytes))?.db ?? new SQL.Database(bytes);
   try {
     const rows = (sql: string): Row[] => {
       const stmt = db.prepare(sql);

@@ -58,12 +58,15 @@ export function pagedFilesAvailable(): boolean {
 }
 
 /**
- * A new empty database whose file is a PagedFile, or undefined when the imports were not
- * recognised (another sql.js build): the caller then uses sql.js's own file and export().
+ * A database whose file is a PagedFile (a new empty one by default, or PagedFile.over(bytes) to
+ * read a database without the copy `new SQL.Database(bytes)` makes), or undefined when the
+ * imports were not recognised (another sql.js build): the caller then uses sql.js's own file.
  */
-export function openPagedDatabase(SQL: SqlJsStatic): { db: Database; file: PagedFile } | undefined {
+export function openPagedDatabase(
+  SQL: SqlJsStatic,
+  file: PagedFile = new PagedFile(),
+): { db: Database; file: PagedFile } | undefined {
   if (!pagedFiles.installed) return undefined;
-  const file = new PagedFile();
   const { result: db, path } = pagedFiles.capture(file, () => new SQL.Database());
   if (path !== `/${(db as unknown as { filename: string }).filename}`) {
     db.close();

@@ -80,10 +80,9 @@ export async function changesSince(
   previousBuildId: string,
   buildId: string,
 ): Promise<BuildChanges | undefined> {
-  const [before, after] = await Promise.all([
-    graphOfBuild(store, previousBuildId),
-    graphOfBuild(store, buildId),
-  ]);
+  // One after the other: each read holds its build's whole database while it makes the graph.
+  const before = await graphOfBuild(store, previousBuildId);
+  const after = before && (await graphOfBuild(store, buildId));
   if (!before || !after) return undefined;
   const diff = diffCatalogs(before, after, {
     old: `build ${previousBuildId}`,

@@ -71,6 +71,21 @@ describe('PagedFile', () => {
     copy.close();
   });
 
+  it('reads a database in place over its bytes (PagedFile.over), never changing them', () => {
+    const reference = new SQL.Database();
+    fill(reference);
+    const bytes = reference.export();
+    reference.close();
+    const before = sha(bytes);
+    const { db, file } = openPagedDatabase(SQL, PagedFile.over(bytes))!;
+    expect(db.exec('SELECT count(*) FROM t')[0]!.values[0]![0]).toBe(2400);
+    expect(db.exec('PRAGMA integrity_check')[0]!.values[0]![0]).toBe('ok');
+    db.run('DELETE FROM t WHERE id < 100'); // a write copies the chunks it touches
+    db.close();
+    expect(sha(bytes)).toBe(before);
+    expect(sha(file.bytes())).not.toBe(before);
+  });
+
   it('drains in chunks it releases, ending empty', () => {
     const f = new PagedFile();
     const C = PagedFile.CHUNK;
