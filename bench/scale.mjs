@@ -5,6 +5,8 @@
 // the whole process), so it is exact even on a busy machine; wall times are not, so an
 // optional baseline build (another checkout's dist/, e.g. main's) runs side by side, input
 // by input, and the ratio between the two is what to read.
+// CPU time (user + sys) is printed beside wall time, and the load average before and after,
+// because on a shared machine wall time says more about the neighbours than about the build.
 // Usage: npm run build && node bench/scale.mjs [--sizes dev,10x,25x,1000,5000] [--runs N]
 //        [--baseline CHECKOUT_DIR] [--keep DIR]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,11 +69,15 @@ function cliOf(checkout) {
 function build(checkout, dir, label) {
   const db = path.join(work, `${label}.db`);
   rmSync(db, { force: true });
+  // A fresh store per run: with the store of an earlier run of the same input the report
+  // would compare the two builds (reading both databases), which is another measurement.
+  const store = path.join(work, `store-${label}`);
+  rmSync(store, { recursive: true, force: true });
   const res = spawnSync(
     '/usr/bin/time',
     [
       '-f',
-      '%e %M',
+      '%e %U %S %M',
       'node',
       cliOf(checkout),
       '--manifest-dir',
@@ -79,26 +85,31 @@ function build(checkout, dir, label) {
       '--to-db',
       db,
       '--store',
-      path.join(work, 'store'),
+      store,
       '-q',
     ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const last = res.stderr.trim().split('\n').pop() ?? '';
   if (res.status !== 0) return { failed: res.stderr.trim().split('\n').slice(-3).join(' / ') };
-  const [wall, rssKb] = last.split(' ').map(Number);
+  const [wall, user, sys, rssKb] = last.split(' ').map(Number);
   const dbBytes = statSync(db).size;
   const packages = Number(
     execFileSync('sqlite3', [db, 'SELECT count(*) FROM package'], { encoding: 'utf8' }).trim(),
   );
   const digest = execFileSync('sha256sum', [db], { encoding: 'utf8' }).split(' ')[0];
   rmSync(db, { force: true });
-  return { wall, rssMb: rssKb / 1024, dbBytes, packages, digest };
+  rmSync(store, { recursive: true, force: true });
+  return { wall, cpu: user + sys, rssMb: rssKb / 1024, dbBytes, packages, digest };
 }
 
 // GNU time reports KiB, so everything is in MiB (2^20 bytes), the DB size included.
 const MB = 2 ** 20;
 const rows = [];
+const loadBefore = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
 for (const size of values.sizes.split(',')) {
   const dir = catalog(size);
   const input = duSize(dir);
@@ -125,24 +136,28 @@ for (const size of values.sizes.split(',')) {
 
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? '?';
 console.log(
-  `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 16)}Z; ${runs} run(s) each (median wall, max RSS)`,
+  `machine: ${os.cpus().length} cores, ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 16)}Z; ${runs} run(s) each (median wall and its CPU time, max RSS); load average (1, 5, 15 min) ${loadBefore} before, ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} after`,
 );
 console.log(
-  `| input | packages | manifests | wall | peak RSS | DB size | 2 × DB + 100 MiB | RSS within |${values.baseline ? ' baseline wall | baseline RSS | wall ÷ baseline |' : ''}`,
+  `| input | packages | manifests | wall | CPU (user + sys) | peak RSS | DB size | 2 × DB + 100 MiB | RSS within |${values.baseline ? ' baseline wall | baseline CPU | baseline RSS | CPU ÷ baseline |' : ''}`,
 );
 console.log(
-  `| --- | --- | --- | --- | --- | --- | --- | --- |${values.baseline ? ' --- | --- | --- |' : ''}`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${values.baseline ? ' --- | --- | --- | --- |' : ''}`,
 );
 for (const { size, input, ours, base } of rows) {
   const cells = ours.failed
-    ? [size, '', `${(input / MB).toFixed(0)} MB`, `failed: ${ours.failed}`, '', '', '', '']
+    ? [size, '', `${(input / MB).toFixed(0)} MB`, `failed: ${ours.failed}`, '', '', '', '', '']
     : (() => {
         const target = (2 * ours.dbBytes) / MB + 100;
         return [
           size,
           ours.packages.toLocaleString('en'),
           `${(input / MB).toFixed(0)} MiB`,
-          `${ours.wall.toFixed(1)} s`,
+          `${ours.wall.toFixed(2)} s`,
+          `${ours.cpu.toFixed(2)} s`,
           `${ours.rssMb.toFixed(0)} MiB`,
           `${(ours.dbBytes / MB).toFixed(0)} MiB`,
           `${target.toFixed(0)} MiB`,
@@ -150,12 +165,13 @@ for (const { size, input, ours, base } of rows) {
         ];
       })();
   if (base) {
-    if (base.failed) cells.push(`failed: ${base.failed}`, '', '');
+    if (base.failed) cells.push(`failed: ${base.failed}`, '', '', '');
     else
       cells.push(
-        `${base.wall.toFixed(1)} s`,
+        `${base.wall.toFixed(2)} s`,
+        `${base.cpu.toFixed(2)} s`,
         `${base.rssMb.toFixed(0)} MiB`,
-        ours.failed ? '' : (ours.wall / base.wall).toFixed(2),
+        ours.failed ? '' : (ours.cpu / base.cpu).toFixed(2),
       );
   }
   console.log(`| ${cells.join(' | ')} |`);
@@ -165,7 +181,7 @@ if (t['1000'] && t['5000']) {
   const ratio = t['5000'].wall / t['1000'].wall;
   const pkgs = t['5000'].packages / t['1000'].packages;
   console.log(
-    `scaling: t(5000) / t(1000) = ${ratio.toFixed(2)} for ${pkgs.toFixed(2)}× the packages (target ≤ 5.5)`,
+    `scaling: t(5000) / t(1000) = ${ratio.toFixed(2)} wall, ${(t['5000'].cpu / t['1000'].cpu).toFixed(2)} CPU, for ${pkgs.toFixed(2)}× the packages (target ≤ 5.5)`,
   );
 }
 if (!values.keep) rmSync(work, { recursive: true, force: true });
