@@ -6,17 +6,20 @@
 //   cli      — lib/cli/image-steps.ts's runImageStages, the image half of `catalog-build`
 //              (the DB as build-index leaves it in the store; upload progress on, as the CLI has it);
 //   handlers — the AssembleImage and PushImage Lambda handlers, invoked with the events the
-//              state machine sends, over the same kind of store (as `catalog-build pipeline` runs them).
+//              state machine sends, over the same kind of store (as `catalog-build pipeline` runs them);
+//   handlers-s3 — the same handlers over an S3 store (s3rver in a process of its own, so its
+//              memory is not counted): the Lambda path, multipart upload and CopyObject included.
 // Each process is measured by GNU time (`/usr/bin/time -v`: peak RSS, user+sys CPU, wall); the
 // pushed image is then checked with skopeo (manifest digest; `skopeo copy` to an OCI layout,
 // which verifies every blob's digest, and the layer's digest and size against our plan).
-// Usage: node bench/large-layer.mjs [SIZES_MIB=256,1024] [PATHS=cli,handlers] [text|random]
+// Usage: node bench/large-layer.mjs [SIZES_MIB=256,1024] [PATHS=cli,handlers[,handlers-s3]] [text|random]
 //   (random: incompressible bytes, the worst case: the layer is as big as the DB)
 // Prints a Markdown table for docs/BENCHMARKS.md.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import {
+  createReadStream,
   createWriteStream,
   linkSync,
   mkdirSync,
@@ -39,6 +42,10 @@ if (process.argv[2] === '--worker') {
   process.exit(0);
 }
 
+// s3rver takes any credentials; the SDK wants some.
+process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
+process.env.AWS_REGION ??= 'us-east-1';
 const sizes = (process.argv[2] ?? '256,1024').split(',').map(Number);
 const paths = (process.argv[3] ?? 'cli,handlers').split(',');
 const payload = process.argv[4] ?? 'text';
@@ -52,6 +59,7 @@ async function buildBundle() {
       contents: [
         "export { runImageStages } from './lib/cli/image-steps.ts';",
         "export { LocalDirStore } from './lib/store/local-dir-store.ts';",
+        "export { S3Store } from './lib/store/s3-store.ts';",
         "export { silentLogger } from './lib/stages/types.ts';",
         "export { setFunctionRuntime } from './functions/commons/runtime.ts';",
         "export { invokeLocalFunction } from './functions/commons/local-handlers.ts';",
@@ -70,11 +78,11 @@ async function buildBundle() {
 }
 
 /** The measured process: assemble + push of one build whose DB is already in the store. */
-async function worker({ mode, storeDir, buildId, to }) {
+async function worker({ mode, storeDir, s3, buildId, to }) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   const m = await import(bundle);
-  const store = new m.LocalDirStore(storeDir);
+  const store = s3 ? new m.S3Store(s3) : new m.LocalDirStore(storeDir);
   const dbKey = `builds/${buildId}/bundles.db`;
   const from = 'scratch';
   let pushed;
@@ -113,7 +121,9 @@ async function worker({ mode, storeDir, buildId, to }) {
       execution,
     });
   }
-  const plan = JSON.parse(readFileSync(path.join(storeDir, 'builds', buildId, 'image.json')));
+  const plan = JSON.parse(
+    Buffer.from(await store.get(`builds/${buildId}/image.json`)).toString('utf8'),
+  );
   const layer = plan.blobs.find((b) => b.mediaType.includes('layer'));
   process.stdout.write(
     `${JSON.stringify({ digest: pushed.digest, blobs: pushed.blobs, layer: { digest: layer.digest, size: layer.size } })}\n`,
@@ -151,6 +161,30 @@ async function startRegistry(dir) {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { host, stop: () => child.kill() };
+}
+
+/** s3rver in a child process (its memory must not count), with one bucket. */
+async function startS3(dir) {
+  const port = await freePort();
+  const script = [
+    "import S3rver from 's3rver';",
+    `const s = new S3rver({ address: '127.0.0.1', port: ${port}, silent: true, directory: ${JSON.stringify(path.join(dir, 's3'))}, configureBuckets: [{ name: 'bench' }] });`,
+    'await s.run();',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      await fetch(`${endpoint}/bench`);
+      break;
+    } catch {}
+    if (i > 200) throw new Error('s3rver did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { options: { bucket: 'bench', endpoint, region: 'us-east-1' }, stop: () => child.kill() };
 }
 
 /** DB-like bytes: SQL rows with random ids (≈ 4:1 under gzip), written in 4 MiB batches. */
@@ -238,9 +272,20 @@ try {
       const runDir = mkdtempSync(path.join(tmp, `${mode}-${mib}-`));
       const storeDir = path.join(runDir, 'store');
       const buildId = `bench-${mode}-${mib}`;
-      mkdirSync(path.join(storeDir, 'builds', buildId), { recursive: true });
-      // The DB as build-index leaves it in the store (a hard link: no copy, no extra disk).
-      linkSync(dbFile, path.join(storeDir, 'builds', buildId, 'bundles.db'));
+      let s3;
+      if (mode === 'handlers-s3') {
+        s3 = await startS3(runDir);
+        // The DB as build-index leaves it in the bucket (uploaded from this process).
+        const { S3Store } = await import(bundle);
+        await new S3Store(s3.options).putStream(
+          `builds/${buildId}/bundles.db`,
+          createReadStream(dbFile),
+        );
+      } else {
+        mkdirSync(path.join(storeDir, 'builds', buildId), { recursive: true });
+        // The DB as build-index leaves it in the store (a hard link: no copy, no extra disk).
+        linkSync(dbFile, path.join(storeDir, 'builds', buildId, 'bundles.db'));
+      }
       const registry = await startRegistry(runDir);
       const to = `${registry.host}/bench/catalog:v1`;
       try {
@@ -255,7 +300,7 @@ try {
             process.execPath,
             import.meta.filename,
             '--worker',
-            JSON.stringify({ mode, storeDir, buildId, to }),
+            JSON.stringify({ mode, storeDir, buildId, to, ...(s3 ? { s3: s3.options } : {}) }),
           ],
           { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
         );
@@ -280,6 +325,7 @@ try {
         );
       } finally {
         registry.stop();
+        s3?.stop();
         rmSync(runDir, { recursive: true, force: true });
       }
     }
