@@ -65,14 +65,15 @@ export class IndexMemoryLimitError extends CatalogError {
 
 /**
  * The memory model of a bounded build, fitted to docs/BENCHMARKS.md ("Scale"): the database
- * is about 1.2x the manifests' bytes (1.13-1.19x measured, 1.25 assumed), sql.js holds it
- * twice while exporting it, and the rest grows slowly with the catalog (98 MiB for the dev
- * corpus, 128 MiB at 1,000 packages, 295 MiB at 5,000: about 100 MiB + 0.16x the DB). The
- * estimate is 2.2x the DB + 120 MiB, above every measured peak.
+ * is about 1.2x the manifests' bytes (1.13-1.19x measured, 1.25 assumed) and is held once
+ * (lib/index/paged-file.ts), and the rest grows slowly with the catalog (90 MiB for the dev
+ * corpus, 149 MiB at 1,000 packages, 260 MiB at 5,000: node, SQLite's wasm heap and what
+ * walk 2 keeps of each bundle). The estimate is 1.25x the DB + 120 MiB, above every measured
+ * peak (the Lambda also loads the AWS SDK, which the CLI build does not).
  */
 export const MEMORY_MODEL = {
   dbPerManifestByte: 1.25,
-  peakPerDbMb: 2.2,
+  peakPerDbMb: 1.25,
   floorMb: 120,
   headroom: 0.95,
 } as const;
@@ -106,7 +107,7 @@ function checkMemory(
       ? `raise the buildIndexMemory deployment parameter to at least ${needed} MB (docs/DEPLOY.md, "Org sizes")`
       : 'this is beyond one Lambda (10,240 MB): build the catalog with the CLI on a machine with that memory, or split the org';
   throw new IndexMemoryLimitError(
-    `building the index of build ${request.buildId}: ${Math.round(manifestBytes / 2 ** 20)} MB of manifests make a database of about ${dbMb} MB and need about ${peakMb} MB (sql.js holds the database twice while exporting it), more than the ${usable} MB usable of this function's ${limitMb} MB; ${raise}`,
+    `building the index of build ${request.buildId}: ${Math.round(manifestBytes / 2 ** 20)} MB of manifests make a database of about ${dbMb} MB and need about ${peakMb} MB, more than the ${usable} MB usable of this function's ${limitMb} MB; ${raise}`,
   );
 }
 

@@ -85,7 +85,7 @@ describe('serverless package (offline)', () => {
       ]),
     );
     expect(sized).toMatchObject({
-      buildIndex: [3584, 900],
+      buildIndex: [2048, 900],
       fetchPackage: [512, 300],
       report: [1024, 120],
       api: [1024, 29],
