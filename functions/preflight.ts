@@ -11,7 +11,8 @@ import { stageHandler } from './commons/stage-handler.js';
 
 export const handler = stageHandler({
   stage: 'preflight',
-  parse: (input) => validateBuildRequest(input),
+  // The execution input: a bundle list stands there as its count (executionInput).
+  parse: (input) => validateBuildRequest(input, { executionInput: true }),
   run: async (request, deps, runtime) => {
     const credentials = await credentialsFor(runtime, request);
     if (request.webhook?.hmacSecret)

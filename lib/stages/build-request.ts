@@ -314,7 +314,12 @@ export function checkRequestFields<K extends keyof BuildRequest>(
  */
 export function validateBuildRequest(
   input: unknown,
-  options: { now?: Date; names?: FieldNames } = {},
+  options: {
+    now?: Date;
+    names?: FieldNames;
+    /** The value is an execution input (executionInput): `bundleCount` stands for `bundles`. */
+    executionInput?: boolean;
+  } = {},
 ): BuildRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidBuildRequestError('validating build request: not a JSON object');
@@ -322,8 +327,15 @@ export function validateBuildRequest(
   const raw = input as Record<string, unknown>;
   const names = options.names ?? {};
   const problems: string[] = [];
+  const counted = options.executionInput === true && raw.bundleCount !== undefined;
+  if (counted)
+    integer(1, MAX_BUNDLES, `an integer from 1 to ${MAX_BUNDLES}`)(
+      raw.bundleCount,
+      field('bundleCount', names),
+      problems,
+    );
   for (const key of Object.keys(raw)) {
-    if (!(key in FIELDS))
+    if (!(key in FIELDS) && !(counted && key === 'bundleCount'))
       problems.push(
         `unknown field "${key}"${/token|password|secret|auth/i.test(key) ? ' (secrets are passed by name: appRegistry.authTokenSecret, registryAuthSecret, webhook.hmacSecret)' : ''}`,
       );
@@ -339,7 +351,7 @@ export function validateBuildRequest(
   const name = (k: keyof BuildRequest) => names[k] ?? k;
   // A source that was given but refused has its own problem already: not "one is required".
   const sources = (['appRegistry', 'manifestDir', 'bundles', 'bundlePrefix'] as const).filter(
-    (k) => out[k] !== undefined || raw[k] !== undefined,
+    (k) => out[k] !== undefined || raw[k] !== undefined || (k === 'bundles' && counted),
   );
   // The CLI has no flag for a store prefix (its --manifest-dir reads folders directly).
   const prefixToo = options.names === undefined || names.bundlePrefix !== undefined;

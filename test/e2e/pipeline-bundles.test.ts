@@ -141,6 +141,7 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
       const { bundles, report } = await pipelineBuild('e2e-bundles-fbc', 'fbc');
       expect(report.outcome).toBe('succeeded');
       expect(report.stages.map((s) => [s.stage, s.outcome, s.runs])).toEqual([
+        ['preflight', 'succeeded', 1],
         ['list-bundles', 'succeeded', 1],
         ['fetch-bundle', 'succeeded', bundles.length],
         ['build-index', 'succeeded', 1],
@@ -270,7 +271,7 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(
         expect(outcome.error).toBeUndefined();
         expect(outcome.status).toBe('SUCCEEDED');
         const report = await getJson<BuildReport>(store, outcome.reportKey);
-        expect(report.stages.map((s) => s.stage)).toEqual(['build-index']);
+        expect(report.stages.map((s) => s.stage)).toEqual(['preflight', 'build-index']);
         expect(report.bundles!.filter((b) => b.outcome === 'loaded').length).toBeGreaterThan(10);
         const index = await getJson<{ result: BuildIndexResult }>(
           store,

@@ -4,7 +4,7 @@
 // (`--appregistry-org/--appregistry-endpoint.org`), and a refused value says what is valid.
 import { describe, expect, it } from 'vitest';
 import { parseBuildOptions } from '../../../lib/cli/build-options.js';
-import { validateBuildRequest } from '../../../lib/stages/build-request.js';
+import { executionInput, validateBuildRequest } from '../../../lib/stages/build-request.js';
 
 /** The message of what `fn` throws. */
 function messageOf(fn: () => unknown): string {
@@ -91,5 +91,17 @@ describe('request schema messages', () => {
     );
     // The CLI has no such flag: its message does not offer one.
     expect(cli('--to-db', 'x.db')).not.toContain('bundlePrefix');
+  });
+
+  it('reads an execution input back: a bundle list stands there as its count', () => {
+    const started = executionInput(
+      validateBuildRequest({ buildId: 'b-x', bundles: ['quay.io/a/b:1', 'quay.io/a/c:2'] }),
+    );
+    expect(started).toEqual({ buildId: 'b-x', bundleCount: 2 });
+    expect(validateBuildRequest(started, { executionInput: true })).toEqual({ buildId: 'b-x' });
+    expect(api(started)).toContain('unknown field "bundleCount"');
+    expect(
+      messageOf(() => validateBuildRequest({ bundleCount: 0 }, { executionInput: true })),
+    ).toContain('bundleCount must be an integer from 1 to 50000');
   });
 });
