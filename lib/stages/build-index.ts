@@ -399,8 +399,18 @@ export async function buildIndex(
   // A fixed time unless SOURCE_DATE_EPOCH says otherwise: the database's bytes then depend on
   // the manifests alone, so an unchanged upstream gives the same DB, layer and image digest.
   const migratedAt = new Date((request.sourceDateEpoch ?? 0) * 1000);
+  // Garbage is collected between steps: after each bundle, and after each file a writer puts
+  // out (an FBC writer's finish() makes every package's files, one after the other).
+  const memory = new MemoryWatch();
+  const output = storeOutput(deps.store, request.buildId);
   const writer = await createCatalogWriter(format, {
-    output: storeOutput(deps.store, request.buildId),
+    output: {
+      ...output,
+      writeFile: async (path, data, contentType) => {
+        await output.writeFile(path, data, contentType);
+        memory.step();
+      },
+    },
     migratedAt,
   });
   let source: CatalogSource;
@@ -431,7 +441,6 @@ export async function buildIndex(
 
   // Part by part: a package's (or a bundle's) files are read, decoded, encoded and written,
   // then dropped; only the output and what the package walks need of each bundle stay.
-  const memory = new MemoryWatch();
   let loaded: SourceLoad;
   try {
     await writer.begin();
