@@ -7,7 +7,7 @@
 // a request with the 473 references (ListBundles, 473 FetchBundle iterations in-process, 16 at
 // once, BuildIndex) and one with the folders copied under a store prefix (`bundlePrefix`).
 // Upstream on this kind of machine: opm registry add 13.9 s / 692 MB, opm render 11.1 s / 205 MB.
-// Usage: npm run build && node bench/bundles.mjs [--runs N] [--keep DIR]
+// Usage: npm run build && node bench/bundles.mjs [--runs N] [--keep DIR] [--max-per-registry 4,16]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   cpSync,
@@ -25,7 +25,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '1' }, keep: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '1' },
+    keep: { type: 'string' },
+    // --bundles runs with each of these --max-per-registry values (e.g. 4,8,16).
+    'max-per-registry': { type: 'string', default: '4' },
+  },
 });
 const root = path.resolve(import.meta.dirname, '..');
 const corpus = path.resolve(root, '..', 'shared', 'corpus', 'bundles-dev');
@@ -118,11 +123,11 @@ try {
 
   const expected = path.join(corpus, 'expected', 'opm-v1.26.5-registry-add.migrate');
   const cases = [
-    {
-      name: '--bundles (473 images from the registry)',
-      args: ['--bundles-file', list, '--insecure'],
+    ...values['max-per-registry'].split(',').map((n) => ({
+      name: `--bundles (473 images from the registry, --max-per-registry ${n})`,
+      args: ['--bundles-file', list, '--insecure', '--max-per-registry', n],
       map: true,
-    },
+    })),
     {
       name: '--manifest-dir (473 bundle folders)',
       args: ['--manifest-dir', path.join(corpus, 'packages')],
