@@ -184,6 +184,15 @@ describe('Preflight, the first state: a request that cannot succeed fails before
     expect(all).not.toContain(Buffer.from(`${registry.username}:${wrong}`).toString('base64'));
   });
 
+  it('no credentials for a registry that asks for them: RegistryAuthError in Preflight saying so', async () => {
+    const { registryAuthSecret: _none, ...anonymous } = request();
+    const report = await failsInPreflight('pf-no-credentials', anonymous);
+    expect(report.failure?.name).toBe('RegistryAuthError');
+    expect(report.failure?.message).toContain(
+      `the registry asks for credentials and none are configured for ${registry.host}`,
+    );
+  });
+
   it('credentials without push scope fail in Preflight with RegistryScopeError', async () => {
     const secret = 'e2e/pull-only-auth';
     const report = await failsInPreflight(
