@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packPackage } from '../../../lib/appregistry/pack.js';
 import {
   buildIndex,
+  estimateBundleFoldersMemoryMb,
   estimateIndexMemoryMb,
   IndexMemoryLimitError,
   NoManifestsError,
@@ -123,5 +124,34 @@ describe('buildIndex on fetched package blobs', () => {
       { store, log: silentLogger, memoryLimitMb: 1024 },
     );
     expect(fits.counts.package).toBe(2);
+  });
+
+  it('estimates bundle folders (loaded whole) above the peaks measured for them', () => {
+    // 53 MB of bundle folders (the 473-bundle reference set) peaked at 236-257 MiB.
+    expect(estimateBundleFoldersMemoryMb(53 * 2 ** 20).peakMb).toBeGreaterThan(257);
+    expect(estimateBundleFoldersMemoryMb(53 * 2 ** 20).peakMb).toBeGreaterThan(
+      estimateIndexMemoryMb(53 * 2 ** 20).peakMb,
+    );
+  });
+
+  it('judges a bundlePrefix by its listed size before reading it, and refuses an empty one', async () => {
+    // 40 MB under the prefix: bundle folders of that size need about 240 MB, over the 190 MB
+    // usable of 200 MB (the package-manifest model would say 183 MB and let it through).
+    await store.put('incoming/big/p/1.0.0/manifests/big.yaml', new Uint8Array(40 * 2 ** 20));
+    const run = buildIndex(
+      { buildId: 'b-prefix', bundlePrefix: 'incoming/big/' },
+      { store, log: silentLogger, memoryLimitMb: 200 },
+    );
+    await expect(run).rejects.toBeInstanceOf(IndexMemoryLimitError);
+    await expect(run).rejects.toThrow(/more than the 190 MB usable of this function's 200 MB/);
+    await expect(
+      buildIndex(
+        { buildId: 'b-prefix2', bundlePrefix: 'incoming/none/' },
+        { store, log: silentLogger },
+      ),
+    ).rejects.toMatchObject({
+      name: 'ManifestPrefixError',
+      message: expect.stringContaining('incoming/none/: no objects under the prefix'),
+    });
   });
 });
