@@ -147,8 +147,7 @@ function bundleViolations(
   if (b.image === '' && objects === 0) add('FbcBundleImage', `${where}: bundle image must be set`);
 }
 
-/** One package's violations (the catalog-wide rule, a duplicate package name, is validateFbc's). */
-export function packageViolations(file: FbcPackageFile): FbcViolation[] {
+function packageViolations(file: FbcPackageFile): FbcViolation[] {
   const packageName = file.package.name;
   const out: FbcViolation[] = [];
   const add = (rule: FbcRule, message: string) =>
@@ -190,16 +189,25 @@ export function validateFbc(catalog: FbcCatalog): {
   const seen = new Set<string>();
   const kept: FbcPackageFile[] = [];
   for (const file of catalog.packages) {
-    const found = packageViolations(file);
-    if (seen.has(file.package.name))
-      found.push({
-        rule: 'FbcDuplicatePackage',
-        packageName: file.package.name,
-        message: `duplicate package "${file.package.name}"`,
-      });
-    seen.add(file.package.name);
+    const found = validatePackage(file, seen);
     violations.push(...found);
     if (found.length === 0) kept.push(file);
   }
   return { catalog: { packages: kept }, violations };
+}
+
+/**
+ * One package's violations, packages checked one at a time in catalog order: `seen` holds the
+ * names of the packages checked before it (a second package of a name is a violation).
+ */
+export function validatePackage(file: FbcPackageFile, seen: Set<string>): FbcViolation[] {
+  const found = packageViolations(file);
+  if (seen.has(file.package.name))
+    found.push({
+      rule: 'FbcDuplicatePackage',
+      packageName: file.package.name,
+      message: `duplicate package "${file.package.name}"`,
+    });
+  seen.add(file.package.name);
+  return found;
 }

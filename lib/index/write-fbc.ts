@@ -47,7 +47,7 @@ import {
   packagesJson,
   type ServeCache,
 } from './fbc-serve-cache.js';
-import { type FbcViolation, packageViolations, validateFbc } from './fbc-validate.js';
+import { type FbcViolation, validateFbc, validatePackage } from './fbc-validate.js';
 import { RawJson } from './go-json.js';
 import { Fnv1a64, type Tree, TreeStream, treeOf } from './go-tar-fnv.js';
 
@@ -288,14 +288,7 @@ export class FbcCatalogWriter implements CatalogWriter {
     const counts: FbcCounts = { packages: 0, channels: 0, bundles: 0 };
     for (const { pkg, path } of ordered) {
       const file = this.packageFile(pkg, packageRows);
-      const found = packageViolations(file);
-      if (seen.has(file.package.name))
-        found.push({
-          rule: 'FbcDuplicatePackage',
-          packageName: file.package.name,
-          message: `duplicate package "${file.package.name}"`,
-        });
-      seen.add(file.package.name);
+      const found = validatePackage(file, seen);
       violations.push(...found);
       if (found.length > 0) continue;
       const data = encoder.encode(packageFileText(file));
