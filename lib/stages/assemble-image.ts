@@ -6,6 +6,7 @@
 // (`builds/<id>/image.json`) records where push finds each one, so base bytes are read only if
 // the destination cannot mount them. Returns small JSON (digests), never bytes.
 
+import { randomBytes } from 'node:crypto';
 import { createdFromInput, formatCreated } from '../image/append.js';
 import { type Assembled, assembleImages } from '../image/assemble.js';
 import type { ImagePlan, PlanBlob, PlanManifest } from '../image/image-plan.js';
@@ -80,9 +81,10 @@ async function catalogOutputs(
 }
 
 /**
- * Streams the layer into the store under the build (its digest is known only at its end),
- * then moves it to its content-addressed key; an identical layer already there is kept. The
- * DB and the layer pass through in chunks: memory does not grow with the catalog's size.
+ * Streams the layer into the store under the build (its digest is known only at its end), at
+ * a key of this attempt's own (a failed attempt removes it), then moves it to its
+ * content-addressed key; an identical layer already there is kept. The DB and the layer pass
+ * through in chunks: memory does not grow with the catalog's size.
  */
 async function writeLayer(
   store: Store,
@@ -94,11 +96,19 @@ async function writeLayer(
   try {
     await store.putStream(uploadKey, layer.bytes);
   } catch (err) {
+    await store.delete(uploadKey).catch(() => {});
     throw readFailures.length > 0 ? readFailures[0] : err;
   }
-  const digests = await layer.digests;
-  await store.move(uploadKey, blobKey(digests.digest), { ifNoneMatch: true });
-  return digests;
+  try {
+    const digests = await layer.digests;
+    await store.move(uploadKey, blobKey(digests.digest), { ifNoneMatch: true });
+    return digests;
+  } catch (err) {
+    // This attempt's own object: nothing else reads it, so it goes (a failed delete must
+    // not hide the error that matters).
+    await store.delete(uploadKey).catch(() => {});
+    throw err;
+  }
 }
 
 export async function assembleImage(
@@ -124,7 +134,7 @@ export async function assembleImage(
     const outputs = await catalogOutputs(deps.store, request, content.sources, readFailures);
     const layer = await writeLayer(
       deps.store,
-      keys.layerUpload,
+      keys.layerUpload(randomBytes(8).toString('hex')),
       () => streamTreeLayer(content.entries(outputs), { mtime: epoch ?? 0 }),
       readFailures,
     );

@@ -28,8 +28,13 @@ export const buildKeys = (buildId: string) => {
     catalogFiles: `${base}/catalog-files.json`,
     warnings: `${base}/warnings.json`,
     image: `${base}/image.json`,
-    /** The image layer while it streams in, before its digest names it (then blobs/sha256/…). */
-    layerUpload: `${base}/layer.tar.gz`,
+    /**
+     * The image layer while it streams in, before its digest names it (then blobs/sha256/…):
+     * one key per attempt, so a retry overlapping a slow first attempt never moves or deletes
+     * the other's object. `layerUploads` is the prefix they all share.
+     */
+    layerUpload: (attempt: string) => `${base}/uploads/layer-${attempt}.tar.gz`,
+    layerUploads: `${base}/uploads/`,
     reportJson: `${base}/report.json`,
     reportMd: `${base}/report.md`,
     /** Per-stage results the report stage gathers (small JSON). */
