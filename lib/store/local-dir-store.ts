@@ -145,10 +145,13 @@ export class LocalDirStore implements Store {
   ): Promise<boolean> {
     const source = this.file(from);
     const target = this.file(to);
+    const where = `moving ${from} to ${to} in ${this.location}`;
     try {
       await stat(source);
-    } catch (err) {
-      throw this.readError(from, err);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new StoreNotFoundError(`${where}: no such object`, { cause });
+      throw new StoreError(`${where}: ${fsCause(cause)}`, { cause });
     }
     try {
       await mkdir(path.dirname(target), { recursive: true });
@@ -167,9 +170,10 @@ export class LocalDirStore implements Store {
       await unlink(source);
       return written;
     } catch (cause) {
-      throw new StoreWriteError(`moving ${from} to ${to} in ${this.location}: ${fsCause(cause)}`, {
-        cause,
-      });
+      // The source gone since the stat (another mover took it): not found, as above.
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(source)))
+        throw new StoreNotFoundError(`${where}: no such object`, { cause });
+      throw new StoreWriteError(`${where}: ${fsCause(cause)}`, { cause });
     }
   }
 
@@ -181,4 +185,11 @@ export class LocalDirStore implements Store {
       cause: err,
     });
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -140,12 +140,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(new TextDecoder().decode(await store.get('blobs/sha256/fresh'))).toBe('n');
       expect(await store.list('builds/m/')).toEqual([]);
 
+      // House form "verb-ing object: cause", naming the move and the store.
+      const absent = `moving builds/m/absent to blobs/sha256/x in ${store.location}: no such object`;
       await expect(store.move('builds/m/absent', 'blobs/sha256/x')).rejects.toMatchObject({
         name: 'StoreNotFoundError',
+        message: absent,
       });
       await expect(
         store.move('builds/m/absent', 'blobs/sha256/fresh', { ifNoneMatch: true }),
-      ).rejects.toMatchObject({ name: 'StoreNotFoundError' });
+      ).rejects.toMatchObject({
+        name: 'StoreNotFoundError',
+        message: `moving builds/m/absent to blobs/sha256/fresh in ${store.location}: no such object`,
+      });
       expect(await store.head('blobs/sha256/x')).toBeUndefined();
     });
 
