@@ -2,15 +2,29 @@
 // docker-registry): a seeded share of requests is answered 503 (with Retry-After: 0) or has
 // its connection reset before anything is forwarded, the rest are forwarded unchanged (the
 // Host header kept, so a registry's upload Locations point back at the proxy). Seeded, so a
-// failing seed can be replayed. Not a test file itself.
+// failing seed can be replayed. With rate 0 it only records: every forwarded request's
+// method, path, length and the status it got (e.g. to count a chunked upload's PATCHes).
+// Not a test file itself.
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+
+export interface ForwardedRequest {
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+  /** The request's content-length header, when it had one. */
+  contentLength?: number;
+  /** The upstream's status, once it answered. */
+  status?: number;
+}
 
 export interface FaultProxy {
   host: string;
   url: string;
   faults: number;
   forwarded: number;
+  /** Every forwarded request, in arrival order. */
+  requests: ForwardedRequest[];
   stop(): Promise<void>;
 }
 
@@ -33,7 +47,14 @@ export async function startFaultProxy(
   const to = new URL(target);
   const random = prng(options.seed);
   const sockets = new Set<Socket>();
-  const state = { host: '', url: '', faults: 0, forwarded: 0, stop: async () => {} };
+  const state: FaultProxy = {
+    host: '',
+    url: '',
+    faults: 0,
+    forwarded: 0,
+    requests: [],
+    stop: async () => {},
+  };
   const server = createServer((req, res) => {
     const roll = random();
     if (roll < options.rate) {
@@ -46,6 +67,13 @@ export async function startFaultProxy(
       return;
     }
     state.forwarded++;
+    const length = req.headers['content-length'];
+    const record: ForwardedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      ...(length !== undefined ? { contentLength: Number(length) } : {}),
+    };
+    state.requests.push(record);
     const upstream = httpRequest(
       {
         host: to.hostname,
@@ -55,6 +83,7 @@ export async function startFaultProxy(
         headers: req.headers,
       },
       (up) => {
+        record.status = up.statusCode;
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },
