@@ -29,7 +29,7 @@ import { getJson } from '../../lib/store/store.js';
 import {
   BUNDLES_LAYOUT,
   BUNDLES_PACKAGES,
-  BUNDLES_SKIP_REASON,
+  BUNDLES_TITLE_NOTE,
   HAVE_BUNDLES_CORPUS,
 } from '../support/bundles-corpus.js';
 import { pushRandomImage } from '../support/random-image.js';
@@ -48,7 +48,7 @@ const PACKAGES = [
 const AUTH_SECRET = 'e2e/bundle-registry-auth';
 
 describe.skipIf(!HAVE_BUNDLES_CORPUS)(
-  `bundle builds through the pipeline (${BUNDLES_SKIP_REASON})`,
+  `bundle builds through the pipeline${BUNDLES_TITLE_NOTE}`,
   () => {
     let s3: S3TestServer;
     let registry: RegistryServer;

@@ -19,6 +19,8 @@ export const EXPECTED_REGISTRY_ADD = path.join(
 );
 export const HAVE_BUNDLES_CORPUS = existsSync(path.join(BUNDLES_LAYOUT, 'index.json'));
 export const BUNDLES_SKIP_REASON = `../shared/corpus/bundles-dev is absent (looked in ${BUNDLES_CORPUS}); bundle corpus tests skipped`;
+/** Appended to a suite's title: the skip reason, only when the suite is skipped. */
+export const BUNDLES_TITLE_NOTE = HAVE_BUNDLES_CORPUS ? '' : ` (${BUNDLES_SKIP_REASON})`;
 /** The host the expected files were rendered against, rewritten to bundles.example. */
 export const EXPECTED_IMAGE_HOST = 'bundles.example/';
 export const COMPARE_FBC = path.join(SHARED, 'tools', 'compare-fbc');

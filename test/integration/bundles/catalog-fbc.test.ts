@@ -24,7 +24,7 @@ import { readManifestDir } from '../../../lib/store/manifest-dir.js';
 import {
   BUNDLES_LAYOUT,
   BUNDLES_PACKAGES,
-  BUNDLES_SKIP_REASON,
+  BUNDLES_TITLE_NOTE,
   compareFbc,
   EXPECTED_IMAGE_HOST,
   EXPECTED_REGISTRY_ADD,
@@ -51,7 +51,7 @@ async function writeFbcTo(catalog: LoadedCatalog, dir: string): Promise<void> {
 }
 
 describe.skipIf(!HAVE_BUNDLES_CORPUS)(
-  `the bundle corpus as an FBC catalog (${BUNDLES_SKIP_REASON})`,
+  `the bundle corpus as an FBC catalog${BUNDLES_TITLE_NOTE}`,
   () => {
     it('from the bundle images: equals opm registry add + opm migrate', async () => {
       const layout = new OciLayout(BUNDLES_LAYOUT);

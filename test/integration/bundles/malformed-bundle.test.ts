@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   BUNDLES_PACKAGES,
-  BUNDLES_SKIP_REASON,
+  BUNDLES_TITLE_NOTE,
   compareFbc,
   EXPECTED_REGISTRY_ADD,
   HAVE_BUNDLES_CORPUS,
@@ -24,7 +24,7 @@ import { REPO_ROOT } from '../../support/shared-corpus.js';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'malformed-bundle-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe.skipIf(!HAVE_BUNDLES_CORPUS)(`one malformed bundle (${BUNDLES_SKIP_REASON})`, () => {
+describe.skipIf(!HAVE_BUNDLES_CORPUS)(`one malformed bundle${BUNDLES_TITLE_NOTE}`, () => {
   it('is a warning naming it; the other 472 bundles build into the FBC', async () => {
     const input = path.join(tmp, 'in');
     const made = execFileSync(

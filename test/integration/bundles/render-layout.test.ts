@@ -13,7 +13,7 @@ import { openImageSource } from '../../../lib/layout/image-ports.js';
 import { OciLayout, REF_NAME_ANNOTATION } from '../../../lib/layout/oci-layout.js';
 import {
   BUNDLES_LAYOUT,
-  BUNDLES_SKIP_REASON,
+  BUNDLES_TITLE_NOTE,
   compareFbc,
   EXPECTED_IMAGE_HOST,
   EXPECTED_RENDER,
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!HAVE_BUNDLES_CORPUS)(
-  `bundle images of the reference layout (${BUNDLES_SKIP_REASON})`,
+  `bundle images of the reference layout${BUNDLES_TITLE_NOTE}`,
   () => {
     it('render like opm render v1.26.5, every one of the 473', async () => {
       const layout = new OciLayout(BUNDLES_LAYOUT);
