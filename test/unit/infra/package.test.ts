@@ -4,7 +4,7 @@
 // schedule and EventBridge rules, the state machine) and the per-function zips (size budget,
 // the sql.js wasm beside the index builder). No CloudFormation linter is installable here.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,10 @@ const logical = (fn: string) => `${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunc
 
 beforeAll(() => {
   outDir = mkdtempSync(path.join(os.tmpdir(), 'sls-package-'));
+  // The packager stages each function in a temporary directory of its own and leaves it
+  // behind; giving it one inside outDir lets afterAll remove them with the rest.
+  const tmp = path.join(outDir, 'tmp');
+  mkdirSync(tmp);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SLS_TELEMETRY_DISABLED: '1',
@@ -46,7 +50,7 @@ beforeAll(() => {
     ['package', '--stage', 'test', '--package', outDir],
     {
       cwd: REPO_ROOT,
-      env: { ...env, HOME: outDir },
+      env: { ...env, HOME: outDir, TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 240_000,
     },

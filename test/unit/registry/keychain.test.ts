@@ -1,10 +1,10 @@
 // Keychain matching: auth files keyed by host or host/namespace (most specific wins), the
 // `auth` and username/password forms, identity tokens, Docker Hub's aliases, the default file
 // locations and their order, and errors that never quote a file's content.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ecrRegion } from '../../../lib/registry/ecr-keychain.js';
 import {
   AuthFileKeychain,
@@ -13,6 +13,17 @@ import {
   loadKeychain,
   normalizeAuthKey,
 } from '../../../lib/registry/keychain.js';
+
+const tempDirs: string[] = [];
+/** A scratch directory for one case, removed when the file's cases are done. */
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'keychain-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -106,7 +117,7 @@ describe('auth files', () => {
   });
 
   it('loads the first default file that has the registry, skipping missing ones', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'keychain-'));
+    const dir = tempDir();
     const docker = path.join(dir, 'docker');
     writeFileSync(
       path.join(dir, 'auth.json'),
@@ -136,14 +147,14 @@ describe('auth files', () => {
   });
 
   it('with -a FILE reads only that file, and a missing one is an error', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'keychain-'));
+    const dir = tempDir();
     await expect(loadKeychain({ authFile: path.join(dir, 'missing.json') })).rejects.toMatchObject({
       name: 'RegistryAuthConfigError',
     });
   });
 
   it('reports invalid JSON without quoting the content', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'keychain-'));
+    const dir = tempDir();
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, '{"auths": {"h": {"password": "hunter2-secret"');
     const err = (await loadKeychain({ authFile: file }).catch((e: unknown) => e)) as Error;
