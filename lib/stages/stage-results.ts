@@ -102,6 +102,18 @@ export async function readStageRecord<T>(
   }
 }
 
+/** Records read at once: enough to hide S3 latency, few enough for any connection pool. */
+export const RECORD_READS = 32;
+
+/**
+ * Reads one record per item, at most RECORD_READS at once, results in item order: a fan-out
+ * stage can leave thousands of records, which must not become thousands of concurrent store
+ * reads. Every read is tried; the first failure in item order is thrown.
+ */
+function readBounded<I, O>(items: readonly I[], read: (item: I) => Promise<O>): Promise<O[]> {
+  return mapAll(items, RECORD_READS, (item) => read(item));
+}
+
 /** Every record of a fan-out stage, in key order. */
 export async function readItemRecords<T>(
   store: Store,
@@ -110,7 +122,7 @@ export async function readItemRecords<T>(
 ): Promise<StageRecord<T>[]> {
   const prefix = `${buildKeys(buildId).stage(stage)}`.replace(/\.json$/, '/');
   const objects = await store.list(prefix);
-  return Promise.all(objects.map((o) => getJson<StageRecord<T>>(store, o.key)));
+  return readBounded(objects, (o) => getJson<StageRecord<T>>(store, o.key));
 }
 
 /**
@@ -127,25 +139,20 @@ export async function readFetchedPackages(
     throw new StoreNotFoundError(
       `reading the package list of build ${buildId}: list-packages has not succeeded`,
     );
-  return Promise.all(
-    listing.result.packages.map(async (p) => {
-      const rec = await readStageRecord<FetchedPackage>(store, buildId, 'fetch-package', p.name);
-      if (!rec?.result)
-        throw new StoreNotFoundError(
-          `reading the fetched package ${p.name} of build ${buildId}: fetch-package has not succeeded`,
-        );
-      return rec.result;
-    }),
-  );
+  return readBounded(listing.result.packages, async (p) => {
+    const rec = await readStageRecord<FetchedPackage>(store, buildId, 'fetch-package', p.name);
+    if (!rec?.result)
+      throw new StoreNotFoundError(
+        `reading the fetched package ${p.name} of build ${buildId}: fetch-package has not succeeded`,
+      );
+    return rec.result;
+  });
 }
 
 /** The record item of the bundle at `index` of a build's list: zero-padded, so key order is list order. */
 export function bundleItemName(index: number): string {
   return String(index).padStart(5, '0');
 }
-
-/** Records read at once: enough to hide S3 latency, few enough for any connection pool. */
-const RECORD_READS = 32;
 
 /**
  * The pulled bundles of a pipeline build, in list order, and those left out (each with its
@@ -162,7 +169,7 @@ export async function readFetchedBundles(
       `reading the bundle list of build ${buildId}: list-bundles has not succeeded`,
     );
   const indexes = Array.from({ length: listing.result.count }, (_, i) => i);
-  const results = await mapAll(indexes, RECORD_READS, async (i) => {
+  const results = await readBounded(indexes, async (i) => {
     const rec = await readStageRecord<FetchBundleResult>(
       store,
       buildId,
