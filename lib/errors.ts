@@ -57,6 +57,7 @@ export const TEMPORARY_ERROR_NAMES: readonly string[] = [
   'AppRegistryTimeoutError',
   'AppRegistryPackagesUnavailableError',
   'StoreUnavailableError',
+  'SecretUnavailableError',
 ];
 
 /** A short, single-line description of any thrown value, for logs and reports. */

@@ -6,20 +6,69 @@
 // need neither, and every module parsed at cold start counts against the init time.
 
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { UsageError } from '../../lib/errors.js';
+import { BuilderError, type BuilderErrorOptions, UsageError } from '../../lib/errors.js';
+import { isTemporaryNetworkError, isTemporaryStatus } from '../../lib/http/classify.js';
 import { registerSecret } from '../../lib/redact.js';
 import { validateBuildRequest } from '../../lib/stages/build-request.js';
 import type { BuildRequest, Credentials } from '../../lib/stages/types.js';
 import { S3Store } from '../../lib/store/s3-store.js';
 import type { Store } from '../../lib/store/store.js';
 
+/** A secret that does not exist, may not be read, cannot be decrypted or has no string value. */
 export class SecretNotFoundError extends UsageError {
   override name = 'SecretNotFoundError';
 }
 
+/** Secrets Manager throttled the read, failed (5xx) or could not be reached: retry later. */
+export class SecretUnavailableError extends BuilderError {
+  override name = 'SecretUnavailableError';
+  constructor(message: string, options: BuilderErrorOptions = {}) {
+    super(message, { ...options, temporary: true });
+  }
+}
+
+/** Answers no retry cures, whatever status they come with. */
+const PERMANENT_SECRET_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'AccessDenied',
+  'DecryptionFailure',
+  'InvalidParameterException',
+  'InvalidRequestException',
+]);
+const THROTTLING_SECRET_ERRORS = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'InternalServiceError',
+  'TimeoutError',
+]);
+
+/**
+ * A failed GetSecretValue as a named error: throttling, 5xx and network failures are
+ * temporary (the state machine retries them), everything else is permanent. The message
+ * carries the SDK error's name and status only, never anything the service sent back.
+ */
+export function secretReadError(name: string, cause: unknown): BuilderError {
+  const errName = (cause as Error | undefined)?.name ?? 'Error';
+  const status = (cause as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  const message = `reading secret ${name}: ${errName}${status ? ` (HTTP ${status})` : ''}`;
+  const temporary =
+    !PERMANENT_SECRET_ERRORS.has(errName) &&
+    (THROTTLING_SECRET_ERRORS.has(errName) ||
+      (status !== undefined && isTemporaryStatus(status)) ||
+      (status === undefined && isTemporaryNetworkError(cause)));
+  return temporary
+    ? new SecretUnavailableError(message, { cause })
+    : new SecretNotFoundError(message, { cause });
+}
+
 export interface FunctionRuntime {
   store: Store;
-  /** The secret's value for a name given in a request; throws SecretNotFoundError. */
+  /**
+   * The secret's value for a name given in a request; throws SecretNotFoundError, or
+   * SecretUnavailableError when Secrets Manager is throttling, failing or unreachable.
+   */
   resolveSecret(name: string): Promise<string>;
   /** Step Functions, for the API, the watcher and the base-image trigger (see stepFunctions()). */
   sfn?: SFNClient;
@@ -72,9 +121,7 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv): FunctionRuntime {
         client ??= new sdk.SecretsManagerClient({});
         value = (await client.send(new sdk.GetSecretValueCommand({ SecretId: name }))).SecretString;
       } catch (cause) {
-        throw new SecretNotFoundError(`reading secret ${name}: ${(cause as Error).name}`, {
-          cause,
-        });
+        throw secretReadError(name, cause);
       }
       if (value === undefined)
         throw new SecretNotFoundError(`reading secret ${name}: it has no string value`);
@@ -104,12 +151,12 @@ export async function resolveSecretFor(
     registerSecret(value);
     return value;
   } catch (err) {
-    if (!(err instanceof SecretNotFoundError)) throw err;
+    if (!(err instanceof SecretNotFoundError || err instanceof SecretUnavailableError)) throw err;
     const prefix = `reading secret ${name}: `;
     const cause = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-    throw new SecretNotFoundError(`reading secret ${name} (${SECRET_ROLES[field]}): ${cause}`, {
-      cause: err,
-    });
+    const Named =
+      err instanceof SecretUnavailableError ? SecretUnavailableError : SecretNotFoundError;
+    throw new Named(`reading secret ${name} (${SECRET_ROLES[field]}): ${cause}`, { cause: err });
   }
 }
 
