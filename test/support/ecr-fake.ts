@@ -9,7 +9,7 @@
 //   ecr.passwords        queue of passwords to answer first (e.g. a stale one), then `password`
 //   await ecr.stop()
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface EcrFakeOptions {
   password: string;
@@ -60,8 +60,7 @@ export async function startEcrFake(options: EcrFakeOptions): Promise<EcrFake> {
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, close } = await listenOnLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get calls() {
@@ -76,10 +75,6 @@ export async function startEcrFake(options: EcrFakeOptions): Promise<EcrFake> {
     set passwords(p: string[]) {
       state.passwords = p;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: close,
   };
 }

@@ -3,7 +3,7 @@
 // most that were in flight at once, so lib/http's retry loop, classification and limiter
 // are tested against sockets, not mocks.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface Fault {
   status?: number;
@@ -49,18 +49,13 @@ export async function startFaultServer(): Promise<FaultServer> {
       res.on('close', () => clearTimeout(timer));
     } else req.on('end', answer);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     faults,
     requests,
     inFlight,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: close,
   };
 }

@@ -8,7 +8,7 @@
 //   sm.calls            number of GetSecretValue calls
 //   await sm.stop()
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 /** An error answer (status and `__type`), or 'reset' to drop the connection unanswered. */
 export type SecretsAnswer = { status: number; type: string } | 'reset';
@@ -68,8 +68,7 @@ export async function startSecretsManagerFake(
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, close } = await listenOnLoopback(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get calls() {
@@ -84,10 +83,6 @@ export async function startSecretsManagerFake(
     set answers(a: SecretsAnswer[]) {
       state.answers = a;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: close,
   };
 }

@@ -13,8 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface TokenServerOptions {
   /** Directory for the key and certificate. */
@@ -180,18 +180,13 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, close } = await listenOnLoopback(server);
   return {
     realm: `http://127.0.0.1:${port}/token`,
     service,
     issuer,
     certFile,
     issued,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: close,
   };
 }
