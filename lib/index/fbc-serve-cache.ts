@@ -174,11 +174,12 @@ export function cacheFilePath(packageName: string, channel: string, bundle: stri
   return `${CACHE_SUBDIR}/${packageName}_${channel}_${bundle}.json`;
 }
 
-/** A cache file of a package: its path and the channel entry (indexes) it is made from. */
+/** A cache file of a package: its path and the channel entry and bundle (indexes) it is made from. */
 export interface CacheFileSpec {
   path: string;
   channel: number;
   entry: number;
+  bundle: number;
 }
 
 /**
@@ -186,12 +187,22 @@ export interface CacheFileSpec {
  * cache builder writes them (channels, then entries, as the file lists them).
  */
 export function packageCacheSpecs(file: FbcPackageFile): CacheFileSpec[] {
-  const bundles = new Set(file.bundles.map((b) => b.name));
+  // The first bundle of each name, as a search of the list would find it.
+  const bundles = new Map<string, number>();
+  file.bundles.forEach((b, i) => {
+    if (!bundles.has(b.name)) bundles.set(b.name, i);
+  });
   const specs: CacheFileSpec[] = [];
   file.channels.forEach((ch, channel) => {
     ch.entries.forEach((e, entry) => {
-      if (bundles.has(e.name))
-        specs.push({ path: cacheFilePath(file.package.name, ch.name, e.name), channel, entry });
+      const bundle = bundles.get(e.name);
+      if (bundle !== undefined)
+        specs.push({
+          path: cacheFilePath(file.package.name, ch.name, e.name),
+          channel,
+          entry,
+          bundle,
+        });
     });
   });
   return specs;
@@ -208,7 +219,7 @@ export function packageCacheFile(
 ): CacheFile {
   const ch = file.channels[spec.channel]!;
   const entry = ch.entries[spec.entry]!;
-  const bundle = file.bundles.find((b) => b.name === entry.name)!;
+  const bundle = file.bundles[spec.bundle]!;
   let base = bases.get(bundle.name);
   if (!base) {
     base = apiBundleBase(bundle);
