@@ -91,6 +91,16 @@ function addBundleFiles(b: Bundle, f: FormatBundle): void {
 }
 
 /** `opm registry add` over bundles given one at a time: add each, then finish once. */
+
+/** What the report keeps of an input bundle, detached from the text it was decoded from. */
+export function bundleRecord(input: BundleInput): BundleRecord {
+  const { name, version, annotations } = input.bundle;
+  return detached({
+    where: input.where,
+    image: input.image,
+    bundle: { name, version, annotations },
+  });
+}
 export class BundleCatalogWalk {
   private readonly names = new Set<string>();
   private readonly dirs = new Set<string>();
@@ -122,12 +132,8 @@ export class BundleCatalogWalk {
     const files = input.bundle.objects.map((obj, i) => decodedFile(dir, objectName(i), obj));
     const walk1 = loadBundles(treeOf(files), this.rules, this.names);
     this.problems.push(...detached(walk1.problems));
-    const { name, version, annotations } = input.bundle;
-    const record: BundleRecord = detached({
-      where: input.where,
-      image: input.image,
-      bundle: { name, version, annotations },
-    });
+    const { name } = input.bundle;
+    const record = bundleRecord(input);
     this.records.push(record);
     for (const b of walk1.bundles) {
       this.inserted.set(b.name, record);

@@ -37,7 +37,7 @@ export const DEFAULT_CHANNEL_ANNOTATION =
 
 /**
  * A file of a bundle over a decoding limit, as a DocumentLimitError whose message starts with
- * the file's path in the bundle (`manifests/x.yaml: …`); parseBundleFolders adds where the
+ * the file's path in the bundle (`manifests/x.yaml: …`); the bundle loader adds where the
  * bundle is and drops the folder with a named warning.
  */
 function overLimit(path: string, cause: string): DocumentLimitError {

@@ -12,6 +12,7 @@ import {
   BundleCatalogWalk,
   type BundleInput,
   type BundleRecord,
+  bundleRecord,
 } from './bundle-catalog.js';
 import { BundleFormatError, parseBundleFormat } from './bundle-format.js';
 import { detectManifestFormats } from './detect-format.js';
@@ -141,31 +142,6 @@ function droppedBundle(dir: string, err: DocumentLimitError): Problem {
   };
 }
 
-/**
- * Parses bundle folders; a folder opm would refuse becomes a problem naming it. A folder with
- * a file over a decoding limit is `dropped` instead (a named DocumentLimitError warning, as
- * for package directories: upstream had no limits, so it is not one of its problems).
- */
-export function parseBundleFolders(
-  folders: readonly { dir: string; files: FileTree }[],
-  image: (dir: string) => string = () => '',
-): { inputs: BundleInput[]; problems: Problem[]; dropped: Problem[] } {
-  const inputs: BundleInput[] = [];
-  const problems: Problem[] = [];
-  const dropped: Problem[] = [];
-  for (const f of folders) {
-    try {
-      inputs.push(parseBundleFolder(f, image(f.dir)));
-    } catch (err) {
-      if (err instanceof DocumentLimitError) dropped.push(droppedBundle(f.dir, err));
-      else if (err instanceof BundleFormatError)
-        problems.push({ subject: f.dir, kind: 'bundle', message: err.message });
-      else throw err;
-    }
-  }
-  return { inputs, problems, dropped };
-}
-
 /** One bundle to load: its files (a folder, an image's layers), or why it could not be read. */
 export interface BundleItem {
   /** The folder or image reference (the bundle's `dir`, the report's source). */
@@ -232,12 +208,7 @@ export async function addBundleItems(
         kind: 'bundle',
         message: `error adding operator bundle ${input.bundle.name} from ${input.where}: UNIQUE constraint failed: operatorbundle.name (a package-manifest bundle has the same name)`,
       });
-      const { name, version, annotations } = input.bundle;
-      records.push({
-        where: input.where,
-        image: input.image,
-        bundle: { name, version, annotations },
-      });
+      records.push(bundleRecord(input));
       continue;
     }
     for (const b of walk.add(input)) await sink.addBundle(b);
