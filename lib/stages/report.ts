@@ -149,8 +149,8 @@ export async function report(
   // this stage and so the execution, and report.md must say so instead of "succeeded".
   // (Preflight reads it up front, so this is the key vanishing during the build.)
   let request = requested;
-  const stored0 = await optionalJson<BuildRequest>(store, keys.request);
-  const webhook = request.webhook ?? stored0?.webhook;
+  const stored = await optionalJson<BuildRequest>(store, keys.request);
+  const webhook = request.webhook ?? stored?.webhook;
   let hmacKey: string | undefined;
   let keyError: unknown;
   if (webhook?.hmacSecret && deps.resolveSecret) {
@@ -167,7 +167,7 @@ export async function report(
         };
     }
   }
-  const { report: built, stored, listing } = await gatherReport(store, request, now());
+  const { report: built, listing } = await gatherReport(store, request, stored, now());
   const compared = built.outcome === 'succeeded' && stored && built.index;
   if (compared) await compareWithPrevious(store, built, stored, deps);
   await putJson(store, keys.reportJson, built);
@@ -266,16 +266,15 @@ function sanitizeRequest(request: BuildRequest | undefined): BuildRequest | null
   return copy;
 }
 
-/** The report, plus the stored request (unredacted) and listing it was built from. */
+/** The report from the stage records and the stored request (unredacted), plus the listing. */
 export async function gatherReport(
   store: Store,
   request: ReportRequest,
+  stored: BuildRequest | undefined,
   generatedAt: Date,
-): Promise<{ report: BuildReport; stored?: BuildRequest; listing?: ListPackagesResult }> {
-  const keys = buildKeys(request.buildId);
-  const [stored, checked, listing, fetches, bundleListing, bundleFetches, index, image, push] =
+): Promise<{ report: BuildReport; listing?: ListPackagesResult }> {
+  const [checked, listing, fetches, bundleListing, bundleFetches, index, image, push] =
     await Promise.all([
-      optionalJson<BuildRequest>(store, keys.request),
       readStageRecord<PreflightResult>(store, request.buildId, 'preflight'),
       readStageRecord<ListPackagesResult>(store, request.buildId, 'list-packages'),
       readItemRecords<FetchedPackage>(store, request.buildId, 'fetch-package'),
@@ -409,7 +408,6 @@ export async function gatherReport(
   };
   return {
     report,
-    ...(stored ? { stored } : {}),
     ...(listing?.result ? { listing: listing.result } : {}),
   };
 }
