@@ -33,7 +33,7 @@ import {
   DEFAULT_INDEX_FORMAT,
   loaderRulesFor,
 } from '../index/catalog-formats.js';
-import type { CatalogOutput, CatalogWriter } from '../index/catalog-writer.js';
+import type { CatalogOutput } from '../index/catalog-writer.js';
 import { DB_FILE } from '../index/write-index.js';
 import { buildKeys } from '../store/keys.js';
 import { lazyManifestDir } from '../store/manifest-dir.js';
@@ -432,8 +432,10 @@ export async function buildIndex(
     },
     migratedAt,
   });
-  let source: CatalogSource;
-  try {
+  // Whatever fails between here and a finished catalog aborts the writer (its partial output
+  // goes) before the error goes on.
+  const writeCatalog = async () => {
+    let source: CatalogSource;
     if (request.manifestDir !== undefined) {
       source = await manifestDirSource(request.manifestDir, rules, deps);
     } else if (request.bundlePrefix !== undefined) {
@@ -444,59 +446,43 @@ export async function buildIndex(
       const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
       source = await blobSource(packages, request, deps, rules);
     }
-  } catch (err) {
-    writer.abort();
-    throw err;
-  }
-  const { decoding } = source;
-  if (source.manifestBytes !== undefined) {
-    try {
+    const { decoding } = source;
+    if (source.manifestBytes !== undefined)
       checkMemory(request, source.manifestBytes, deps.memoryLimitMb);
-    } catch (err) {
-      writer.abort();
-      throw err;
-    }
-  }
 
-  // Part by part: a package's (or a bundle's) files are read, decoded, encoded and written,
-  // then dropped; only the output and what the package walks need of each bundle stay.
-  let loaded: SourceLoad;
-  try {
+    // Part by part: a package's (or a bundle's) files are read, decoded, encoded and written,
+    // then dropped; only the output and what the package walks need of each bundle stay.
     await writer.begin();
-    loaded = await source.load({
+    const loaded: SourceLoad = await source.load({
       addBundle: async (b) => {
         await writer.addBundle(b);
         memory.step();
       },
       addPackage: (p) => writer.addPackage(p),
     });
-  } catch (err) {
-    writer.abort();
-    throw err;
-  }
-  const { formats, detection } = loaded;
-  // A package left out for a decoding limit is a named warning, like an undecodable blob.
-  decoding.push(...(loaded.dropped ?? []));
-  const summary = problemsWarning(loaded);
-  if (summary) deps.log.warn(summary);
-  for (const w of [...detection, ...decoding]) deps.log.warn(w);
-  if (loaded.packages === 0 && formats) {
-    writer.abort();
-    const first = loaded.problems[0] ?? detection[0];
-    const why = typeof first === 'string' ? first : first?.message;
-    throw new EmptyCatalogError(
-      `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? (request.bundlePrefix !== undefined ? `${deps.store.location}/${request.bundlePrefix}` : `${request.bundles?.length ?? 0} bundle images`)} (found ${describeFormats(formats)}; ${loaded.bundles} bundles, ${loaded.problems.length} problems${why ? `, first: ${why}` : ''})`,
-    );
-  }
+    const { formats, detection } = loaded;
+    // A package left out for a decoding limit is a named warning, like an undecodable blob.
+    decoding.push(...(loaded.dropped ?? []));
+    const summary = problemsWarning(loaded);
+    if (summary) deps.log.warn(summary);
+    for (const w of [...detection, ...decoding]) deps.log.warn(w);
+    if (loaded.packages === 0 && formats) {
+      const first = loaded.problems[0] ?? detection[0];
+      const why = typeof first === 'string' ? first : first?.message;
+      throw new EmptyCatalogError(
+        `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? (request.bundlePrefix !== undefined ? `${deps.store.location}/${request.bundlePrefix}` : `${request.bundles?.length ?? 0} bundle images`)} (found ${describeFormats(formats)}; ${loaded.bundles} bundles, ${loaded.problems.length} problems${why ? `, first: ${why}` : ''})`,
+      );
+    }
 
-  memory.collect();
-  let written: Awaited<ReturnType<CatalogWriter['finish']>>;
-  try {
-    written = await writer.finish();
-  } catch (err) {
+    memory.collect();
+    const written = await writer.finish();
+    return { loaded, decoding, summary, written };
+  };
+  const { loaded, decoding, summary, written } = await writeCatalog().catch((err: unknown) => {
     writer.abort();
     throw err;
-  }
+  });
+  const { formats, detection } = loaded;
   // What the writer itself refused (FBC: packages opm validate would reject) is a warning too.
   const writerProblems = written.problems ?? [];
   for (const p of writerProblems) deps.log.warn(p.message);
