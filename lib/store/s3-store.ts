@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { StoreError } from '../errors.js';
+import { isTemporaryNetworkError, isTemporaryStatus } from '../http/classify.js';
 import {
   assertValidKey,
   type ObjectInfo,
@@ -41,15 +42,6 @@ export interface S3StoreOptions {
 
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
 const PRECONDITION_CODES = new Set(['PreconditionFailed', 'ConditionalRequestConflict']);
-const RETRYABLE_NET_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-
 /** Builds an S3 client for the options: path-style whenever an endpoint is given. */
 export function s3ClientFor(options: Pick<S3StoreOptions, 'endpoint' | 'region'>): S3Client {
   const config: S3ClientConfig = {};
@@ -227,7 +219,11 @@ export class S3Store implements Store {
     return written;
   }
 
-  /** S3 failures as store errors: 404 → not found, throttling/5xx/resets → temporary. */
+  /**
+   * S3 failures as store errors: 404 → not found; throttling, SDK timeouts and whatever the
+   * HTTP clients' one classification calls temporary (5xx but 501/505, 408, 429, resets,
+   * refused, DNS hiccups) → temporary.
+   */
   private mapError(verb: string, key: string, err: unknown): StoreError {
     if (err instanceof StoreError) return err;
     const code = errorCode(err);
@@ -240,8 +236,8 @@ export class S3Store implements Store {
     const throttled = (err as { $retryable?: { throttling?: boolean } })?.$retryable !== undefined;
     if (
       throttled ||
-      (status !== undefined && (status >= 500 || status === 408 || status === 429)) ||
-      RETRYABLE_NET_CODES.has(code) ||
+      (status !== undefined && isTemporaryStatus(status)) ||
+      isTemporaryNetworkError(err) ||
       (err as Error)?.name === 'TimeoutError'
     ) {
       return new StoreUnavailableError(`${where}: ${cause}`, { cause: err });
