@@ -4,6 +4,9 @@
 // POSTs the JSON to an optional webhook, signed with HMAC-SHA256, retrying transient
 // failures with lib/http's one policy (Retry-After included); a webhook that stays down is
 // recorded in the result, never fails the build.
+// It is the execution's last stage, so it also removes what killed assemble attempts left
+// under builds/<id>/uploads/ (a finished attempt moves or deletes its own object); the
+// bucket's lifecycle rule expires anything a still-running zombie attempt writes later.
 import { createHmac } from 'node:crypto';
 import type { BundleOutcome } from '../catalog/load-manifest-dir.js';
 import { describeError } from '../errors.js';
@@ -180,6 +183,7 @@ export async function report(
   }
   // Only after the report is stored: a report that failed to write leaves the pointer as it was.
   if (compared) await recordSuccess(store, request.buildId, stored);
+  await sweepLayerUploads(store, keys.layerUploads, deps);
   deps.log.info('build report written', {
     buildId: request.buildId,
     outcome: built.outcome,
@@ -196,6 +200,19 @@ export async function report(
   // The stored request, not the report's copy: that one has its URL redacted.
   if (webhook) result.webhook = await postWebhook(webhook.url, built, hmacKey, deps);
   return result;
+}
+
+/** Deletes layer uploads no attempt finished; a store that refuses is logged, never fatal. */
+async function sweepLayerUploads(store: Store, prefix: string, deps: ReportDeps): Promise<void> {
+  try {
+    const left = await store.list(prefix);
+    for (const object of left) await store.delete(object.key);
+    if (left.length > 0)
+      deps.log.info('removed unfinished layer uploads', { prefix, count: left.length });
+  } catch (err) {
+    const { name, message } = describeError(err);
+    deps.log.warn('removing unfinished layer uploads failed', { prefix, name, message });
+  }
 }
 
 /** Fills `previousBuildId`, `changes` and `changeSummary`; a diff that fails is logged, never fatal. */

@@ -200,6 +200,18 @@ describe('report stage', () => {
     });
   });
 
+  it('removes the layer uploads that killed assemble attempts left, and nothing else', async () => {
+    const { store, id } = await seededBuild();
+    await store.put(`builds/${id}/uploads/layer-0123456789abcdef.tar.gz`, 'half a layer');
+    await store.put(`builds/${id}/uploads/layer-fedcba9876543210.tar.gz`, 'another half');
+    const before = (await store.list(`builds/${id}/`)).map((o) => o.key);
+    await report({ buildId: id, outcome: 'failed' }, { store, log: silentLogger });
+    const after = (await store.list(`builds/${id}/`)).map((o) => o.key);
+    expect(after.filter((k) => k.includes('/uploads/'))).toEqual([]);
+    // Every other object of the build is still there.
+    for (const key of before.filter((k) => !k.includes('/uploads/'))) expect(after).toContain(key);
+  });
+
   it('gives build-index the fetched packages in listing order', async () => {
     const { store, id } = await seededBuild();
     expect((await readFetchedPackages(store, id)).map((p) => p.name)).toEqual(['alpha', 'beta']);
