@@ -1,8 +1,8 @@
 // Lambda: append the index layer to the base image (per kept platform) and store the plan.
 import { assembleImage } from '../lib/stages/assemble-image.js';
-import { imageOptions, parseIndexFormat } from './commons/parse.js';
+import { imageOptions, parseIndexFormat, requireObject, requireString } from './commons/parse.js';
 import { credentialsFor } from './commons/runtime.js';
-import { requireObject, requireString, stageHandler } from './commons/stage-handler.js';
+import { stageHandler } from './commons/stage-handler.js';
 
 export const handler = stageHandler({
   stage: 'assemble-image',

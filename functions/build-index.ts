@@ -10,9 +10,10 @@ import {
   parseDecodeLimits,
   parseIndexFormat,
   requestFields,
+  requireString,
 } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
-import { requireString, stageHandler } from './commons/stage-handler.js';
+import { stageHandler } from './commons/stage-handler.js';
 
 /** The Lambda's memory size (MB), as the runtime announces it. */
 function memoryLimit(): { memoryLimitMb?: number } {

@@ -5,9 +5,10 @@
 // temporary error fails the iteration, for the state machine to retry.
 import { fetchBundle } from '../lib/stages/fetch-bundle.js';
 import { bundleItemName } from '../lib/stages/stage-results.js';
+import { InvalidEventError, requireString } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { credentialsFor } from './commons/runtime.js';
-import { InvalidEventError, requireString, stageHandler } from './commons/stage-handler.js';
+import { stageHandler } from './commons/stage-handler.js';
 import { storedBundleRequest } from './commons/stored-request.js';
 
 function requireIndex(input: Record<string, unknown>): number {

@@ -6,15 +6,16 @@ import { readStageRecord } from '../lib/stages/stage-results.js';
 import type { DecodeLimitsRequest, ListPackagesResult, PackageRef } from '../lib/stages/types.js';
 import { buildKeys } from '../lib/store/keys.js';
 import { getJson, type Store, StoreNotFoundError } from '../lib/store/store.js';
-import { parseAppRegistry, parseDecodeLimits } from './commons/parse.js';
-import { MetricUnit } from './commons/powertools.js';
-import { credentialsFor } from './commons/runtime.js';
 import {
   httpLimits,
   InvalidEventError,
+  parseAppRegistry,
+  parseDecodeLimits,
   requireString,
-  stageHandler,
-} from './commons/stage-handler.js';
+} from './commons/parse.js';
+import { MetricUnit } from './commons/powertools.js';
+import { credentialsFor } from './commons/runtime.js';
+import { stageHandler } from './commons/stage-handler.js';
 
 // What this container knows of the build it last served: its listing and the decode caps
 // of its request. A warm container handles many packages of one build, and re-reading a

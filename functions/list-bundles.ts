@@ -5,8 +5,9 @@
 // (functions/commons/fan-out.ts), else only the key for the Distributed Map's ItemReader.
 import { listBundles } from '../lib/stages/list-bundles.js';
 import { listingOutput } from './commons/fan-out.js';
+import { InvalidEventError, requireString } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
-import { InvalidEventError, requireString, stageHandler } from './commons/stage-handler.js';
+import { stageHandler } from './commons/stage-handler.js';
 import { storedBundleRequest } from './commons/stored-request.js';
 
 export const handler = stageHandler({

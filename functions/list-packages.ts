@@ -6,10 +6,10 @@ import { listPackages } from '../lib/stages/list-packages.js';
 import { buildKeys } from '../lib/store/keys.js';
 import { putJson } from '../lib/store/store.js';
 import { INLINE_MAP_MAX_ITEMS, listingOutput } from './commons/fan-out.js';
-import { parseAppRegistry } from './commons/parse.js';
+import { parseAppRegistry, requireString } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { credentialsFor } from './commons/runtime.js';
-import { requireString, stageHandler } from './commons/stage-handler.js';
+import { stageHandler } from './commons/stage-handler.js';
 
 /** The largest org fanned out by the inline Map (docs/DEPLOY.md, "Org sizes"). */
 export const INLINE_MAP_MAX_PACKAGES = INLINE_MAP_MAX_ITEMS;

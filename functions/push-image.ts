@@ -1,9 +1,9 @@
 // Lambda: push the assembled image to `to`: blobs first (HEAD → mount → upload), manifests last.
 import { pushImage } from '../lib/stages/push-image.js';
-import { imageOptions } from './commons/parse.js';
+import { imageOptions, requireObject, requireString } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { credentialsFor } from './commons/runtime.js';
-import { requireObject, requireString, stageHandler } from './commons/stage-handler.js';
+import { stageHandler } from './commons/stage-handler.js';
 
 export const handler = stageHandler({
   stage: 'push-image',

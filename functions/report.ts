@@ -2,9 +2,10 @@
 // webhook named in the stored request, its HMAC key read from Secrets Manager by name.
 import { report } from '../lib/stages/report.js';
 import type { ReportRequest } from '../lib/stages/types.js';
+import { requireString } from './commons/parse.js';
 import { MetricUnit } from './commons/powertools.js';
 import { resolveSecretFor } from './commons/runtime.js';
-import { requireString, stageHandler } from './commons/stage-handler.js';
+import { stageHandler } from './commons/stage-handler.js';
 
 /** Lambda failures arrive as a JSON Cause ({errorType, errorMessage}); local ones as text. */
 function causeMessage(cause: unknown): string {

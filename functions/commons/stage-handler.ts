@@ -7,32 +7,13 @@
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { UsageError } from '../../lib/errors.js';
 import { redactText } from '../../lib/redact.js';
-import { checkRequestFields } from '../../lib/stages/build-request.js';
 import { runRecorded } from '../../lib/stages/stage-results.js';
 import type { ImageStageDeps, StageDeps, StageName } from '../../lib/stages/types.js';
 import type { LambdaContext } from './lambda-context.js';
+import { httpLimits, InvalidEventError } from './parse.js';
 import { invocationMetrics, logger, MetricUnit, stageLogger } from './powertools.js';
 import { type FunctionRuntime, functionRuntime } from './runtime.js';
-
-export class InvalidEventError extends UsageError {
-  override name = 'InvalidEventError';
-}
-
-/**
- * The request's HTTP limits (`timeouts`, `maxManifestBytes`) when the event carries them (the
- * state machine passes the whole execution state): every stage's clients use them.
- */
-export function httpLimits(
-  input: Record<string, unknown>,
-): Pick<StageDeps, 'timeouts' | 'maxManifestBytes'> {
-  const problems: string[] = [];
-  const out = checkRequestFields(input, ['timeouts', 'maxManifestBytes'], problems);
-  if (problems.length > 0)
-    throw new InvalidEventError(`validating the event: ${problems.join('; ')}`);
-  return out;
-}
 
 /** What every stage Task sends (infra/state-machine.asl.json: Parameters). */
 export interface StageEvent {
@@ -62,23 +43,6 @@ export function redactError(err: unknown): unknown {
   if (message !== err.message) err.message = message;
   if (err.stack) err.stack = redactText(err.stack);
   return err;
-}
-
-export function requireString(input: Record<string, unknown>, field: string): string {
-  const v = input[field];
-  if (typeof v !== 'string' || v === '')
-    throw new InvalidEventError(`validating the event: ${field} must be a non-empty string`);
-  return v;
-}
-
-export function requireObject(
-  input: Record<string, unknown>,
-  field: string,
-): Record<string, unknown> {
-  const v = input[field];
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new InvalidEventError(`validating the event: ${field} must be an object`);
-  return v as Record<string, unknown>;
 }
 
 export function stageHandler<I extends { buildId: string }, R>(spec: StageHandlerSpec<I, R>) {
