@@ -124,6 +124,11 @@ function object<T>(
   };
 }
 
+/** An object of optional fields: the ones that passed their check, the rest left out. */
+function definedParts<T>(parts: Record<string, unknown>): T {
+  return Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)) as T;
+}
+
 const bundles: Check<string[]> = (list, at, problems) => {
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BUNDLES) {
     problems.push(`${at.label} must be a list of 1 to ${MAX_BUNDLES} image references`);
@@ -249,21 +254,14 @@ const FIELDS: { [K in keyof BuildRequest]-?: Check<BuildRequest[K]> } = {
   ),
   decodeLimits: object(
     { maxEntries: positive, maxFileBytes: positive, maxTotalBytes: positive },
-    (parts) => {
-      const out: DecodeLimitsRequest = {};
-      for (const [k, v] of Object.entries(parts))
-        if (v !== undefined) out[k as keyof DecodeLimitsRequest] = v as number;
-      return out;
-    },
+    definedParts<DecodeLimitsRequest>,
   ),
   /** sqlite-v7 (the default), sqlite (schema 13), fbc. */
   indexFormat: oneOf(INDEX_FORMATS, isIndexFormat),
-  timeouts: object({ connectMs: timeoutMs, headersMs: timeoutMs, bodyMs: timeoutMs }, (parts) => {
-    const out: TimeoutsRequest = {};
-    for (const [k, v] of Object.entries(parts))
-      if (v !== undefined) out[k as keyof TimeoutsRequest] = v as number;
-    return out;
-  }),
+  timeouts: object(
+    { connectMs: timeoutMs, headersMs: timeoutMs, bodyMs: timeoutMs },
+    definedParts<TimeoutsRequest>,
+  ),
   maxManifestBytes: integer(
     1,
     MAX_MANIFEST_BYTES,
