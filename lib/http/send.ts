@@ -5,6 +5,7 @@
 // a new one — a connect or idle timeout, an address check — is added here once and reaches
 // every client. Response bodies are read through `readBody`, which enforces `maxBodyBytes`.
 import { Agent, type buildConnector, type Dispatcher, request } from 'undici';
+import { errorCode } from './classify.js';
 import type { HostLimiter } from './limiter.js';
 
 /** Per-request limits; every field is optional and absent means "the dispatcher's default". */
@@ -75,14 +76,15 @@ export function effectiveTimeouts(given?: Partial<Timeouts>): Timeouts {
  * connect timeout surfaces as UND_ERR_CONNECT_TIMEOUT; the other two by their own codes.
  */
 export function timeoutKind(err: unknown): keyof Timeouts | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; depth++, e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connectMs';
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'headersMs';
-    if (code === 'UND_ERR_BODY_TIMEOUT') return 'bodyMs';
-  }
-  return undefined;
+  const code = errorCode(err);
+  return code === undefined ? undefined : TIMEOUT_CODES.get(code);
 }
+
+const TIMEOUT_CODES = new Map<string, keyof Timeouts>([
+  ['UND_ERR_CONNECT_TIMEOUT', 'connectMs'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'headersMs'],
+  ['UND_ERR_BODY_TIMEOUT', 'bodyMs'],
+]);
 
 /**
  * The connection pool a client owns, with the timeouts in force: the one place they become
