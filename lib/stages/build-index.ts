@@ -33,7 +33,7 @@ import {
   DEFAULT_INDEX_FORMAT,
   loaderRulesFor,
 } from '../index/catalog-formats.js';
-import type { CatalogOutput } from '../index/catalog-writer.js';
+import type { CatalogOutput, CatalogWriter } from '../index/catalog-writer.js';
 import { DB_FILE } from '../index/write-index.js';
 import { buildKeys } from '../store/keys.js';
 import { lazyManifestDir } from '../store/manifest-dir.js';
@@ -422,7 +422,11 @@ export async function buildIndex(
   // out (an FBC writer's finish() makes every package's files, one after the other).
   const memory = new MemoryWatch();
   const output = storeOutput(deps.store, request.buildId);
-  const writer = await createCatalogWriter(format, {
+  // The writer is made while the source is found (a manifests directory listed and its files
+  // stat'ed), not before it: sql.js compiles SQLite's wasm meanwhile, mostly off the main
+  // thread, which a dev-corpus build otherwise spent waiting (docs/BENCHMARKS.md, "Dev corpus
+  // side by side"). Its failure is seen where it is awaited.
+  const pendingWriter = createCatalogWriter(format, {
     output: {
       ...output,
       writeFile: async (path, data, contentType) => {
@@ -432,6 +436,8 @@ export async function buildIndex(
     },
     migratedAt,
   });
+  pendingWriter.catch(() => {});
+  let writer: CatalogWriter | undefined;
   // Whatever fails between here and a finished catalog aborts the writer (its partial output
   // goes) before the error goes on.
   const writeCatalog = async () => {
@@ -450,15 +456,17 @@ export async function buildIndex(
     if (source.manifestBytes !== undefined)
       checkMemory(request, source.manifestBytes, deps.memoryLimitMb);
 
+    const open = await pendingWriter;
+    writer = open;
     // Part by part: a package's (or a bundle's) files are read, decoded, encoded and written,
     // then dropped; only the output and what the package walks need of each bundle stay.
-    await writer.begin();
+    await open.begin();
     const loaded: SourceLoad = await source.load({
       addBundle: async (b) => {
-        await writer.addBundle(b);
+        await open.addBundle(b);
         memory.step();
       },
-      addPackage: (p) => writer.addPackage(p),
+      addPackage: (p) => open.addPackage(p),
     });
     const { formats, detection } = loaded;
     // A package left out for a decoding limit is a named warning, like an undecodable blob.
@@ -475,11 +483,11 @@ export async function buildIndex(
     }
 
     memory.collect();
-    const written = await writer.finish();
+    const written = await open.finish();
     return { loaded, decoding, summary, written };
   };
   const { loaded, decoding, summary, written } = await writeCatalog().catch((err: unknown) => {
-    writer.abort();
+    writer?.abort();
     throw err;
   });
   const { formats, detection } = loaded;
