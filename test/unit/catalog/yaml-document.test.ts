@@ -173,3 +173,55 @@ describe('asKubernetesObject', () => {
     expect(asKubernetesObject({ ok: false, error: 'EOF' })).toBeUndefined();
   });
 });
+
+describe('decoding limits', () => {
+  // Small limits, so each case is a few kB; the defaults are checked by test/hostile (bombs,
+  // 20 000-deep documents, a 16 MiB string). A short document without anchors is not walked
+  // (withinLimits), so these cases check both that and the walk the others get.
+  const limits = {
+    maxDocumentBytes: 1 << 20,
+    maxExpandedBytes: 10_000,
+    maxDepth: 8,
+    maxStringBytes: 1000,
+  };
+  const decodeWithin = (text: string) =>
+    decodeFirstDocument(new TextEncoder().encode(text), limits);
+  const limitOf = (text: string) => {
+    const r = decodeWithin(text);
+    return r.ok ? 'ok' : r.limit;
+  };
+
+  it('refuses an alias bomb whose text is far below every limit', () => {
+    // Each level is ten aliases of the one before: 10^4 strings from 150 characters.
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [prev, next] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+    ])
+      laughs.push(`${next}: &${next} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    expect(laughs.join('\n').length).toBeLessThan(200);
+    expect(limitOf(laughs.join('\n'))).toBe('DocumentLimitError');
+    expect(limitOf('a: &a [x]\nb: *a\n')).toBe('ok');
+    expect(decodeWithin('a: &a [x]\nb: *a\n')).toEqual({ ok: true, value: { a: ['x'], b: ['x'] } });
+  });
+
+  it('refuses a document without aliases that expands beyond the limit (nulls, 8 bytes each)', () => {
+    expect(limitOf('-\n'.repeat(1200))).toBe('ok');
+    expect(limitOf('-\n'.repeat(1300))).toBe('DocumentLimitError');
+  });
+
+  it('refuses nesting beyond the limit where flow pairs nest two levels per parser level', () => {
+    // [a: [a: …]]: each sequence holds a one-pair mapping the parser makes without a node.
+    const pairs = (n: number) => `${'[a: '.repeat(n)}1${']'.repeat(n)}`;
+    expect(decodeWithin(pairs(2))).toEqual({ ok: true, value: [{ a: [{ a: 1 }] }] });
+    expect(limitOf(pairs(4))).toBe('ok'); // deepest object at depth 7
+    expect(limitOf(pairs(5))).toBe('DocumentLimitError'); // at depth 9, the parser's only 6
+  });
+
+  it('refuses a string over the limit, and a key that resolves longer than its text', () => {
+    expect(limitOf(`k: ${'x'.repeat(999)}`)).toBe('ok');
+    expect(limitOf(`k: ${'x'.repeat(1001)}`)).toBe('DocumentLimitError');
+    expect(decodeWithin('~: 1\n')).toEqual({ ok: true, value: { null: 1 } });
+  });
+});
