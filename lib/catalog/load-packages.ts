@@ -260,7 +260,11 @@ export function loadPackages(
 ): { packages: Package[]; problems: Problem[] } {
   const byName = new Map<string, Bundle>();
   for (const b of bundles) byName.set(b.name, b);
-  let packages: Package[] = [];
+  // The packages loaded so far by name, in load order: a package loaded again (v1.26.5) is
+  // deleted and set anew, so it moves to the end as upstream's re-inserted rows do. A map
+  // rather than an array searched and copied per manifest, which was quadratic in the
+  // package count.
+  const packages = new Map<string, Package>();
   let maxId = 0;
   const problems: Problem[] = [];
   for (const file of tree.files) {
@@ -275,7 +279,7 @@ export function loadPackages(
       continue;
     }
     if (manifest.packageName === '') continue;
-    const earlier = packages.find((p) => p.name === manifest.packageName);
+    const earlier = packages.get(manifest.packageName);
     if (earlier && rules === 'v1.8.0') {
       problems.push({
         subject: manifest.packageName,
@@ -286,8 +290,9 @@ export function loadPackages(
     }
     // v1.26.5 first deletes the earlier package's rows; SQLite then numbers new entries from
     // the largest id left, plus one (ids of a rolled-back package are reused the same way).
-    const kept = earlier ? packages.filter((p) => p !== earlier) : packages;
-    const lastId = earlier ? maxEntryId(kept) : maxId;
+    const lastId = earlier
+      ? maxEntryId([...packages.values()].filter((p) => p !== earlier))
+      : maxId;
     const load = new PackageLoad(manifest, byName, lastId + 1, rules);
     const { channels, defaultChannel } = load.channels();
     // v1.8.0 walks every channel of the manifest, even one whose row failed (its entries then
@@ -307,23 +312,21 @@ export function loadPackages(
       continue;
     }
     maxId = Math.max(lastId, ...load.entries.map((e) => e.id));
-    packages = [
-      ...kept,
-      {
-        name: manifest.packageName,
-        defaultChannel,
-        channels: channels.map((c) => ({
-          ...c,
-          members: channelMembers(
-            load.entries.filter((e) => e.channel === c.name),
-            byName,
-          ),
-        })),
-        entries: load.entries,
-        path: file.path,
-        packageProperties: [...(earlier?.packageProperties ?? []), ...load.packageProperties],
-      },
-    ];
+    packages.delete(manifest.packageName);
+    packages.set(manifest.packageName, {
+      name: manifest.packageName,
+      defaultChannel,
+      channels: channels.map((c) => ({
+        ...c,
+        members: channelMembers(
+          load.entries.filter((e) => e.channel === c.name),
+          byName,
+        ),
+      })),
+      entries: load.entries,
+      path: file.path,
+      packageProperties: [...(earlier?.packageProperties ?? []), ...load.packageProperties],
+    });
   }
-  return { packages, problems };
+  return { packages: [...packages.values()], problems };
 }
