@@ -66,6 +66,11 @@ export interface CatalogWriter {
   finish(): Promise<CatalogWriteResult>;
   /** Releases what the writer holds after a failure; safe to call more than once. */
   abort(): void;
+  /**
+   * Bytes of ArrayBuffers the writer holds as output so far (a database file's chunks): live
+   * on purpose, so the stage's memory watch does not take them for garbage to collect.
+   */
+  heldBytes?(): number;
 }
 
 export function fileDigest(data: Uint8Array): string {

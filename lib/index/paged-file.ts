@@ -41,6 +41,11 @@ export class PagedFile {
 
   private borrowed?: Set<Uint8Array>;
 
+  /** Bytes of the chunks the file holds (whole chunks: each is allocated at its full size). */
+  get heldBytes(): number {
+    return Math.ceil(this.size / PagedFile.CHUNK) * PagedFile.CHUNK;
+  }
+
   write(src: Uint8Array, position: number): void {
     const C = PagedFile.CHUNK;
     let done = 0;

@@ -209,7 +209,10 @@ export class FbcCatalogWriter implements CatalogWriter {
   readonly rules = FBC_RULES;
   private bundles = new Map<string, HeldBundle>();
   private packages: Package[] = [];
-  private heldBytes = 0;
+  /** Bytes packed so far (before deflating): past deflateAfterBytes, bundles are deflated. */
+  private packedBytes = 0;
+  /** Bytes of the packed (and perhaps deflated) parts held. */
+  private storedBytes = 0;
 
   private readonly deflateAfterBytes: number;
 
@@ -225,9 +228,10 @@ export class FbcCatalogWriter implements CatalogWriter {
   async addBundle(bundle: Bundle): Promise<void> {
     const parts = fbcBundleParts(bundle);
     let packed = pack(parts);
-    const deflated = this.heldBytes >= this.deflateAfterBytes;
-    this.heldBytes += packed.length;
+    const deflated = this.packedBytes >= this.deflateAfterBytes;
+    this.packedBytes += packed.length;
     if (deflated) packed = deflateRawSync(packed, { level: 1 });
+    this.storedBytes += packed.length;
     // Fresh strings: a property value or image cut out of a CSV's text would keep that text.
     const small = JSON.parse(
       JSON.stringify({
@@ -238,6 +242,7 @@ export class FbcCatalogWriter implements CatalogWriter {
         relatedImages: parts.relatedImages,
       }),
     ) as Omit<HeldBundle, 'packed' | 'deflated' | 'deprecated'>;
+    this.storedBytes -= this.bundles.get(bundle.name)?.packed.length ?? 0;
     this.bundles.set(bundle.name, { ...small, deprecated: parts.deprecated, packed, deflated });
   }
 
@@ -370,10 +375,15 @@ export class FbcCatalogWriter implements CatalogWriter {
     };
   }
 
+  heldBytes(): number {
+    return this.storedBytes;
+  }
+
   abort(): void {
     this.bundles = new Map();
     this.packages = [];
-    this.heldBytes = 0;
+    this.packedBytes = 0;
+    this.storedBytes = 0;
   }
 }
 

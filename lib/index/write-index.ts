@@ -329,6 +329,11 @@ export class IndexDatabase {
     return result;
   }
 
+  /** Bytes of ArrayBuffers its file holds (none when sql.js holds the file itself). */
+  get heldBytes(): number {
+    return this.file?.heldBytes ?? 0;
+  }
+
   abort(): void {
     this.rows?.free();
     this.rows = undefined;
@@ -387,6 +392,10 @@ export class SqliteCatalogWriter implements CatalogWriter {
 
   async addPackage(pkg: Package): Promise<void> {
     this.open.addPackage(pkg);
+  }
+
+  heldBytes(): number {
+    return this.db?.heldBytes ?? 0;
   }
 
   async finish(): Promise<CatalogWriteResult> {

@@ -464,7 +464,7 @@ export async function buildIndex(
     const loaded: SourceLoad = await source.load({
       addBundle: async (b) => {
         await open.addBundle(b);
-        memory.step();
+        memory.step(open.heldBytes?.());
       },
       addPackage: (p) => open.addPackage(p),
     });
@@ -482,7 +482,7 @@ export async function buildIndex(
       );
     }
 
-    memory.collect();
+    memory.collect(open.heldBytes?.());
     const written = await open.finish();
     return { loaded, decoding, summary, written };
   };

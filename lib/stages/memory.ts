@@ -6,7 +6,11 @@
 // dev corpus, 25 MB less peak). A package's file bytes and decoded objects are garbage once
 // it is written; V8 reclaims them late when the heap is small and the database (the PagedFile's
 // chunks, live ArrayBuffers) large, so a full collection runs when the heap grew by 24 MB or
-// ArrayBuffers by 32 MB since the last one: a few times per 100 MB of database, where the
+// ArrayBuffers by 32 MB since the last one. ArrayBuffers the writer holds on purpose (the
+// database file's chunks, CatalogWriter.heldBytes) are not counted: they are no garbage, and
+// counting them made one full collection per 32 MB of database, each marking a heap that also
+// grows with the catalog, so their cost grew with the square of the catalog (4,992 packages:
+// ~40 forced collections, several seconds; docs/BENCHMARKS.md, "Scaling side by side"). The
 // earlier trigger (ArrayBuffers +10 %, for sql.js's file growth copies, gone with PagedFile)
 // ran one per file growth and cost a fifth of a small build's CPU time.
 // The sizes come from V8's heap statistics (external memory counts every ArrayBuffer), not
@@ -31,32 +35,38 @@ function gcFunction(): () => void {
   return collect;
 }
 
-/** The JS heap's size and the memory outside it that V8 knows of (ArrayBuffers, wasm). */
-function usage(): { heapTotal: number; external: number } {
+/**
+ * The JS heap's size, and the memory outside it that V8 knows of (ArrayBuffers, wasm) beyond
+ * the `held` bytes the build keeps on purpose.
+ */
+function usage(held: number): { heapTotal: number; external: number } {
   const s = v8.getHeapStatistics();
-  return { heapTotal: s.total_heap_size, external: s.external_memory };
+  return { heapTotal: s.total_heap_size, external: s.external_memory - held };
 }
 
 /** Watches the heap and ArrayBuffer memory between steps of a build and collects when they grew. */
 export class MemoryWatch {
   private readonly gc = gcFunction();
-  private floor = usage();
+  private floor = usage(0);
   collections = 0;
 
-  /** Call between steps (after each bundle). */
-  step(): void {
-    const now = usage();
+  /**
+   * Call between steps (after each bundle), with the bytes of ArrayBuffers the build holds on
+   * purpose (the writer's output so far), which are not garbage to collect.
+   */
+  step(held = 0): void {
+    const now = usage(held);
     if (
       now.external > this.floor.external + 32 * MB ||
       now.heapTotal > this.floor.heapTotal + 24 * MB
     )
-      this.collect();
+      this.collect(held);
   }
 
   /** Collects now. */
-  collect(): void {
+  collect(held = 0): void {
     this.gc();
     this.collections++;
-    this.floor = usage();
+    this.floor = usage(held);
   }
 }

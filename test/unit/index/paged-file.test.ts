@@ -102,7 +102,10 @@ describe('PagedFile', () => {
     f.truncate(C + 60); // growing again reads zeros, not what was cut off
     expect(f.read(back, C + 50)).toBe(10);
     expect([...back.subarray(0, 10)]).toEqual(Array(10).fill(0));
+    // What it says it holds (the memory watch's "not garbage") is its chunks, whole.
+    expect(f.heldBytes).toBe(2 * C);
     const parts = [...f.drain()];
+    expect(f.heldBytes).toBe(0);
     expect(parts.map((p) => p.length)).toEqual([C, 60]);
     expect(parts[0]![9]).toBe(0);
     expect(parts[0]![10]).toBe(7);
