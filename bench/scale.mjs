@@ -7,8 +7,13 @@
 // by input, and the ratio between the two is what to read.
 // CPU time (user + sys) is printed beside wall time, and the load average before and after,
 // because on a shared machine wall time says more about the neighbours than about the build.
+// Upstream's v1.8.0 initializer (`initializer --permissive -m DIR -o DB`, the tool issue 14's
+// targets are ratios of) runs on the same inputs, interleaved with ours, when its binary is
+// given by --upstream or UPSTREAM_INITIALIZER (nothing builds or fetches it here); it runs
+// --upstream-runs times per input (default 1: at 5,000 packages it takes minutes), and the
+// table then shows both tools' t(5000) / t(1000) and ours as a ratio of its time per input.
 // Usage: npm run build && node bench/scale.mjs [--sizes dev,10x,25x,1000,5000] [--runs N]
-//        [--baseline CHECKOUT_DIR] [--keep DIR]
+//        [--baseline CHECKOUT_DIR] [--keep DIR] [--upstream INITIALIZER] [--upstream-runs N]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +26,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     baseline: { type: 'string' },
     keep: { type: 'string' },
+    upstream: { type: 'string', default: process.env.UPSTREAM_INITIALIZER },
+    'upstream-runs': { type: 'string', default: '1' },
   },
 });
 const root = path.resolve(import.meta.dirname, '..');
@@ -34,6 +41,16 @@ const work = values.keep
   : mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
 mkdirSync(work, { recursive: true });
 const runs = Number(values.runs);
+const upstream = values.upstream ? path.resolve(values.upstream) : undefined;
+const upstreamRuns = Number(values['upstream-runs']);
+if (!upstream)
+  console.error(
+    'upstream column skipped: no initializer given (--upstream PATH or UPSTREAM_INITIALIZER=PATH)',
+  );
+else if (!existsSync(upstream)) {
+  console.error(`upstream initializer ${upstream} is absent`);
+  process.exit(1);
+}
 
 const DEV_PACKAGES = 39;
 
@@ -66,30 +83,12 @@ function cliOf(checkout) {
   return existsSync(now) ? now : path.join(checkout, 'dist/lib/cli/main.js');
 }
 
-function build(checkout, dir, label) {
-  const db = path.join(work, `${label}.db`);
-  rmSync(db, { force: true });
-  // A fresh store per run: with the store of an earlier run of the same input the report
-  // would compare the two builds (reading both databases), which is another measurement.
-  const store = path.join(work, `store-${label}`);
-  rmSync(store, { recursive: true, force: true });
-  const res = spawnSync(
-    '/usr/bin/time',
-    [
-      '-f',
-      '%e %U %S %M',
-      'node',
-      cliOf(checkout),
-      '--manifest-dir',
-      dir,
-      '--to-db',
-      db,
-      '--store',
-      store,
-      '-q',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
+/** One timed run of a command that writes `db`; its figures, or why it failed. */
+function timed(command, db, cleanUp = () => {}) {
+  const res = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...command], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const last = res.stderr.trim().split('\n').pop() ?? '';
   if (res.status !== 0) return { failed: res.stderr.trim().split('\n').slice(-3).join(' / ') };
   const [wall, user, sys, rssKb] = last.split(' ').map(Number);
@@ -99,8 +98,28 @@ function build(checkout, dir, label) {
   );
   const digest = execFileSync('sha256sum', [db], { encoding: 'utf8' }).split(' ')[0];
   rmSync(db, { force: true });
-  rmSync(store, { recursive: true, force: true });
+  cleanUp();
   return { wall, cpu: user + sys, rssMb: rssKb / 1024, dbBytes, packages, digest };
+}
+
+function build(checkout, dir, label) {
+  const db = path.join(work, `${label}.db`);
+  rmSync(db, { force: true });
+  // A fresh store per run: with the store of an earlier run of the same input the report
+  // would compare the two builds (reading both databases), which is another measurement.
+  const store = path.join(work, `store-${label}`);
+  rmSync(store, { recursive: true, force: true });
+  return timed(
+    ['node', cliOf(checkout), '--manifest-dir', dir, '--to-db', db, '--store', store, '-q'],
+    db,
+    () => rmSync(store, { recursive: true, force: true }),
+  );
+}
+
+function buildUpstream(dir, label) {
+  const db = path.join(work, `${label}.db`);
+  rmSync(db, { force: true });
+  return timed([upstream, '--permissive', '-m', dir, '-o', db], db);
 }
 
 // GNU time reports KiB, so everything is in MiB (2^20 bytes), the DB size included.
@@ -115,9 +134,11 @@ for (const size of values.sizes.split(',')) {
   const input = duSize(dir);
   const ours = [];
   const base = [];
+  const theirs = [];
   for (let i = 0; i < runs; i++) {
-    // Alternate, so both see the same machine load.
+    // Alternate, so all see the same machine load.
     ours.push(build(root, dir, `ours-${size}`));
+    if (upstream && i < upstreamRuns) theirs.push(buildUpstream(dir, `upstream-${size}`));
     if (values.baseline) base.push(build(path.resolve(values.baseline), dir, `base-${size}`));
   }
   const summarise = (samples) => {
@@ -130,7 +151,13 @@ for (const size of values.sizes.split(',')) {
       digests: new Set(ok.map((s) => s.digest)).size,
     };
   };
-  rows.push({ size, input, ours: summarise(ours), base: values.baseline && summarise(base) });
+  rows.push({
+    size,
+    input,
+    ours: summarise(ours),
+    base: values.baseline && summarise(base),
+    upstream: upstream && summarise(theirs),
+  });
   console.error(`${size}: ${JSON.stringify(rows.at(-1))}`);
 }
 
@@ -142,12 +169,12 @@ console.log(
     .join(' ')} after`,
 );
 console.log(
-  `| input | packages | manifests | wall | CPU (user + sys) | peak RSS | DB size | 2 × DB + 100 MiB | RSS within |${values.baseline ? ' baseline wall | baseline CPU | baseline RSS | CPU ÷ baseline |' : ''}`,
+  `| input | packages | manifests | wall | CPU (user + sys) | peak RSS | DB size | 2 × DB + 100 MiB | RSS within |${values.baseline ? ' baseline wall | baseline CPU | baseline RSS | CPU ÷ baseline |' : ''}${upstream ? ' upstream wall | upstream CPU | upstream RSS | upstream packages | ours ÷ upstream (wall, CPU) |' : ''}`,
 );
 console.log(
-  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${values.baseline ? ' --- | --- | --- | --- |' : ''}`,
+  `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${values.baseline ? ' --- | --- | --- | --- |' : ''}${upstream ? ' --- | --- | --- | --- | --- |' : ''}`,
 );
-for (const { size, input, ours, base } of rows) {
+for (const { size, input, ours, base, upstream: up } of rows) {
   const cells = ours.failed
     ? [size, '', `${(input / MB).toFixed(0)} MB`, `failed: ${ours.failed}`, '', '', '', '', '']
     : (() => {
@@ -174,14 +201,31 @@ for (const { size, input, ours, base } of rows) {
         ours.failed ? '' : (ours.cpu / base.cpu).toFixed(2),
       );
   }
+  if (up) {
+    if (up.failed) cells.push(`failed: ${up.failed}`, '', '', '', '');
+    else
+      cells.push(
+        `${up.wall.toFixed(2)} s`,
+        `${up.cpu.toFixed(2)} s`,
+        `${up.rssMb.toFixed(0)} MiB`,
+        up.packages.toLocaleString('en'),
+        ours.failed ? '' : `${(ours.wall / up.wall).toFixed(2)}, ${(ours.cpu / up.cpu).toFixed(2)}`,
+      );
+  }
   console.log(`| ${cells.join(' | ')} |`);
 }
-const t = Object.fromEntries(rows.filter((r) => !r.ours.failed).map((r) => [r.size, r.ours]));
-if (t['1000'] && t['5000']) {
-  const ratio = t['5000'].wall / t['1000'].wall;
+/** t(5000) / t(1000) of one tool's rows, when both sizes ran. */
+function scaling(tool, which, target) {
+  const t = Object.fromEntries(
+    rows.filter((r) => r[which] && !r[which].failed).map((r) => [r.size, r[which]]),
+  );
+  if (!t['1000'] || !t['5000']) return;
   const pkgs = t['5000'].packages / t['1000'].packages;
   console.log(
-    `scaling: t(5000) / t(1000) = ${ratio.toFixed(2)} wall, ${(t['5000'].cpu / t['1000'].cpu).toFixed(2)} CPU, for ${pkgs.toFixed(2)}× the packages (target ≤ 5.5)`,
+    `scaling, ${tool}: t(5000) / t(1000) = ${(t['5000'].wall / t['1000'].wall).toFixed(2)} wall, ${(t['5000'].cpu / t['1000'].cpu).toFixed(2)} CPU, for ${pkgs.toFixed(2)}× the packages${target}`,
   );
 }
+scaling('ours', 'ours', ' (target ≤ 5.5)');
+if (values.baseline) scaling('baseline', 'base', '');
+if (upstream) scaling('upstream initializer', 'upstream', '');
 if (!values.keep) rmSync(work, { recursive: true, force: true });
