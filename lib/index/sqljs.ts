@@ -9,9 +9,17 @@
 // by us, not by sql.js's in-memory file system, and leaves without a second copy). sql.js reads
 // the .wasm itself, as before; Emscripten's own hook (Module.instantiateWasm) would have us
 // read it, which the pure lib/index may not. The wrapper is removed at its first call.
+// sql.js is a CommonJS module and is required, not imported: an ES import of it runs Node's
+// CommonJS export lexer (cold JavaScript) over its 48 kB, ~40 ms of CPU per process, a
+// twentieth of a dev-corpus build. `require` itself where it exists (esbuild's CommonJS Lambda
+// bundles, which then bundle sql.js as before), a require made for this module otherwise.
+import { createRequire } from 'node:module';
 import v8 from 'node:v8';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
 import { PagedFile, pagedFiles, type WasmMemory } from './paged-file.js';
+
+const initSqlJs: (config?: { locateFile?: (file: string) => string }) => Promise<SqlJsStatic> =
+  typeof require === 'function' ? require('sql.js') : createRequire(import.meta.url)('sql.js');
 
 let loading: Promise<SqlJsStatic> | undefined;
 
