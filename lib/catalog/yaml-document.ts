@@ -229,9 +229,31 @@ const BOOL_FALSE = new Set([
   'OFF',
 ]);
 
+/**
+ * A resolver's cheap first test: js-yaml asks each implicit type in turn about every plain
+ * scalar (170,000 of them in the dev corpus, most of them words, names and sentences), so each
+ * type first looks at the first character and the length, which every text it can accept
+ * has: null is "~" or null/Null/NULL, a boolean one of the words above, an int or a float
+ * (js-yaml 4's patterns: no leading "_") starts with a digit, a sign or "." (.5, .inf, .nan).
+ * A tenth of the parse time.
+ */
+function firstCharIn(chars: string, maxLength: number): (data: string | null) => boolean {
+  const allowed = new Uint8Array(128);
+  for (const c of chars) allowed[c.charCodeAt(0)] = 1;
+  return (data) => {
+    if (data === null || data.length === 0 || data.length > maxLength) return false;
+    const c = data.charCodeAt(0);
+    return c < 128 && allowed[c] === 1;
+  };
+}
+const mayBeNull = firstCharIn('~nN', 4);
+const mayBeBool = firstCharIn('yYnNtTfFoO', 5);
+const mayBeNumber = firstCharIn('0123456789+-.', Number.POSITIVE_INFINITY);
+
 const goBool = new yaml.Type('tag:yaml.org,2002:bool', {
   kind: 'scalar',
-  resolve: (data: string | null) => data !== null && (BOOL_TRUE.has(data) || BOOL_FALSE.has(data)),
+  resolve: (data: string | null) =>
+    mayBeBool(data) && (BOOL_TRUE.has(data!) || BOOL_FALSE.has(data!)),
   construct: (data: string) => BOOL_TRUE.has(data),
   predicate: (value: unknown) => typeof value === 'boolean',
   represent: { lowercase: (value: object) => (value ? 'true' : 'false') },
@@ -240,14 +262,29 @@ const goBool = new yaml.Type('tag:yaml.org,2002:bool', {
 
 // js-yaml exports its built-in types at run time; @types/js-yaml does not declare them.
 interface BuiltinType extends yaml.Type {
+  tag: string;
   resolve(data: string | null): boolean;
   construct(data: string): unknown;
 }
 const builtin = (yaml as unknown as { types: Record<'null' | 'int' | 'float', BuiltinType> }).types;
+
+/** A built-in scalar type whose resolver first asks `may` (firstCharIn). */
+function screened(type: BuiltinType, may: (data: string | null) => boolean): yaml.Type {
+  return new yaml.Type(type.tag, {
+    kind: 'scalar',
+    // js-yaml resolves an empty plain scalar (data null) as null; `may` says no to it.
+    resolve: (data: string | null) => (data === null || may(data)) && type.resolve(data),
+    construct: (data: string) => type.construct(data),
+    ...(type.predicate ? { predicate: type.predicate } : {}),
+    ...(type.represent ? { represent: type.represent } : {}),
+    ...(type.defaultStyle ? { defaultStyle: type.defaultStyle } : {}),
+  });
+}
+
 const coreInt = builtin.int;
 const goInt = new yaml.Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
-  resolve: (data: string | null) => coreInt.resolve(data),
+  resolve: (data: string | null) => mayBeNumber(data) && coreInt.resolve(data),
   construct: (data: string) => {
     const value = coreInt.construct(data) as number;
     if (Number.isSafeInteger(value)) return value;
@@ -275,7 +312,12 @@ const goInt = new yaml.Type('tag:yaml.org,2002:int', {
 
 /** go-yaml v2's resolution: null, YAML 1.1 booleans, exact ints, floats; everything else a string. */
 export const GO_YAML_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
-  implicit: [builtin.null, goBool, goInt, builtin.float],
+  implicit: [
+    screened(builtin.null, mayBeNull),
+    goBool,
+    goInt,
+    screened(builtin.float, mayBeNumber),
+  ],
 });
 
 export type DocumentResult =

@@ -141,6 +141,32 @@ describe('scalar resolution as go-yaml v2', () => {
     });
   });
 
+  it('resolves every form the resolvers screen by first character and length', () => {
+    expect(
+      value(
+        'a: .5\nb: -.inf\nc: +.INF\nd: .NaN\ne: +12\nf: 0x1F\ng: -0o17\nh: 0b101\ni: NULL\nj: Null\nk:\nl: FALSE\nm: Off\nn1: nulls\no: offf\np: _1\nq: é\n',
+      ),
+    ).toEqual({
+      a: 0.5,
+      b: Number.NEGATIVE_INFINITY,
+      c: Number.POSITIVE_INFINITY,
+      d: Number.NaN,
+      e: 12,
+      f: 31,
+      g: -15,
+      h: 5,
+      i: null,
+      j: null,
+      k: null,
+      l: false,
+      m: false,
+      n1: 'nulls',
+      o: 'offf',
+      p: '_1',
+      q: 'é',
+    });
+  });
+
   it('takes the last value of a duplicate key', () => {
     expect(value('a: 1\nb: 2\na: 3\n')).toEqual({ a: 3, b: 2 });
     expect(value('{"a": 1, "a": 2}')).toEqual({ a: 2 });
