@@ -97,7 +97,9 @@ export class LocalDirStore implements Store {
     } catch (err) {
       throw this.readError(key, err);
     }
-    return createReadStream(file);
+    // 1 MiB reads: a 10 MB database leaves in 10 reads, not 153 of the default 64 KiB, each a
+    // thread-pool round trip (a twentieth of a dev-corpus --to-db build's CPU time went there).
+    return createReadStream(file, { highWaterMark: 1 << 20 });
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
