@@ -11,8 +11,9 @@
 // exactly as upstream's permissive load; the result carries the database's key and digest,
 // the counts and the key of the file list (builds/<id>/catalog-files.json), so later stages
 // and the report need no bytes and the result stays small whatever the catalog's size.
+// Each source's own decoders (App Registry blobs, bundle image layers) are imported when that
+// source is built, so a --manifest-dir build does not load them.
 import { Readable } from 'node:stream';
-import { decodePackageBlob } from '../appregistry/decode.js';
 import { BundleCatalogWalk } from '../catalog/bundle-catalog.js';
 import { detectManifestFormats } from '../catalog/detect-format.js';
 import { compareBytes, type FileTree, type TreeFile } from '../catalog/file-tree.js';
@@ -26,7 +27,6 @@ import {
   type ManifestFormats,
 } from '../catalog/load-manifest-dir.js';
 import type { LoaderRules, Problem } from '../catalog/model.js';
-import { BundleImageError, bundleLayerFiles } from '../catalog-source/bundle-image.js';
 import { CatalogError } from '../errors.js';
 import {
   createCatalogWriter,
@@ -199,6 +199,7 @@ async function blobSource(
   deps: StageDeps,
   rules: LoaderRules,
 ): Promise<CatalogSource> {
+  const { decodePackageBlob } = await import('../appregistry/decode.js');
   const decode = async (p: FetchedPackage) =>
     decodePackageBlob(await deps.store.get(p.key), p.name, request.decodeLimits);
   const decoding: string[] = [];
@@ -320,6 +321,9 @@ function bundleImageSource(
 ): CatalogSource {
   return {
     load: async (sink) => {
+      const { BundleImageError, bundleLayerFiles } = await import(
+        '../catalog-source/bundle-image.js'
+      );
       const walk = new BundleCatalogWalk(rules);
       const items = bundles.map((b) => ({
         where: b.ref,
