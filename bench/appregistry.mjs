@@ -1,14 +1,29 @@
 // Benchmark: downloading the dev corpus (41 packages) from our App Registry server on
 // 127.0.0.1 into an empty local store (list → show → pull + verify + decode-check → put),
 // then the cached second run (0 blobs pulled), each in a fresh node process measured by GNU
-// time (wall, peak RSS). When the CLI is built (dist/), also the whole command
+// time (wall, CPU user + sys, peak RSS). When the CLI is built (dist/), also the whole command
 // `catalog-build --appregistry-org … --to-db …` (download + DB), cold and cached.
 // The server runs in this process so it does not count in the measured RSS.
-// Usage: node bench/appregistry.mjs [RUNS] [--corpus DIR] [--download-only]
-//   (npm run build first for the CLI rows). --corpus serves another packages directory, e.g. a
-//   synthetic org of 1,000 packages from bench/make-synthetic-catalog.mjs (default: the dev corpus).
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Usage: node bench/appregistry.mjs [RUNS] [--corpus DIR | --packages N] [--download-only]
+//        [--unpack] [--baseline CHECKOUT]
+//   (npm run build first for the CLI rows). --corpus serves another packages directory;
+//   --packages N serves a synthetic org of about N packages: renamed copies of the dev corpus
+//   (bench/make-synthetic-catalog.mjs), one package folder per copy and package.
+//   --unpack adds the oc "download into a folder" mode (`--manifest-dir OUT` beside --to-db)
+//   and --baseline CHECKOUT (another checkout with dist/ built, e.g. main before a change)
+//   runs the same CLI commands from there: both side by side, interleaved run by run, on a
+//   store the download already filled (so the rows differ only in what the builds do).
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,41 +36,72 @@ const option = (name) => {
 };
 const downloadOnly = args.includes('--download-only');
 if (downloadOnly) args.splice(args.indexOf('--download-only'), 1);
+const unpack = args.includes('--unpack');
+if (unpack) args.splice(args.indexOf('--unpack'), 1);
 const corpusArg = option('--corpus');
+const packagesArg = option('--packages');
+const baselineArg = option('--baseline');
 const runs = Number(args[0] ?? 5);
 const root = path.resolve(import.meta.dirname, '..');
-const corpus = corpusArg
-  ? path.resolve(corpusArg)
-  : path.resolve(root, '..', 'shared', 'corpus', 'dev', 'packages');
-if (!existsSync(corpus)) {
-  console.error(`skipped: ${corpus} is absent`);
+const devCorpus = path.resolve(root, '..', 'shared', 'corpus', 'dev', 'packages');
+const source = corpusArg ? path.resolve(corpusArg) : devCorpus;
+if (!existsSync(source)) {
+  console.error(`skipped: ${source} is absent`);
   process.exit(0);
 }
+const baselineCli = baselineArg
+  ? path.resolve(baselineArg, 'dist/functions/local/main.js')
+  : undefined;
+if (baselineCli && !existsSync(baselineCli))
+  throw new Error(`--baseline: ${baselineCli} is absent (npm run build there first)`);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-appr-'));
-const entry = path.join(tmp, 'entry.ts');
-writeFileSync(
-  entry,
-  [
-    `export { startAppRegistryServer } from ${JSON.stringify(path.join(root, 'lib/appregistry/server.ts'))};`,
-    `export { listPackages } from ${JSON.stringify(path.join(root, 'lib/stages/list-packages.ts'))};`,
-    `export { fetchPackages } from ${JSON.stringify(path.join(root, 'lib/stages/fetch-package.ts'))};`,
-    `export { LocalDirStore } from ${JSON.stringify(path.join(root, 'lib/store/local-dir-store.ts'))};`,
-    `export { silentLogger } from ${JSON.stringify(path.join(root, 'lib/stages/types.ts'))};`,
-  ].join('\n'),
-);
-const bundle = path.join(tmp, 'appr.mjs');
-await build({
-  entryPoints: [entry],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  outfile: bundle,
-  logLevel: 'warning',
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
-});
+/** A flat org of ~N packages: the copies' folders renamed `<package>-<copy>` side by side. */
+function syntheticOrg(n) {
+  const copies = path.join(tmp, 'copies');
+  execFileSync(
+    'node',
+    [path.join(root, 'bench/make-synthetic-catalog.mjs'), source, copies, '--packages', n],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const flat = path.join(tmp, 'org');
+  mkdirSync(flat);
+  for (const copy of readdirSync(copies))
+    for (const pkg of readdirSync(path.join(copies, copy)))
+      renameSync(path.join(copies, copy, pkg), path.join(flat, `${pkg}-${copy}`));
+  return flat;
+}
+const corpus = packagesArg ? syntheticOrg(packagesArg) : source;
+/** The stages (and the unpacker) of checkout `from`, bundled into one module for the children. */
+async function bundleOf(from, name) {
+  const entry = path.join(tmp, `${name}.ts`);
+  const lib = (f) => JSON.stringify(path.join(from, 'lib', f));
+  writeFileSync(
+    entry,
+    [
+      `export { startAppRegistryServer } from ${lib('appregistry/server.ts')};`,
+      `export { listPackages } from ${lib('stages/list-packages.ts')};`,
+      `export { fetchPackages } from ${lib('stages/fetch-package.ts')};`,
+      `export { LocalDirStore } from ${lib('store/local-dir-store.ts')};`,
+      `export { silentLogger } from ${lib('stages/types.ts')};`,
+      `export { unpackPackages } from ${lib('cli/unpack.ts')};`,
+    ].join('\n'),
+  );
+  const out = path.join(tmp, `${name}.mjs`);
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: out,
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  });
+  return out;
+}
+const bundle = await bundleOf(root, 'appr');
 const { startAppRegistryServer } = await import(bundle);
 
 // The measured child: list + fetch every package into the store, print what it did.
@@ -73,6 +119,26 @@ console.log(JSON.stringify({ ms: performance.now() - t0, packages: fetched.lengt
 `,
 );
 
+// The unpack alone (`--manifest-dir`'s part of the command): list + fetch on a filled store,
+// then unpackPackages into OUT, with its own time, CPU and the peak RSS before and after it.
+const unpackChild = path.join(tmp, 'unpack.mjs');
+writeFileSync(
+  unpackChild,
+  `const [bundle, endpoint, storeDir, out] = process.argv.slice(2);
+const { listPackages, fetchPackages, LocalDirStore, silentLogger, unpackPackages } = await import(bundle);
+const deps = { store: new LocalDirStore(storeDir), log: silentLogger, credentials: { appRegistryToken: 'basic YmVuY2g6YmVuY2g=' } };
+const source = { endpoint, org: 'community' };
+const listed = await listPackages({ buildId: 'bench', appRegistry: source }, deps);
+const fetched = await fetchPackages({ buildId: 'bench', appRegistry: source, packages: listed.packages }, deps);
+const before = process.resourceUsage().maxRSS / 1024;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const files = await unpackPackages(deps.store, fetched, out);
+const cpu = process.cpuUsage(cpu0);
+console.log(JSON.stringify({ files, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, rssBefore: before, rssAfter: process.resourceUsage().maxRSS / 1024 }));
+`,
+);
+
 const server = await startAppRegistryServer({
   dir: corpus,
   org: 'community',
@@ -80,18 +146,21 @@ const server = await startAppRegistryServer({
 });
 // Asynchronous on purpose: the server answers from this process's event loop.
 const timed = async (args) => {
-  const res = await promisify(execFile)('/usr/bin/time', ['-f', '%e %M', ...args], {
+  const res = await promisify(execFile)('/usr/bin/time', ['-f', '%e %U %S %M', ...args], {
     encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
   });
-  const [wall, rssKb] = res.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { wall, rssMb: rssKb / 1024, stdout: res.stdout };
+  const [wall, user, sys, rssKb] = res.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, cpu: user + sys, rssMb: rssKb / 1024, stdout: res.stdout };
 };
 const stats = (samples) => {
   const walls = samples.map((s) => s.wall).sort((a, b) => a - b);
+  const cpus = samples.map((s) => s.cpu).sort((a, b) => a - b);
   return {
     min: walls[0],
     median: walls[Math.floor(walls.length / 2)],
     max: walls.at(-1),
+    cpu: cpus[Math.floor(cpus.length / 2)],
     rss: Math.max(...samples.map((s) => s.rssMb)),
   };
 };
@@ -143,6 +212,106 @@ if (!downloadOnly && existsSync(cli)) {
     '-q',
   ]);
 }
+
+// The builds compared side by side: ours and, with --baseline, the other checkout's; each
+// run fills a fresh store once (the download-only child), then every build and mode runs in
+// turn on it, so the machine's drift hits them alike.
+const abRows = [];
+if (!downloadOnly && (unpack || baselineCli) && existsSync(cli)) {
+  const builds = [
+    { label: 'ours', cli, bundle },
+    ...(baselineCli
+      ? [
+          {
+            label: `baseline ${path.basename(baselineArg)}`,
+            cli: baselineCli,
+            bundle: await bundleOf(path.resolve(baselineArg), 'baseline'),
+          },
+        ]
+      : []),
+  ];
+  const modes = [
+    { label: '`--to-db`', unpack: false },
+    ...(unpack ? [{ label: '`--to-db` + `--manifest-dir OUT`', unpack: true }] : []),
+  ];
+  const samples = new Map();
+  const inner = new Map();
+  const unpacked = new Map();
+  const loads = [];
+  for (let i = 0; i < runs; i++) {
+    const store = path.join(tmp, `ab-store-${i}`);
+    await timed(['node', child, server.url, store]);
+    if (unpack)
+      for (const b of builds) {
+        const out = path.join(tmp, `ab-out-${i}`);
+        loads.push(os.loadavg()[0]);
+        const s = await timed(['node', unpackChild, b.bundle, server.url, store, out]);
+        const r = JSON.parse(s.stdout);
+        const key = `${b.label}: unpack alone`;
+        inner.set(key, [...(inner.get(key) ?? []), r]);
+        samples.set(key, [...(samples.get(key) ?? []), s]);
+        rmSync(out, { recursive: true, force: true });
+      }
+    for (const mode of modes)
+      for (const b of builds) {
+        const key = `${b.label} ${mode.label}`;
+        const out = path.join(tmp, `ab-out-${i}`);
+        loads.push(os.loadavg()[0]);
+        const s = await timed([
+          'node',
+          b.cli,
+          '--appregistry-org',
+          'community',
+          '--appregistry-endpoint',
+          server.url,
+          '--auth-token',
+          'basic YmVuY2g6YmVuY2g=',
+          '--to-db',
+          path.join(tmp, `ab-${i}.db`),
+          ...(mode.unpack ? ['--manifest-dir', out] : []),
+          '--store',
+          store,
+          '-q',
+        ]);
+        samples.set(key, [...(samples.get(key) ?? []), s]);
+        if (mode.unpack) {
+          // What landed in OUT (paths and contents), so the builds can be seen to agree.
+          const digest = execFileSync(
+            'bash',
+            [
+              '-c',
+              'cd "$1" && find . -type f | wc -l && find . -type f | LC_ALL=C sort | xargs -d "\\n" sha256sum | sha256sum',
+              '-',
+              out,
+            ],
+            { encoding: 'utf8', maxBuffer: 2 ** 20 },
+          ).split('\n');
+          unpacked.set(key, `${digest[0]} files, contents ${digest[1].slice(0, 12)}`);
+          rmSync(out, { recursive: true, force: true });
+        }
+      }
+    rmSync(store, { recursive: true, force: true });
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const b of builds) {
+    const key = `${b.label}: unpack alone`;
+    const rs = inner.get(key);
+    if (!rs) continue;
+    abRows.push([
+      key,
+      stats(samples.get(key)),
+      `${rs[0].files} files; the unpack itself: ${(med(rs.map((r) => r.ms)) / 1000).toFixed(2)} s wall, ${(med(rs.map((r) => r.cpuMs)) / 1000).toFixed(2)} s CPU (medians), peak RSS ${Math.max(...rs.map((r) => r.rssBefore)).toFixed(0)} MiB before it, ${Math.max(...rs.map((r) => r.rssAfter)).toFixed(0)} MiB after`,
+    ]);
+  }
+  for (const mode of modes)
+    for (const b of builds) {
+      const key = `${b.label} ${mode.label}`;
+      abRows.push([key, stats(samples.get(key)), unpacked.get(key) ?? '']);
+    }
+  abRows.push([
+    `load average (1 min) at each start: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+  ]);
+}
 await server.stop();
 
 const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
@@ -155,11 +324,23 @@ console.log(
       ' ',
     )} at the end; ${runs} runs each; corpus: ${server.packages.size} packages, ${blobBytes} blob bytes`,
 );
-console.log('| run | wall min | wall median | wall max | peak RSS | notes |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log('| run | wall min | wall median | wall max | CPU median | peak RSS | notes |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const [label, s, note] of rows) {
   console.log(
-    `| ${label} | ${s.min.toFixed(2)} s | ${s.median.toFixed(2)} s | ${s.max.toFixed(2)} s | ${s.rss.toFixed(0)} MiB | ${note} |`,
+    `| ${label} | ${s.min.toFixed(2)} s | ${s.median.toFixed(2)} s | ${s.max.toFixed(2)} s | ${s.cpu.toFixed(2)} s | ${s.rss.toFixed(0)} MiB | ${note} |`,
   );
+}
+if (abRows.length) {
+  console.log('\nSide by side on a filled store (0 blobs pulled; list, show, check, build):');
+  console.log('| build | wall min | wall median | wall max | CPU median | peak RSS | notes |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const [label, s, note] of abRows) {
+    if (!s) console.log(`\n${label}`);
+    else
+      console.log(
+        `| ${label} | ${s.min.toFixed(2)} s | ${s.median.toFixed(2)} s | ${s.max.toFixed(2)} s | ${s.cpu.toFixed(2)} s | ${s.rss.toFixed(0)} MiB | ${note} |`,
+      );
+  }
 }
 rmSync(tmp, { recursive: true, force: true });
