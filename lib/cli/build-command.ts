@@ -16,11 +16,11 @@ import { FBC_OUTPUT_CONFIGS } from '../index/write-fbc.js';
 import { redactText, registerSecret, registerUrlSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
+import type { BundlePulls } from '../stages/fetch-bundle.js';
 import { report } from '../stages/report.js';
 import { runRecorded } from '../stages/stage-results.js';
 import type {
   BuildIndexResult,
-  FetchedBundle,
   FetchedPackage,
   ReportRequest,
   StageDeps,
@@ -155,6 +155,7 @@ export async function buildCommand(
   let failure: ReportRequest['failure'];
   let indexed: BuildIndexResult | undefined;
   let fetched: FetchedPackage[] = [];
+  let pulls: BundlePulls | undefined;
   try {
     await putJson(store, keys.request, request);
     if (request.to && request.from) {
@@ -205,14 +206,14 @@ export async function buildCommand(
         await unpackPackages(store, fetched, local.unpackDir, request.decodeLimits);
       }
     }
-    let bundles: FetchedBundle[] | undefined;
     if (request.bundles) {
-      const { fetchBundles } = await import('../stages/fetch-bundle.js');
+      const { startBundlePulls } = await import('../stages/fetch-bundle.js');
       cli.step(
         `pulling ${request.bundles.length} bundle image${request.bundles.length === 1 ? '' : 's'}`,
       );
       stage = 'fetch-bundle';
-      bundles = await fetchBundles(
+      // Started, not awaited: build-index loads each bundle as soon as its own pull is done.
+      pulls = startBundlePulls(
         {
           buildId: request.buildId,
           bundles: request.bundles,
@@ -237,8 +238,8 @@ export async function buildCommand(
           buildId: request.buildId,
           ...(request.appRegistry
             ? { packages: fetched }
-            : bundles
-              ? { bundles }
+            : pulls
+              ? {}
               : { manifestDir: request.manifestDir! }),
           ...(request.sourceDateEpoch !== undefined
             ? { sourceDateEpoch: request.sourceDateEpoch }
@@ -246,9 +247,12 @@ export async function buildCommand(
           ...(request.decodeLimits ? { decodeLimits: request.decodeLimits } : {}),
           ...(request.indexFormat ? { indexFormat: request.indexFormat } : {}),
         },
-        deps,
+        pulls && request.bundles
+          ? { ...deps, pullingBundles: { refs: request.bundles, each: pulls.each } }
+          : deps,
       ),
     );
+    if (pulls) await pulls.all;
     if (local.toDb)
       await writeOutput(
         `the database to ${local.toDb}`,
@@ -273,6 +277,10 @@ export async function buildCommand(
     }
   } catch (err) {
     cli.endLive();
+    // Every pull is over before the report (a load that failed early leaves some running).
+    if (pulls) await pulls.all.catch(() => {});
+    // A failed pull stops the overlapping load (build-index) with the pull's error.
+    if (err instanceof Error && err.name === 'BundleImagesFailedError') stage = 'fetch-bundle';
     outcome = 'failed';
     failure = { stage, ...describeError(err) };
     failure.message = redactText(failure.message);

@@ -106,6 +106,14 @@ export interface BuildIndexDeps extends StageDeps {
    * more fails with IndexMemoryLimitError before it loads anything. Unset: no check.
    */
   memoryLimitMb?: number;
+  /**
+   * In-process only (the CLI): the build's bundle images while they are still being pulled,
+   * one promise per reference in list order (fetch-bundle's startBundlePulls). Each bundle is
+   * loaded as soon as its own layers are in the store, so the pulls of later images overlap the
+   * loading of earlier ones; the order of the load, and so the output, is the list's. Used
+   * instead of `request.bundles`; a rejected pull fails the build with its error.
+   */
+  pullingBundles?: { refs: readonly string[]; each: readonly Promise<FetchedBundle>[] };
 }
 
 function checkMemory(
@@ -309,12 +317,14 @@ function manifestTreeSource(
 }
 
 /**
- * Bundle images fetched into the store, one at a time: its layers read from the store and
- * decoded, parsed and inserted (an image whose layers cannot be read, or that the fan-out
- * could not pull, is a problem naming it; the build goes on).
+ * Bundle images fetched into the store, one at a time in list order: its layers read from the
+ * store and decoded, parsed and inserted (an image whose layers cannot be read, or that the
+ * fan-out could not pull, is a problem naming it; the build goes on). `fetched(i)` may wait
+ * for the image's pull to finish (the CLI loads while later images are still being pulled).
  */
 function bundleImageSource(
-  bundles: readonly FetchedBundle[],
+  refs: readonly string[],
+  fetched: (index: number) => FetchedBundle | Promise<FetchedBundle>,
   request: BuildIndexRequest,
   deps: StageDeps,
   rules: LoaderRules,
@@ -325,10 +335,11 @@ function bundleImageSource(
         '../catalog-source/bundle-image.js'
       );
       const walk = new BundleCatalogWalk(rules);
-      const items = bundles.map((b) => ({
-        where: b.ref,
-        image: b.ref,
+      const items = refs.map((ref, i) => ({
+        where: ref,
+        image: ref,
         files: async () => {
+          const b = await fetched(i);
           const layers = [];
           for (const l of b.layers)
             layers.push({ mediaType: l.mediaType, data: await deps.store.get(l.key) });
@@ -354,7 +365,7 @@ function bundleImageSource(
       ];
       for (const p of packages) await sink.addPackage(p);
       const pulled = bundleOutcomes(
-        bundles.map((b) => b.ref),
+        refs,
         { records: added.records, problems: added.problems, dropped: added.dropped },
         walk,
         { packages, problems },
@@ -362,7 +373,7 @@ function bundleImageSource(
       // Back in list order: the unpulled at their positions, the pulled (in order) between them.
       const outcomes: BundleOutcome[] = [];
       const at = new Map(unpulled.map((u) => [u.index, u]));
-      for (let i = 0, next = 0; i < bundles.length + unpulled.length; i++) {
+      for (let i = 0, next = 0; i < refs.length + unpulled.length; i++) {
         const u = at.get(i);
         outcomes.push(
           u
@@ -380,7 +391,7 @@ function bundleImageSource(
         problems,
         dropped: added.dropped.map((d) => d.message),
         formats: {
-          bundleFolders: bundles.length + unpulled.length,
+          bundleFolders: refs.length + unpulled.length,
           bundlePackages: 0,
           packageManifestFiles: 0,
         },
@@ -450,8 +461,18 @@ export async function buildIndex(
       source = await manifestDirSource(request.manifestDir, rules, deps);
     } else if (request.bundlePrefix !== undefined) {
       source = await storePrefixSource(request.bundlePrefix, request, rules, deps);
+    } else if (deps.pullingBundles !== undefined) {
+      const { refs, each } = deps.pullingBundles;
+      source = bundleImageSource(refs, (i) => each[i]!, request, deps, rules);
     } else if (request.bundles !== undefined) {
-      source = bundleImageSource(request.bundles, request, deps, rules);
+      const { bundles } = request;
+      source = bundleImageSource(
+        bundles.map((b) => b.ref),
+        (i) => bundles[i]!,
+        request,
+        deps,
+        rules,
+      );
     } else {
       const packages = request.packages ?? (await readFetchedPackages(deps.store, request.buildId));
       source = await blobSource(packages, request, deps, rules);
@@ -482,7 +503,7 @@ export async function buildIndex(
       const first = loaded.problems[0] ?? detection[0];
       const why = typeof first === 'string' ? first : first?.message;
       throw new EmptyCatalogError(
-        `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? (request.bundlePrefix !== undefined ? `${deps.store.location}/${request.bundlePrefix}` : `${request.bundles?.length ?? 0} bundle images`)} (found ${describeFormats(formats)}; ${loaded.bundles} bundles, ${loaded.problems.length} problems${why ? `, first: ${why}` : ''})`,
+        `building the index of build ${request.buildId}: no package could be loaded from ${request.manifestDir ?? (request.bundlePrefix !== undefined ? `${deps.store.location}/${request.bundlePrefix}` : `${(deps.pullingBundles?.refs ?? request.bundles)?.length ?? 0} bundle images`)} (found ${describeFormats(formats)}; ${loaded.bundles} bundles, ${loaded.problems.length} problems${why ? `, first: ${why}` : ''})`,
       );
     }
 

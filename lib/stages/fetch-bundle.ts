@@ -3,8 +3,9 @@
 // limits, digest checks). Each image's manifest and config are read every time (a tag can
 // move); its layers go into the content-addressed store once, so a rebuild downloads only new
 // bundles. The result is small JSON (refs, digests, store keys) for build-index, which decodes
-// the layers. `fetchBundles` tries every bundle and then fails with one error naming each
-// bundle that could not be pulled, as fetch-package does for App Registry packages.
+// the layers. `startBundlePulls` (the CLI) tries every bundle and then fails with one error
+// naming each bundle that could not be pulled, as fetch-package does for App Registry
+// packages; meanwhile build-index loads each bundle as soon as its own pull is done.
 // `fetchBundle` is one iteration of the pipeline's fan-out (one Lambda, one bundle): there a
 // bundle that cannot be read is an outcome, not a failure — the build goes on without it and
 // the report names it — while a temporary error is thrown for the state machine to retry, so
@@ -71,35 +72,65 @@ async function fetchWith(
   return { ref, digest: image.digest, labels: image.labels, layers, downloaded };
 }
 
-export async function fetchBundles(
-  request: FetchBundlesRequest,
-  deps: FetchBundleDeps,
-): Promise<FetchedBundle[]> {
-  const registry = registryClientOnDemand(deps, request);
-  try {
-    const client = await registry.get();
-    const ports: PortContext = { registry: async () => client };
-    const one = (ref: string) => fetchWith(ports, ref, deps);
-    const settled = await mapSettled(request.bundles, deps.concurrency ?? 16, (ref) =>
-      deps.wrapItem ? deps.wrapItem(ref, () => one(ref)) : one(ref),
-    );
-    const failures: string[] = [];
-    const fetched: FetchedBundle[] = [];
-    settled.forEach((s, i) => {
-      if (s.ok) fetched.push(s.value);
-      else {
-        const err = s.error as Error;
-        failures.push(`${request.bundles[i]}: ${err.name ?? 'Error'}: ${err.message}`);
-      }
-    });
-    if (failures.length > 0)
-      throw new BundleImagesFailedError(
-        `pulling bundle images: ${failures.length} of ${request.bundles.length} failed: ${failures.join('; ')}`,
-      );
-    return fetched;
-  } finally {
-    await registry.close();
-  }
+/**
+ * The pulls of a build's bundle images, under way: `each` settles per image (list order) as
+ * soon as its layers are in the store, so build-index can load bundle i while later images are
+ * still being pulled (pull and load overlap instead of pull-everything-then-load); `all`
+ * settles once every pull has, with the fetched bundles or one BundleImagesFailedError naming
+ * each image that failed. An image that failed rejects its `each` with that same error, once
+ * every pull is done, so a load that reaches it fails as the whole pull does. The registry
+ * client is closed before `all` settles.
+ */
+export interface BundlePulls {
+  each: readonly Promise<FetchedBundle>[];
+  all: Promise<FetchedBundle[]>;
+}
+
+/** Starts pulling every bundle image (`deps.concurrency` at once, 16 by default). */
+export function startBundlePulls(request: FetchBundlesRequest, deps: FetchBundleDeps): BundlePulls {
+  const settle: { resolve: (b: FetchedBundle) => void; reject: (e: unknown) => void }[] = [];
+  const each = request.bundles.map(
+    () =>
+      new Promise<FetchedBundle>((resolve, reject) => {
+        settle.push({ resolve, reject });
+      }),
+  );
+  const all = (async () => {
+    const registry = registryClientOnDemand(deps, request);
+    try {
+      const client = await registry.get();
+      const ports: PortContext = { registry: async () => client };
+      const one = (ref: string) => fetchWith(ports, ref, deps);
+      const settled = await mapSettled(request.bundles, deps.concurrency ?? 16, async (ref, i) => {
+        const bundle = await (deps.wrapItem ? deps.wrapItem(ref, () => one(ref)) : one(ref));
+        settle[i]!.resolve(bundle);
+        return bundle;
+      });
+      const failures: string[] = [];
+      const fetched: FetchedBundle[] = [];
+      settled.forEach((s, i) => {
+        if (s.ok) fetched.push(s.value);
+        else {
+          const err = s.error as Error;
+          failures.push(`${request.bundles[i]}: ${err.name ?? 'Error'}: ${err.message}`);
+        }
+      });
+      if (failures.length > 0)
+        throw new BundleImagesFailedError(
+          `pulling bundle images: ${failures.length} of ${request.bundles.length} failed: ${failures.join('; ')}`,
+        );
+      return fetched;
+    } finally {
+      await registry.close();
+    }
+  })();
+  // Whatever did not resolve gets the pull's one error (settling twice is a no-op).
+  all.catch((err: unknown) => {
+    for (const s of settle) s.reject(err);
+  });
+  // A caller that stops reading early (its load failed) must not leave rejections unhandled.
+  for (const p of each) p.catch(() => {});
+  return { each, all };
 }
 
 /**

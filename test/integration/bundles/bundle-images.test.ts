@@ -1,7 +1,8 @@
 // Bundle images pulled from a real docker-registry (htpasswd auth, TLS), pushed there with
 // skopeo from the reference OCI layout: rendered they equal `opm render` v1.26.5's output;
 // `catalog-build --bundles` builds an index from them; and the failures are named: no
-// credentials, a layer whose bytes do not match its digest, an image without bundle labels.
+// credentials, a layer whose bytes do not match its digest, an image without bundle labels,
+// one missing image among good ones (the build fails in fetch-bundle although loading had begun).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -148,6 +149,40 @@ describe.skipIf(!HAVE_BUNDLES_CORPUS)(`bundle images in a registry${BUNDLES_TITL
       'cert-utils-operator|alpha',
       'alpha|cert-utils-operator.v1.3.12',
     ]);
+  }, 120_000);
+
+  it('a failed pull among good ones fails the build in fetch-bundle, naming it, with no output', async () => {
+    // The load of the first bundles overlaps the pulls; the missing tag comes last, so the load
+    // is under way (or done with the rest) when the pull fails.
+    const missing = `${reg.host}/cert-utils-operator-bundle:no-such-tag`;
+    const out = path.join(tmp, 'failed-fbc');
+    const store = path.join(tmp, 'store-failed');
+    const run = await runCli([
+      '--bundles',
+      [...refs.slice(0, 3), missing].join(','),
+      '-a',
+      authFile,
+      '--insecure',
+      '--index-format',
+      'fbc',
+      '--to-fbc',
+      out,
+      '--store',
+      store,
+      '--build-id',
+      'failed-pull',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`pulling bundle images: 1 of 4 failed: ${missing}: `);
+    expect(readdirSync(tmp)).not.toContain('failed-fbc');
+    const report = JSON.parse(
+      readFileSync(path.join(store, 'builds', 'failed-pull', 'report.json'), 'utf8'),
+    ) as { outcome: string; failure: { stage: string; name: string } };
+    expect(report.outcome).toBe('failed');
+    expect(report.failure).toMatchObject({
+      stage: 'fetch-bundle',
+      name: 'BundleImagesFailedError',
+    });
   }, 120_000);
 
   it('a build request with bundles runs through the state machine (catalog-build pipeline)', async () => {

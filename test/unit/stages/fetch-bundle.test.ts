@@ -1,6 +1,7 @@
 // One iteration of the pipeline's bundle fan-out: which failures are the bundle's (an outcome,
 // the build goes on) and which are the build's (thrown, for the state machine to retry) —
-// classified by the error families, and shown against a real refused connection.
+// classified by the error families, and shown against a real refused connection; and the
+// CLI's pulls under way (startBundlePulls), whose failed images all reject with one error.
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,7 +15,12 @@ import {
   RegistryRateLimitedError,
   RegistryUnavailableError,
 } from '../../../lib/registry/registry-errors.js';
-import { fetchBundle, isBundleProblem } from '../../../lib/stages/fetch-bundle.js';
+import {
+  BundleImagesFailedError,
+  fetchBundle,
+  isBundleProblem,
+  startBundlePulls,
+} from '../../../lib/stages/fetch-bundle.js';
 import { silentLogger } from '../../../lib/stages/types.js';
 import { LocalDirStore, StoreWriteError } from '../../../lib/store/local-dir-store.js';
 import { StoreUnavailableError } from '../../../lib/store/store.js';
@@ -62,5 +68,26 @@ describe('fetch-bundle, one bundle per iteration', () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryUnavailableError);
     expect((err as RegistryUnavailableError).temporary).toBe(true);
+  });
+});
+
+describe('startBundlePulls, the CLI pulling while it loads', () => {
+  it('rejects every failed image with the one error naming each, once all pulls are done', async () => {
+    const port = await closedPort();
+    const refs = [`127.0.0.1:${port}/ns/a-bundle:v1`, `127.0.0.1:${port}/ns/b-bundle:v1`];
+    const pulls = startBundlePulls(
+      { buildId: 'b2', bundles: refs, insecure: true },
+      { store: new LocalDirStore(dir), log: silentLogger, registryRetry: { retries: 0 } },
+    );
+    expect(pulls.each).toHaveLength(2);
+    const all = await pulls.all.catch((e: unknown) => e);
+    expect(all).toBeInstanceOf(BundleImagesFailedError);
+    expect((all as Error).message).toMatch(
+      new RegExp(
+        `^pulling bundle images: 2 of 2 failed: ${refs[0]}: RegistryUnavailableError: .*; ${refs[1]}: RegistryUnavailableError: `,
+      ),
+    );
+    // A load waiting on either image fails with the same error, not the image's own.
+    for (const p of pulls.each) expect(await p.catch((e: unknown) => e)).toBe(all);
   });
 });
