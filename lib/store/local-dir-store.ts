@@ -2,7 +2,7 @@
 // Writes go to a temporary file in the same directory and are renamed into place, so a
 // reader never sees half an object and a crash leaves no truncated blob behind.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import {
   link,
   mkdir,
@@ -43,15 +43,25 @@ export class LocalDirStore implements Store {
     return path.join(this.root, ...key.split('/'));
   }
 
+  /** Directories this store made or found (a build puts thousands of objects in a few). */
+  private readonly dirs = new Set<string>();
+
   private async commit(
     key: string,
     write: (tmp: string) => Promise<void>,
     options?: PutOptions,
   ): Promise<boolean> {
     const target = this.file(key);
+    const dir = path.dirname(target);
     const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    // The temporary file is gone once renamed into place; removing it again would only cost
+    // an ENOENT (an error object made and thrown away, per object written).
+    let renamed = false;
     try {
-      await mkdir(path.dirname(target), { recursive: true });
+      if (!this.dirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.dirs.add(dir);
+      }
       await write(tmp);
       if (options?.ifNoneMatch) {
         // link() fails with EEXIST instead of replacing: an atomic "create if absent".
@@ -64,13 +74,16 @@ export class LocalDirStore implements Store {
         return true;
       }
       await rename(tmp, target);
+      renamed = true;
       return true;
     } catch (cause) {
+      // Made again by the next write, should it have been removed behind our back.
+      this.dirs.delete(dir);
       throw new StoreWriteError(`writing ${key} to ${this.location}: ${fsCause(cause)}`, {
         cause,
       });
     } finally {
-      await rm(tmp, { force: true }).catch(() => {});
+      if (!renamed) await rm(tmp, { force: true }).catch(() => {});
     }
   }
 
@@ -103,11 +116,13 @@ export class LocalDirStore implements Store {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
+    // Synchronous on purpose: only statSync can say "absent" without throwing, and a build
+    // asks for absent keys by the thousand (a bundle's layers before it pulls them), where
+    // each thrown ENOENT costs more than the stat of a local file.
     try {
-      const s = await stat(this.file(key));
-      return s.isFile() ? { key, size: s.size } : undefined;
+      const s = statSync(this.file(key), { throwIfNoEntry: false });
+      return s?.isFile() ? { key, size: s.size } : undefined;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw this.readError(key, err);
     }
   }

@@ -1,9 +1,11 @@
-// The store contract on the local directory store (the CLI's store).
-import { mkdtemp, rm } from 'node:fs/promises';
+// The store contract on the local directory store (the CLI's store), and what is its own:
+// no temporary file is left behind, and the directories it remembers having made are made
+// again when they were removed behind its back.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll } from 'vitest';
-import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalDirStore, StoreWriteError } from '../../../lib/store/local-dir-store.js';
 import { storeContract } from './store-contract.js';
 
 const dirs: string[] = [];
@@ -11,8 +13,35 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-storeContract('LocalDirStore', async () => {
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'store-'));
   dirs.push(dir);
-  return new LocalDirStore(dir);
+  return dir;
+}
+
+storeContract('LocalDirStore', async () => new LocalDirStore(await tempDir()));
+
+describe('LocalDirStore on disk', () => {
+  it('leaves no temporary file after a put, a refused create-if-absent and a stream', async () => {
+    const dir = await tempDir();
+    const store = new LocalDirStore(dir);
+    await store.put('a/b/one', 'x');
+    await store.put('a/b/one', 'y');
+    expect(await store.put('a/b/one', 'z', { ifNoneMatch: true })).toBe(false);
+    expect(await store.put('a/b/two', 'z', { ifNoneMatch: true })).toBe(true);
+    expect((await readdir(path.join(dir, 'a', 'b'))).sort()).toEqual(['one', 'two']);
+    expect(new TextDecoder().decode(await store.get('a/b/one'))).toBe('y');
+  });
+
+  it('a folder removed behind its back fails one write, named, and the next makes it again', async () => {
+    const dir = await tempDir();
+    const store = new LocalDirStore(dir);
+    await store.put('builds/x/one', 'x');
+    await rm(path.join(dir, 'builds'), { recursive: true });
+    await expect(store.put('builds/x/two', 'x')).rejects.toBeInstanceOf(StoreWriteError);
+    await store.put('builds/x/two', 'x');
+    expect(await store.head('builds/x/two')).toEqual({ key: 'builds/x/two', size: 1 });
+    expect(await store.head('builds/x/one')).toBeUndefined();
+    expect(await store.head('builds/x')).toBeUndefined();
+  });
 });
