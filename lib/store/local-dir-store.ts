@@ -134,7 +134,8 @@ export class LocalDirStore implements Store {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
         throw err;
       }
       for (const e of entries) {
@@ -145,7 +146,13 @@ export class LocalDirStore implements Store {
         }
       }
     };
-    await walk(this.root, '');
+    // From the prefix's deepest folder, not the root: --to-fbc lists a build's configs/ in a
+    // store that also holds every layer and stage record (each one stat'ed when walked).
+    const folders = prefix.split('/').slice(0, -1);
+    const plain = folders.every((f) => f !== '' && f !== '.' && f !== '..');
+    if (plain && folders.length > 0)
+      await walk(path.join(this.root, ...folders), folders.join('/'));
+    else await walk(this.root, '');
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 

@@ -45,3 +45,20 @@ describe('LocalDirStore on disk', () => {
     expect(await store.head('builds/x')).toBeUndefined();
   });
 });
+
+describe('LocalDirStore listing', () => {
+  it('lists under a prefix from its folder: a key whose folder is a file lists nothing', async () => {
+    const store = new LocalDirStore(await tempDir());
+    await store.put('builds/b1/configs/p/catalog.json', '{}');
+    await store.put('builds/b1/stages/x', '{}');
+    await store.put('blobs/sha256/aa', 'x');
+    expect((await store.list('builds/b1/configs/')).map((o) => o.key)).toEqual([
+      'builds/b1/configs/p/catalog.json',
+    ]);
+    expect((await store.list('builds/b1/c')).map((o) => o.key)).toEqual([
+      'builds/b1/configs/p/catalog.json',
+    ]);
+    expect(await store.list('blobs/sha256/aa/')).toEqual([]);
+    expect((await store.list('')).map((o) => o.key)).toHaveLength(3);
+  });
+});
