@@ -179,10 +179,14 @@ try {
     return r.stdout.trim().split('\n').at(-1);
   };
   /** A catalog-build case (ours, or the baseline checkout's): --to-fbc into a fresh folder. */
-  const build = (name, entry, args, map) => ({
+  /** `ours`: the case whose output this one's must equal byte for byte (the baseline's pair). */
+  const build = (name, entry, args, map, ours) => ({
     name,
-    prepare: (id) => {
+    prepare(id) {
       const out = path.join(work, `fbc-${id}`);
+      this.out = out;
+      // Same run, same registry address: the pair ran just before, its output is still there.
+      const pair = ours?.out;
       const store = path.join(work, `store-${id}`);
       for (const d of [out, store]) rmSync(d, { recursive: true, force: true });
       return {
@@ -200,27 +204,29 @@ try {
           id,
           '--quiet',
         ],
-        check: () =>
-          !existsSync(out)
-            ? 'no output'
-            : map
-              ? compareFbc(out)
-              : `${readdirSync(out).length} package folders`,
+        check: () => {
+          if (!existsSync(out)) return 'no output';
+          const verdict = map ? compareFbc(out) : `${readdirSync(out).length} package folders`;
+          if (!pair) return verdict;
+          const same = spawnSync('diff', ['-r', '-q', pair, out]).status === 0;
+          return `${verdict}, ${same ? 'byte-identical to ours' : 'DIFFERS from ours'}`;
+        },
       };
     },
   });
   const cases = [];
-  const builds = [['ours', cli], ...(baseline ? [['baseline', baseline]] : [])];
+  /** Ours, then the baseline's twin of it (its output compared with ours). */
+  const pair = (label, args, map) => {
+    const ours = build(`ours ${label}`, cli, args, map);
+    cases.push(ours);
+    if (baseline) cases.push(build(`baseline ${label}`, baseline, args, map, ours));
+  };
   for (const n of values['max-per-registry'].split(','))
-    for (const [who, entry] of builds)
-      cases.push(
-        build(
-          `${who} --bundles (473 images, --max-per-registry ${n})`,
-          entry,
-          ['--bundles-file', list, '--insecure', '--max-per-registry', n],
-          true,
-        ),
-      );
+    pair(
+      `--bundles (473 images, --max-per-registry ${n})`,
+      ['--bundles-file', list, '--insecure', '--max-per-registry', n],
+      true,
+    );
   if (opm) {
     cases.push({
       name: 'opm registry add (473 images)',
@@ -266,15 +272,11 @@ try {
       },
     });
   }
-  for (const [who, entry] of builds)
-    cases.push(
-      build(
-        `${who} --manifest-dir (473 bundle folders)`,
-        entry,
-        ['--manifest-dir', path.join(corpus, 'packages')],
-        false,
-      ),
-    );
+  pair(
+    '--manifest-dir (473 bundle folders)',
+    ['--manifest-dir', path.join(corpus, 'packages')],
+    false,
+  );
   /** A pipeline case: the request written next to the store, run by `catalog-build pipeline`. */
   const pipeline = (name, body, setup = () => {}) => ({
     name,
