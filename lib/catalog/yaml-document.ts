@@ -333,8 +333,9 @@ export function firstDocumentText(text: string): string | null {
   while (start < text.length) {
     const nl = text.indexOf('\n', start);
     const end = nl === -1 ? text.length : nl + 1;
-    const line = text.slice(start, end);
-    if (line.startsWith('---') && line.slice(3).trim() === '') {
+    // Only a line that starts with "---" is cut out and looked at: a string per line of every
+    // manifest was garbage for the young generation to collect.
+    if (text.startsWith('---', start) && text.slice(start + 3, end).trim() === '') {
       if (start > chunkStart) return text.slice(chunkStart, start);
       chunkStart = end;
     }
