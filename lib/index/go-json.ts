@@ -114,7 +114,9 @@ const HIGH_CHAR = /[\ud800-\uffff]/;
 /** Object keys in Go's order: the default sort is right unless a key has a surrogate pair. */
 function sortedKeys(obj: object): string[] {
   const keys = Object.keys(obj).sort();
-  return HIGH_CHAR.test(keys.join('')) ? keys.sort(compareUtf8) : keys;
+  // Key by key rather than over keys.join(''): a joined string per object was garbage.
+  for (const key of keys) if (HIGH_CHAR.test(key)) return keys.sort(compareUtf8);
+  return keys;
 }
 
 function encodeValue(value: unknown, html = true, sort = true): string {
