@@ -278,9 +278,15 @@ export async function buildCommand(
   } catch (err) {
     cli.endLive();
     // Every pull is over before the report (a load that failed early leaves some running).
-    if (pulls) await pulls.all.catch(() => {});
-    // A failed pull stops the overlapping load (build-index) with the pull's error.
-    if (err instanceof Error && err.name === 'BundleImagesFailedError') stage = 'fetch-bundle';
+    // A failed pull stops the overlapping load (build-index) with the pulls' own error (the
+    // one that names each image, or the registry client's): the failure is fetch-bundle's.
+    const pullError = pulls
+      ? await pulls.all.then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+      : undefined;
+    if (pullError !== undefined && err === pullError) stage = 'fetch-bundle';
     outcome = 'failed';
     failure = { stage, ...describeError(err) };
     failure.message = redactText(failure.message);
