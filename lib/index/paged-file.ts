@@ -9,19 +9,52 @@
 // WASI/POSIX calls the wasm imports from JavaScript (open, seek, read, write, truncate, stat,
 // close). sqljs.ts wraps those imports when the module is instantiated: the one file opened
 // while a PagedFile is armed (the main database file of a `new SQL.Database()`) has every
-// read, write, size and truncation served by the PagedFile, in 1 MiB chunks; its MEMFS node
-// stays empty, and the journal and everything else still go to MEMFS. SQLite writes the same
-// bytes whichever file system is below it, so the file is byte for byte what export() gave
-// (a test compares the two on a database larger than SQLite's page cache).
+// read, write, size and truncation served by the PagedFile, in chunks (see PagedFile); its
+// MEMFS node stays empty, and the journal and everything else still go to MEMFS. SQLite
+// writes the same bytes whichever file system is below it, so the file is byte for byte what
+// export() gave (a test compares the two on a database larger than SQLite's page cache).
 //
 // The import names are minified in sql.js's release build: IMPORT_NAMES is the table of one
 // sql.js version (package.json pins it exactly). A wrong table cannot go unnoticed: the open
 // must be captured (openPagedDatabase checks the path), and IndexDatabase checks the file's
 // size against SQLite's page count before it is used.
 
-/** What a SQLite database file is made of here: consecutive chunks, released as they leave. */
+/**
+ * What a SQLite database file is made of here: consecutive chunks, released as they leave.
+ * Chunk sizes double from 1 MiB (1, 1, 2, 4 … MiB) up to 256 MiB, then stay there. V8 counts
+ * every ArrayBuffer as external memory and starts a full collection whenever that grew by
+ * 64 MB since the last one, marking the whole heap, which also grows with the catalog: with
+ * 1 MiB chunks a 1.2 GB database brought ~20 of them, their cost growing with the square of
+ * the catalog. A large chunk is allocated whole (one step of the external memory) but its
+ * pages become resident only as SQLite writes them, so the resident size is the file's, and
+ * a 1.2 GB file takes 13 chunks and a handful of collections.
+ */
 export class PagedFile {
+  /** The first chunk's size. */
   static readonly CHUNK = 1 << 20;
+  /** The largest chunk's size. */
+  static readonly MAX_CHUNK = 256 << 20;
+  /** The last doubling chunk (its size is MAX_CHUNK). */
+  private static readonly LAST_DOUBLING = Math.log2(PagedFile.MAX_CHUNK / PagedFile.CHUNK) + 1;
+
+  /** Where chunk `k` starts in the file. */
+  static chunkStart(k: number): number {
+    if (k === 0) return 0;
+    if (k <= PagedFile.LAST_DOUBLING) return PagedFile.CHUNK * 2 ** (k - 1);
+    return PagedFile.MAX_CHUNK * (k - PagedFile.LAST_DOUBLING + 1);
+  }
+
+  static chunkSize(k: number): number {
+    return k === 0 ? PagedFile.CHUNK : Math.min(PagedFile.chunkStart(k), PagedFile.MAX_CHUNK);
+  }
+
+  /** The chunk that holds file position `at`. */
+  static chunkAt(at: number): number {
+    if (at < PagedFile.CHUNK) return 0;
+    if (at < 2 * PagedFile.MAX_CHUNK) return 32 - Math.clz32(Math.floor(at / PagedFile.CHUNK));
+    return PagedFile.LAST_DOUBLING + Math.floor(at / PagedFile.MAX_CHUNK) - 1;
+  }
+
   private chunks: (Uint8Array | undefined)[] = [];
   size = 0;
 
@@ -32,36 +65,40 @@ export class PagedFile {
    */
   static over(bytes: Uint8Array): PagedFile {
     const file = new PagedFile();
-    for (let at = 0; at < bytes.length; at += PagedFile.CHUNK)
-      file.chunks.push(bytes.subarray(at, Math.min(at + PagedFile.CHUNK, bytes.length)));
+    for (let k = 0, at = 0; at < bytes.length; k++, at = PagedFile.chunkStart(k))
+      file.chunks.push(bytes.subarray(at, Math.min(at + PagedFile.chunkSize(k), bytes.length)));
     file.size = bytes.length;
     file.borrowed = new Set(file.chunks as Uint8Array[]);
     return file;
   }
 
   private borrowed?: Set<Uint8Array>;
+  private owned = 0;
 
-  /** Bytes of the chunks the file holds (whole chunks: each is allocated at its full size). */
+  /** Bytes of the chunks the file allocated (each whole, written or not). */
   get heldBytes(): number {
-    return Math.ceil(this.size / PagedFile.CHUNK) * PagedFile.CHUNK;
+    return this.owned;
+  }
+
+  /** Chunk `k`, made the file's own (allocated, or copied from the borrowed bytes). */
+  private own(k: number): Uint8Array {
+    const chunk = this.chunks[k];
+    if (chunk && !this.borrowed?.has(chunk)) return chunk;
+    const own = new Uint8Array(PagedFile.chunkSize(k));
+    this.owned += own.length;
+    if (chunk) own.set(chunk);
+    this.chunks[k] = own;
+    return own;
   }
 
   write(src: Uint8Array, position: number): void {
-    const C = PagedFile.CHUNK;
     let done = 0;
     while (done < src.length) {
       const at = position + done;
-      const i = Math.floor(at / C);
-      const offset = at - i * C;
-      const n = Math.min(src.length - done, C - offset);
-      let chunk = this.chunks[i];
-      if (!chunk || this.borrowed?.has(chunk)) {
-        const own = new Uint8Array(C);
-        if (chunk) own.set(chunk);
-        chunk = own;
-        this.chunks[i] = chunk;
-      }
-      (chunk as Uint8Array).set(src.subarray(done, done + n), offset);
+      const k = PagedFile.chunkAt(at);
+      const offset = at - PagedFile.chunkStart(k);
+      const n = Math.min(src.length - done, PagedFile.chunkSize(k) - offset);
+      this.own(k).set(src.subarray(done, done + n), offset);
       done += n;
     }
     this.size = Math.max(this.size, position + src.length);
@@ -69,15 +106,14 @@ export class PagedFile {
 
   /** Copies what the file holds from `position` into `dst`; returns the bytes copied. */
   read(dst: Uint8Array, position: number): number {
-    const C = PagedFile.CHUNK;
     const total = Math.max(0, Math.min(dst.length, this.size - position));
     let done = 0;
     while (done < total) {
       const at = position + done;
-      const i = Math.floor(at / C);
-      const offset = at - i * C;
-      const n = Math.min(total - done, C - offset);
-      const chunk = this.chunks[i];
+      const k = PagedFile.chunkAt(at);
+      const offset = at - PagedFile.chunkStart(k);
+      const n = Math.min(total - done, PagedFile.chunkSize(k) - offset);
+      const chunk = this.chunks[k];
       if (chunk) dst.set(chunk.subarray(offset, offset + n), done);
       else dst.fill(0, done, done + n);
       done += n;
@@ -86,37 +122,42 @@ export class PagedFile {
   }
 
   truncate(length: number): void {
-    const C = PagedFile.CHUNK;
     if (length < this.size) {
-      const keep = Math.ceil(length / C);
-      this.chunks.length = Math.min(this.chunks.length, keep);
-      const last = this.chunks[keep - 1];
-      if (last && length % C !== 0) {
-        if (this.borrowed?.has(last)) {
-          const own = new Uint8Array(C);
-          own.set(last.subarray(0, length % C));
-          this.chunks[keep - 1] = own;
-        } else last.fill(0, length % C);
+      const keep = length === 0 ? 0 : PagedFile.chunkAt(length - 1) + 1;
+      for (const dropped of this.chunks.splice(keep))
+        if (dropped && !this.borrowed?.has(dropped)) this.owned -= dropped.length;
+      const last = keep - 1;
+      if (last >= 0 && this.chunks[last]) {
+        // Zeros from the new end to the old one only (growing again reads zeros): the rest of
+        // a large chunk was never written, and touching it would make its pages resident.
+        const start = PagedFile.chunkStart(last);
+        const to = Math.min(PagedFile.chunkSize(last), this.size - start);
+        if (length - start < to) this.own(last).fill(0, length - start, to);
       }
     }
     this.size = length;
   }
 
   /**
-   * The file's bytes, chunk by chunk, each chunk released once it has been handed on: after a
-   * full pass the file is empty, so the database is never in memory twice.
+   * The file's bytes in parts of at most 1 MiB (views, not copies), each chunk released once
+   * its last part has been handed on: after a full pass the file is empty, so the database is
+   * never in memory twice. Parts stay small for the consumer's sake (an S3 upload joins what
+   * it is given into its own part size, copying).
    */
   *drain(): Generator<Uint8Array> {
-    const C = PagedFile.CHUNK;
     const size = this.size;
-    for (let i = 0; i * C < size; i++) {
-      const n = Math.min(C, size - i * C);
-      const chunk = this.chunks[i] ?? new Uint8Array(n);
-      this.chunks[i] = undefined;
-      yield chunk.subarray(0, n);
+    for (let k = 0; PagedFile.chunkStart(k) < size; k++) {
+      const n = Math.min(PagedFile.chunkSize(k), size - PagedFile.chunkStart(k));
+      const held = this.chunks[k];
+      this.chunks[k] = undefined;
+      if (held && !this.borrowed?.has(held)) this.owned -= held.length;
+      const chunk = held ?? new Uint8Array(n);
+      for (let at = 0; at < n; at += PagedFile.CHUNK)
+        yield chunk.subarray(at, Math.min(at + PagedFile.CHUNK, n));
     }
     this.chunks = [];
     this.size = 0;
+    this.owned = 0;
   }
 
   /** The whole file as one array (small databases and tests). */

@@ -410,7 +410,8 @@ export function storeOutput(store: Store, buildId: string): CatalogOutput {
     writeFile: async (relative, data, contentType) => {
       await store.put(keys.catalogFile(relative), data, { contentType });
     },
-    // A database leaves the writer in 1 MiB parts, each dropped once written.
+    // A database leaves the writer in parts (its chunks, 1 MiB doubling to 256 MiB), each
+    // dropped once written.
     writeFileParts: async (relative, parts, contentType) => {
       await store.putStream(
         keys.catalogFile(relative),

@@ -86,6 +86,49 @@ describe('PagedFile', () => {
     expect(sha(file.bytes())).not.toBe(before);
   });
 
+  it('lays chunks out doubling from 1 MiB to 256 MiB, then 256 MiB each', () => {
+    const MiB = 2 ** 20;
+    const sizes = Array.from({ length: 13 }, (_, k) => PagedFile.chunkSize(k) / MiB);
+    expect(sizes).toEqual([1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 256, 256, 256]);
+    for (let k = 0; k < 40; k++) {
+      const start = PagedFile.chunkStart(k);
+      expect(PagedFile.chunkStart(k + 1)).toBe(start + PagedFile.chunkSize(k));
+      expect(PagedFile.chunkAt(start)).toBe(k);
+      expect(PagedFile.chunkAt(start + PagedFile.chunkSize(k) - 1)).toBe(k);
+    }
+  });
+
+  it('reads back writes across chunk boundaries and holds only the chunks written', () => {
+    const MiB = 2 ** 20;
+    const f = new PagedFile();
+    // Across the boundaries at 2 and 4 MiB: chunks 1, 2 and 3 (1 + 2 + 4 MiB).
+    const data = new Uint8Array(2 * MiB + 200).map((_, i) => i % 251);
+    f.write(data, 2 * MiB - 100);
+    // One page far out: only its 256 MiB chunk is allocated (and only that page resident).
+    f.write(new Uint8Array(4096).fill(9), 700 * MiB);
+    expect(f.heldBytes).toBe((1 + 2 + 4 + 256) * MiB);
+    const back = new Uint8Array(data.length);
+    expect(f.read(back, 2 * MiB - 100)).toBe(data.length);
+    expect(sha(back)).toBe(sha(data));
+    const page = new Uint8Array(4100);
+    expect(f.read(page, 700 * MiB - 4)).toBe(4100);
+    expect([...page.subarray(0, 6)]).toEqual([0, 0, 0, 0, 9, 9]);
+    expect(f.size).toBe(700 * MiB + 4096);
+    // Cut inside chunk 2: chunk 3 and the far one go, the rest of chunk 2 reads zeros.
+    f.truncate(3 * MiB);
+    expect(f.heldBytes).toBe((1 + 2) * MiB);
+    f.truncate(5 * MiB);
+    const after = new Uint8Array(8);
+    f.read(after, 3 * MiB - 4);
+    expect([...after]).toEqual([...data.subarray(MiB + 96, MiB + 100), 0, 0, 0, 0]);
+    // It leaves in parts of at most 1 MiB whatever its chunks.
+    const parts = [...f.drain()];
+    expect(parts.map((p) => p.length / MiB)).toEqual([1, 1, 1, 1, 1]);
+    expect(sha(parts[2]!.subarray(MiB - 100))).toBe(sha(data.subarray(MiB, MiB + 100)));
+    expect(parts[3]!.every((b) => b === 0)).toBe(true);
+    expect(f.heldBytes).toBe(0);
+  });
+
   it('drains in chunks it releases, ending empty', () => {
     const f = new PagedFile();
     const C = PagedFile.CHUNK;
