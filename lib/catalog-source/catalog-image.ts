@@ -6,8 +6,8 @@
 // `operators.operatorframework.io.index.configs.v1` names; an image without either (oc's
 // builds on a base without labels) is searched for `/bundles.db`.
 import { parseSourceLocation } from '../image/location.js';
+import { FBC_CONFIGS_LABEL } from '../index/fbc-image.js';
 import { isSqliteFile } from '../index/read-index.js';
-import { FBC_CONFIGS_LABEL } from '../index/write-fbc.js';
 import { openImageSource } from '../layout/image-ports.js';
 import { registryClientOnDemand } from '../registry/open-client.js';
 import { imageLayerFiles } from './image-layer-files.js';

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { BuilderError, describeError } from '../errors.js';
 import { fsCause } from '../fs-errors.js';
 import { DEFAULT_INDEX_FORMAT } from '../index/catalog-formats.js';
-import { FBC_OUTPUT_CONFIGS } from '../index/write-fbc.js';
+import { FBC_OUTPUT_CONFIGS } from '../index/fbc-image.js';
 import { redactText, registerSecret, registerUrlSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';

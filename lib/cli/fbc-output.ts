@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fsCause } from '../fs-errors.js';
-import { FBC_OUTPUT_CONFIGS } from '../index/write-fbc.js';
+import { FBC_OUTPUT_CONFIGS } from '../index/fbc-image.js';
 import { buildKeys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { OutputWriteError } from './build-command.js';

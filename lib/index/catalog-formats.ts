@@ -4,14 +4,13 @@
 // the CLI and handlers ask here and never switch on a format themselves.
 import type { LoaderRules } from '../catalog/model.js';
 import type { CatalogOutput, CatalogWriter } from './catalog-writer.js';
-import { loadSqlJs } from './sqljs.js';
 import {
   FBC_OUTPUT_CACHE,
   FBC_OUTPUT_CONFIGS,
   FBC_RUN_CONFIG,
-  FbcCatalogWriter,
   fbcImageEntries,
-} from './write-fbc.js';
+} from './fbc-image.js';
+import { loadSqlJs } from './sqljs.js';
 import { DB_FILE, SQLITE_V7, SQLITE_V13, SqliteCatalogWriter } from './write-index.js';
 
 export const INDEX_FORMATS = ['sqlite-v7', 'sqlite', 'fbc'] as const;
@@ -50,8 +49,11 @@ export async function createCatalogWriter(
         migratedAt: options.migratedAt,
         schema: format === 'sqlite' ? SQLITE_V13 : SQLITE_V7,
       });
-    case 'fbc':
+    case 'fbc': {
+      // Loaded here, not at the top: a SQLite build never needs the FBC encoder's modules.
+      const { FbcCatalogWriter } = await import('./write-fbc.js');
       return new FbcCatalogWriter(options.output);
+    }
   }
 }
 

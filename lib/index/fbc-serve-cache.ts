@@ -13,6 +13,7 @@
 // can make a package's cache files when it has that package and nothing else.
 
 import { channelHead } from './fbc-graph.js';
+import { CACHE_DIR_MODE, CACHE_FILE_MODE } from './fbc-image.js';
 import {
   type FbcBundle,
   type FbcCatalog,
@@ -27,9 +28,6 @@ import {
 import { compareUtf8, goJsonMarshal } from './go-json.js';
 import { serveCacheDigest, type Tree, treeOf } from './go-tar-fnv.js';
 
-/** Modes opm writes the cache with (umask 0). */
-export const CACHE_DIR_MODE = 0o750;
-export const CACHE_FILE_MODE = 0o640;
 export const CACHE_DIGEST_FILE = 'digest';
 export const CACHE_SUBDIR = 'cache';
 

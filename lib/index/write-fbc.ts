@@ -1,8 +1,8 @@
 // The FBC writer: a loaded catalog in, the `/configs` tree (`<package>/catalog.json`) and the
 // opm serve cache out. Packages that `opm validate` would reject are left out with a named
 // warning (fbc-validate) before anything is encoded, so what we write always loads in opm.
-// The modes recorded here are the ones the image layer and --to-fbc use: the cache digest
-// covers them, so they are part of the output, not a detail of whoever writes the files.
+// The modes it records (fbc-image.ts) are the ones the image layer and --to-fbc use: the cache
+// digest covers them, so they are part of the output, not a detail of whoever writes the files.
 // writeFbc encodes a catalog held in memory (the reference); FbcCatalogWriter writes the same
 // bytes package by package, holding only each bundle's encoded parts.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -30,14 +30,21 @@ import {
   fbcPackageFile,
   packageRowsOf,
 } from './fbc-from-catalog.js';
+import {
+  CACHE_DIR_MODE,
+  CACHE_FILE_MODE,
+  CONFIGS_DIR_MODE,
+  CONFIGS_FILE_MODE,
+  FBC_OUTPUT_CACHE,
+  FBC_OUTPUT_CONFIGS,
+  type FbcOutputFile,
+} from './fbc-image.js';
 import { fbcDocument } from './fbc-json.js';
 import type { FbcCatalog, FbcIcon, FbcPackageFile } from './fbc-model.js';
 import {
   type ApiBundleBase,
   buildServeCache,
   CACHE_DIGEST_FILE,
-  CACHE_DIR_MODE,
-  CACHE_FILE_MODE,
   CACHE_SUBDIR,
   type CacheFileSpec,
   PACKAGES_JSON,
@@ -51,9 +58,6 @@ import { type FbcViolation, validateFbc, validatePackage } from './fbc-validate.
 import { RawJson } from './go-json.js';
 import { Fnv1a64, type Tree, TreeStream, treeOf } from './go-tar-fnv.js';
 
-/** Modes of the configs tree in our images and directories (0755/0644, as opm migrate leaves them). */
-export const CONFIGS_DIR_MODE = 0o755;
-export const CONFIGS_FILE_MODE = 0o644;
 export const CATALOG_FILE = 'catalog.json';
 
 export interface FbcFile {
@@ -119,9 +123,6 @@ export function writeFbc(catalog: LoadedCatalog): WrittenFbc {
 
 const FBC_RULES: LoaderRules = 'v1.26.5';
 const JSON_TYPE = 'application/json';
-/** Where the writer puts its two trees among the build's outputs. */
-export const FBC_OUTPUT_CONFIGS = 'configs';
-export const FBC_OUTPUT_CACHE = 'cache';
 
 /** A violation as a load problem of its package: the rule's name leads the message. */
 export function violationProblem(v: FbcViolation): Problem {
@@ -387,87 +388,10 @@ export class FbcCatalogWriter implements CatalogWriter {
   }
 }
 
-/** Where the parts of an FBC build go in the image, and the run settings opm needs. */
-export const FBC_CONFIGS_DIR = 'configs';
-export const FBC_CACHE_DIR = 'tmp/cache';
-export const FBC_CONFIGS_LABEL = 'operators.operatorframework.io.index.configs.v1';
-
-/**
- * LABEL, ENTRYPOINT and CMD as `opm generate dockerfile` v1.26.5 writes them: the server
- * starts on /configs with the pre-built cache, integrity enforced (its default).
- */
-export const FBC_RUN_CONFIG = {
-  labels: { [FBC_CONFIGS_LABEL]: `/${FBC_CONFIGS_DIR}` },
-  entrypoint: ['/bin/opm'],
-  cmd: ['serve', `/${FBC_CONFIGS_DIR}`, `--cache-dir=/${FBC_CACHE_DIR}`],
-};
-
-/** /tmp as every base image has it (world-writable, sticky): our layer must not narrow it. */
-const TMP_MODE = 0o1777;
-
-export interface FbcImageEntry<T = Uint8Array> {
-  /** Path in the image, no leading slash. */
-  path: string;
-  mode: number;
-  /** Absent for a directory. */
-  data?: T;
-}
-
-/** A file among the writer's outputs: `configs/…` or `cache/…`. */
-export interface FbcOutputFile<T = Uint8Array> {
-  path: string;
-  data: T;
-}
-
 /** The writer's outputs of a WrittenFbc, as FbcCatalogWriter names them. */
 export function fbcOutputFiles(fbc: WrittenFbc): FbcOutputFile[] {
   return [
     ...fbc.files.map((f) => ({ path: `${FBC_OUTPUT_CONFIGS}/${f.path}`, data: f.data })),
     ...fbc.cache.files.map((f) => ({ path: `${FBC_OUTPUT_CACHE}/${f.path}`, data: f.data })),
-  ];
-}
-
-/** One output tree (files under `prefix/`) placed at `root` in the image, in fs.WalkDir order. */
-function placeTree<T>(
-  outputs: readonly FbcOutputFile<T>[],
-  prefix: string,
-  root: string,
-  modes: { dir: number; file: number },
-): FbcImageEntry<T>[] {
-  const entries = new Map<string, FbcImageEntry<T>>();
-  for (const f of outputs) {
-    if (!f.path.startsWith(`${prefix}/`)) continue;
-    const parts = f.path.slice(prefix.length + 1).split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join('/');
-      if (!entries.has(dir)) entries.set(dir, { path: dir, mode: modes.dir });
-    }
-    const rel = parts.join('/');
-    entries.set(rel, { path: rel, mode: modes.file, data: f.data });
-  }
-  const sorted = [...entries.values()].sort((a, b) => compareWalkOrder(a.path, b.path));
-  return [
-    { path: root, mode: modes.dir },
-    ...sorted.map((e) => ({ ...e, path: `${root}/${e.path}` })),
-  ];
-}
-
-/**
- * The entries of the FBC image layer from the writer's outputs (their data of any type: bytes,
- * or streams to open later): `configs/` as /configs and `cache/` as /tmp/cache, with the modes
- * the cache digest was computed over (configs 0755/0644, cache 0750/0640 as opm writes it,
- * /tmp kept 1777), parents before children.
- */
-export function fbcImageEntries<T>(outputs: readonly FbcOutputFile<T>[]): FbcImageEntry<T>[] {
-  return [
-    ...placeTree(outputs, FBC_OUTPUT_CONFIGS, FBC_CONFIGS_DIR, {
-      dir: CONFIGS_DIR_MODE,
-      file: CONFIGS_FILE_MODE,
-    }),
-    { path: 'tmp', mode: TMP_MODE },
-    ...placeTree(outputs, FBC_OUTPUT_CACHE, FBC_CACHE_DIR, {
-      dir: CACHE_DIR_MODE,
-      file: CACHE_FILE_MODE,
-    }),
   ];
 }

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../../lib/catalog/load-catalog.js';
 import { buildTreeLayer } from '../../../lib/image/layer.js';
-import { fbcImageEntries, fbcOutputFiles, writeFbc } from '../../../lib/index/write-fbc.js';
+import { fbcImageEntries } from '../../../lib/index/fbc-image.js';
+import { fbcOutputFiles, writeFbc } from '../../../lib/index/write-fbc.js';
 import { serveCacheCheck } from '../../support/fbc-image.js';
 import { layerFiles } from '../../support/skopeo.js';
 import { csv, fileTree, pkg } from '../catalog/manifest-builders.js';
