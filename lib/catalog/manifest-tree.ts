@@ -37,14 +37,17 @@ function isHidden(path: string): boolean {
 
 function toManifestFile(file: TreeFile, limits: DocumentLimits): ManifestFile {
   const slash = file.path.lastIndexOf('/');
+  // Read once: a tree's `data` may be a getter that reads the file on each access (a local
+  // directory), and the decoder must see the very bytes `data` holds.
+  const data = file.data;
   let decoded: DocumentResult | undefined;
   return {
     path: file.path,
     dir: slash === -1 ? '' : file.path.slice(0, slash),
     name: slash === -1 ? file.path : file.path.slice(slash + 1),
-    data: file.data,
+    data,
     get document() {
-      decoded ??= decodeFirstDocument(file.data, limits);
+      decoded ??= decodeFirstDocument(data, limits);
       return decoded;
     },
   };

@@ -48,6 +48,22 @@ describe('loadCatalogInParts', () => {
     expect(whole.packages.length).toBeGreaterThan(0);
   });
 
+  it('reads each file of a tree read on access once (a local directory reads on each access)', async () => {
+    const tree = await readManifestDir(path.join(REPO_ROOT, 'examples', 'manifests'));
+    const reads = new Map<string, number>();
+    const counted: FileTree = tree.map((f) => ({
+      path: f.path,
+      get data() {
+        reads.set(f.path, (reads.get(f.path) ?? 0) + 1);
+        return f.data;
+      },
+    }));
+    const loaded = await collect(inParts([counted]));
+    expect(loaded.bundles.length).toBeGreaterThan(0);
+    expect(reads.size).toBe(tree.length);
+    expect([...reads.values()].every((n) => n === 1)).toBe(true);
+  });
+
   it.skipIf(!HAVE_CORPUS)(
     `loads the dev corpus as loadCatalog does${HAVE_CORPUS ? '' : ` (${CORPUS_SKIP_REASON})`}`,
     async () => {
