@@ -4,8 +4,8 @@
 // like the pipeline does, and always ends with the report stage, success or failure.
 // stdout carries only results ("Pushed sha256:… to <ref>"); everything else goes to stderr.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -83,7 +83,7 @@ export class OutputWriteError extends BuilderError {
 export async function writeOutput(
   what: string,
   file: string,
-  data: Uint8Array | string | Readable,
+  data: Uint8Array | string | Readable | { copyOf: string },
 ): Promise<void> {
   const target = path.resolve(file);
   const tmp = path.join(
@@ -93,6 +93,9 @@ export async function writeOutput(
   try {
     await mkdir(path.dirname(target), { recursive: true });
     if (data instanceof Readable) await pipeline(data, createWriteStream(tmp, { flags: 'wx' }));
+    else if (typeof data === 'object' && 'copyOf' in data)
+      // The kernel copies (copy_file_range): a 1 GB database never passes through this process.
+      await copyFile(data.copyOf, tmp, fsConstants.COPYFILE_EXCL);
     else await writeFile(tmp, data, { flag: 'wx' });
     await rename(tmp, target);
   } catch (cause) {
@@ -254,11 +257,9 @@ export async function buildCommand(
     );
     if (pulls) await pulls.all;
     if (local.toDb)
-      await writeOutput(
-        `the database to ${local.toDb}`,
-        local.toDb,
-        await store.getStream(indexed.dbKey),
-      );
+      await writeOutput(`the database to ${local.toDb}`, local.toDb, {
+        copyOf: store.fileOf(indexed.dbKey),
+      });
     if (local.toFbc) {
       const { writeFbcDirectory } = await import('./fbc-output.js');
       const n = await writeFbcDirectory(store, request.buildId, local.toFbc);

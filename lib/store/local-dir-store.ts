@@ -43,6 +43,14 @@ export class LocalDirStore implements Store {
     return path.join(this.root, ...key.split('/'));
   }
 
+  /**
+   * The file that holds an object, for a caller on the same machine that copies it out with
+   * the kernel's copy (the CLI's --to-db) instead of streaming it through this process.
+   */
+  fileOf(key: string): string {
+    return this.file(key);
+  }
+
   /** Directories this store made or found (a build puts thousands of objects in a few). */
   private readonly dirs = new Set<string>();
 
