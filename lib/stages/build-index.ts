@@ -438,6 +438,7 @@ export async function buildIndex(
   // out (an FBC writer's finish() makes every package's files, one after the other).
   const memory = new MemoryWatch();
   const output = storeOutput(deps.store, request.buildId);
+  let writer: CatalogWriter | undefined;
   // The writer is made while the source is found (a manifests directory listed and its files
   // stat'ed), not before it: sql.js compiles SQLite's wasm meanwhile, mostly off the main
   // thread, which a dev-corpus build otherwise spent waiting (docs/BENCHMARKS.md, "Dev corpus
@@ -447,13 +448,13 @@ export async function buildIndex(
       ...output,
       writeFile: async (path, data, contentType) => {
         await output.writeFile(path, data, contentType);
-        memory.step();
+        // As after each bundle: what the writer holds on purpose is not garbage.
+        memory.step(writer?.heldBytes?.());
       },
     },
     migratedAt,
   });
   pendingWriter.catch(() => {});
-  let writer: CatalogWriter | undefined;
   // Whatever fails between here and a finished catalog aborts the writer (its partial output
   // goes) before the error goes on.
   const writeCatalog = async () => {
