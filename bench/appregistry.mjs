@@ -195,16 +195,20 @@ await scenario('download only (list + fetch stages)', (store) => [
   store,
 ]);
 const cli = path.join(root, 'dist/functions/local/main.js');
+/** The CLI's flags for the served org, as every CLI case below gives them. */
+const orgFlags = [
+  '--appregistry-org',
+  'community',
+  '--appregistry-endpoint',
+  server.url,
+  '--auth-token',
+  'basic YmVuY2g6YmVuY2g=',
+];
 if (!downloadOnly && existsSync(cli)) {
   await scenario('CLI: download + DB (`--appregistry-org … --to-db`)', (store, i, phase) => [
     'node',
     cli,
-    '--appregistry-org',
-    'community',
-    '--appregistry-endpoint',
-    server.url,
-    '--auth-token',
-    'basic YmVuY2g6YmVuY2g=',
+    ...orgFlags,
     '--to-db',
     path.join(tmp, `db-${i}-${phase}.db`),
     '--store',
@@ -260,12 +264,7 @@ if (!downloadOnly && (unpack || baselineCli) && existsSync(cli)) {
         const s = await timed([
           'node',
           b.cli,
-          '--appregistry-org',
-          'community',
-          '--appregistry-endpoint',
-          server.url,
-          '--auth-token',
-          'basic YmVuY2g6YmVuY2g=',
+          ...orgFlags,
           '--to-db',
           path.join(tmp, `ab-${i}.db`),
           ...(mode.unpack ? ['--manifest-dir', out] : []),
