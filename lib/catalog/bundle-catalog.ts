@@ -46,14 +46,11 @@ export interface BundleCatalog {
   records: BundleRecord[];
 }
 
-const EMPTY = new Uint8Array(0);
-
 function decodedFile(dir: string, name: string, value: unknown): ManifestFile {
   return {
     path: `${dir}/${name}`,
     dir,
     name,
-    data: EMPTY,
     document: { ok: true, value },
   };
 }

@@ -1,11 +1,22 @@
 // A manifests directory held in memory: the loader's only input. Keeping the loader on this
 // pure value (not on node:fs) lets the same rules run on a local directory, on App Registry
 // blobs decoded in memory, or on S3 objects, and keeps lib/catalog free of I/O.
+import type { DocumentResult } from './yaml-document.js';
 
 /** One regular file of a manifests tree; `path` is relative, '/'-separated, no '.' or '..'. */
 export interface TreeFile {
   path: string;
   data: Uint8Array;
+  /**
+   * Where the file is on the local disk, when it is there: a reader on another thread
+   * (DocumentDecoder) opens it itself instead of being handed its bytes.
+   */
+  source?: string;
+  /**
+   * Its first document, when a DocumentDecoder decoded it ahead of the load (what
+   * decodeFirstDocument gives for `data` under the load's limits); `data` is then not read.
+   */
+  document?: DocumentResult;
 }
 
 export type FileTree = readonly TreeFile[];

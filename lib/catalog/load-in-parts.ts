@@ -11,7 +11,7 @@
 import type { FileTree } from './file-tree.js';
 import { loadBundles } from './load-bundles.js';
 import { loadPackages, toPackageManifest } from './load-packages.js';
-import { type ManifestFile, manifestTree } from './manifest-tree.js';
+import { decodedParts, type ManifestFile, manifestTree } from './manifest-tree.js';
 import type { Bundle, LoaderRules, LoadOptions, Package, Problem } from './model.js';
 import type { DocumentLimits, DocumentResult } from './yaml-document.js';
 
@@ -28,8 +28,6 @@ export interface PartsLoadResult {
   /** Package directories left out for a decoding limit (manifestTree's named warnings). */
   dropped: string[];
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** Whether walk 2 (loadPackages) would look at the file: a package or an undecodable file. */
 function walk2Reads(file: ManifestFile): boolean {
@@ -121,15 +119,14 @@ export class PartsWalk {
       this.names.delete(b.name);
       this.names.add(kept1.name);
     }
-    // Walk 2 reads only a file's path and first document; its bytes may be a view of a
-    // whole package blob, so they are not kept.
+    // Walk 2 reads only a file's path and first document (the decoder's copy: a manifest
+    // file holds neither its bytes nor the tree's getter for them).
     for (const f of tree.files) {
       if (walk2Reads(f))
         this.walk2Files.push({
           path: f.path,
           dir: f.dir,
           name: f.name,
-          data: EMPTY,
           document: detachedDocument(f.document),
         });
     }
@@ -154,7 +151,8 @@ export async function loadCatalogInParts(
   options: LoadOptions = {},
 ): Promise<PartsLoadResult> {
   const walk = new PartsWalk(options.rules ?? 'v1.8.0', options.limits);
-  for await (const part of parts) for (const b of walk.addPart(part)) await sink.addBundle(b);
+  for await (const part of decodedParts(parts, options))
+    for (const b of walk.addPart(part)) await sink.addBundle(b);
   const packages = walk.finish();
   for (const p of packages) await sink.addPackage(p);
   return {

@@ -18,6 +18,7 @@ import { BundleFormatError, parseBundleFormat } from './bundle-format.js';
 import { detectManifestFormats } from './detect-format.js';
 import { type FileTree, walkOrderGroups } from './file-tree.js';
 import { type CatalogSink, PartsWalk } from './load-in-parts.js';
+import { decodedParts } from './manifest-tree.js';
 import type { Bundle, LoadedCatalog, LoaderRules, LoadOptions, Package, Problem } from './model.js';
 import { DocumentLimitError } from './yaml-document.js';
 
@@ -252,9 +253,11 @@ export async function loadManifestDirInParts(
   };
   const manifests = new PartsWalk(rules, options.limits);
   const byPath = new Map(detected.packageManifestFiles.map((f) => [f.path, f]));
-  for (const group of walkOrderGroups([...byPath.keys()]))
-    for (const b of manifests.addPart(group.map((path) => byPath.get(path)!)))
-      await sink.addBundle(b);
+  const parts = walkOrderGroups([...byPath.keys()]).map((group) =>
+    group.map((path) => byPath.get(path)!),
+  );
+  for await (const part of decodedParts(parts, options))
+    for (const b of manifests.addPart(part)) await sink.addBundle(b);
   const walk = new BundleCatalogWalk(rules);
   const items = detected.bundles.map((b) => ({ where: b.dir, image: '', files: () => b.files }));
   const added = await addBundleItems(walk, items, sink, { existing: manifests.bundleNames });

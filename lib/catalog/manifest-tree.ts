@@ -5,6 +5,9 @@
 // A file whose document goes over a decoding limit takes its whole package directory (the
 // first path segment) out of the tree, with one named warning: half a package would load
 // as a different, wrong package.
+// Decoding is most of a load's work, and it needs nothing but a file's bytes, so a caller may
+// have it done ahead, elsewhere (a DocumentDecoder: another thread), and hand the documents in
+// with the files (TreeFile.document).
 import { compareBytes, compareWalkOrder, type FileTree, type TreeFile } from './file-tree.js';
 import {
   DEFAULT_DOCUMENT_LIMITS,
@@ -17,9 +20,29 @@ export interface ManifestFile {
   path: string;
   dir: string;
   name: string;
-  data: Uint8Array;
-  /** The first YAML/JSON document, decoded on first use. */
+  /** The first YAML/JSON document, decoded on first use (or ahead: TreeFile.document). */
   readonly document: DocumentResult;
+}
+
+/**
+ * Decodes the first document of every file of the parts ahead of a load: the parts come back in
+ * their order, each file with `document` set, or unset where the decoder left it to the load.
+ */
+export interface DocumentDecoder {
+  decodeParts(
+    parts: AsyncIterable<FileTree> | Iterable<FileTree>,
+    limits: DocumentLimits,
+  ): AsyncIterable<FileTree>;
+}
+
+/** A load's parts as its walk reads them: through the decoder, when the load has one. */
+export function decodedParts(
+  parts: AsyncIterable<FileTree> | Iterable<FileTree>,
+  options: { decoder?: DocumentDecoder; limits?: DocumentLimits },
+): AsyncIterable<FileTree> | Iterable<FileTree> {
+  return options.decoder
+    ? options.decoder.decodeParts(parts, options.limits ?? DEFAULT_DOCUMENT_LIMITS)
+    : parts;
 }
 
 export interface ManifestTree {
@@ -37,17 +60,16 @@ function isHidden(path: string): boolean {
 
 function toManifestFile(file: TreeFile, limits: DocumentLimits): ManifestFile {
   const slash = file.path.lastIndexOf('/');
-  // Read once: a tree's `data` may be a getter that reads the file on each access (a local
-  // directory), and the decoder must see the very bytes `data` holds.
-  const data = file.data;
-  let decoded: DocumentResult | undefined;
+  // Read once, and only when not decoded ahead: a tree's `data` may be a getter that reads
+  // the file on each access (a local directory), and the decoder must see the bytes it holds.
+  let decoded = file.document;
+  const data = decoded ? undefined : file.data;
   return {
     path: file.path,
     dir: slash === -1 ? '' : file.path.slice(0, slash),
     name: slash === -1 ? file.path : file.path.slice(slash + 1),
-    data,
     get document() {
-      decoded ??= decodeFirstDocument(data, limits);
+      decoded ??= decodeFirstDocument(data!, limits);
       return decoded;
     },
   };

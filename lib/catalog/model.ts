@@ -7,6 +7,7 @@
 // schema 7) or v1.26.5 (schema 13 and FBC). Everything v1.26.5 adds is computed here too:
 // property and dependency rows, the olm.package rows of the package walk, and each channel's
 // graph per bundle as `opm migrate` reads it back.
+import type { DocumentDecoder } from './manifest-tree.js';
 import type { DocumentLimits, JsonObject } from './yaml-document.js';
 
 /**
@@ -26,6 +27,11 @@ export interface LoadOptions {
   rules?: LoaderRules;
   /** Decoding limits for every manifest (default DEFAULT_DOCUMENT_LIMITS). */
   limits?: DocumentLimits;
+  /**
+   * Decodes a package-manifest load's parts ahead of it (another thread, while earlier parts
+   * are loaded). Unset: each file is decoded when the walk first reads it.
+   */
+  decoder?: DocumentDecoder;
 }
 
 /**

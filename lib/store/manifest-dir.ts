@@ -143,6 +143,7 @@ export async function lazyManifestDir(dir: string): Promise<{ files: FileTree; b
     bytes += size;
     files.push({
       path: f.rel,
+      source: f.abs,
       get data(): Uint8Array {
         try {
           return readFileSync(f.abs);
