@@ -16,6 +16,7 @@ import { FBC_OUTPUT_CONFIGS } from '../index/fbc-image.js';
 import { redactText, registerSecret, registerUrlSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
+import { WorkerDocumentDecoder } from '../stages/document-decoder.js';
 import type { BundlePulls } from '../stages/fetch-bundle.js';
 import { report } from '../stages/report.js';
 import { runRecorded } from '../stages/stage-results.js';
@@ -159,6 +160,11 @@ export async function buildCommand(
   let indexed: BuildIndexResult | undefined;
   let fetched: FetchedPackage[] = [];
   let pulls: BundlePulls | undefined;
+  // Package manifests are decoded on a second thread while the main one loads and writes; bundle
+  // images are decoded as they are pulled, on the main thread.
+  const decoder = new WorkerDocumentDecoder({ warn: (m) => cli.log.warn(m) });
+  if (request.bundles) await decoder.close();
+  else decoder.start();
   try {
     await putJson(store, keys.request, request);
     if (request.to && request.from) {
@@ -252,9 +258,9 @@ export async function buildCommand(
         },
         pulls && request.bundles
           ? { ...deps, pullingBundles: { refs: request.bundles, each: pulls.each } }
-          : deps,
+          : { ...deps, decoder },
       ),
-    );
+    ).finally(() => decoder.close());
     if (pulls) await pulls.all;
     if (local.toDb)
       await writeOutput(`the database to ${local.toDb}`, local.toDb, {
@@ -293,6 +299,7 @@ export async function buildCommand(
     failure.message = redactText(failure.message);
   }
 
+  await decoder.close();
   const reported = await report(
     { buildId: request.buildId, outcome, ...(failure ? { failure } : {}) },
     deps,

@@ -26,6 +26,7 @@ import {
   loadManifestDirInParts,
   type ManifestFormats,
 } from '../catalog/load-manifest-dir.js';
+import type { DocumentDecoder } from '../catalog/manifest-tree.js';
 import type { LoaderRules, Problem } from '../catalog/model.js';
 import { CatalogError } from '../errors.js';
 import {
@@ -114,6 +115,11 @@ export interface BuildIndexDeps extends StageDeps {
    * instead of `request.bundles`; a rejected pull fails the build with its error.
    */
   pullingBundles?: { refs: readonly string[]; each: readonly Promise<FetchedBundle>[] };
+  /**
+   * In-process only (the CLI): decodes package-manifest parts ahead of the load, on another
+   * thread (WorkerDocumentDecoder). Unset: each file is decoded in place.
+   */
+  decoder?: DocumentDecoder;
 }
 
 function checkMemory(
@@ -204,7 +210,7 @@ const rootOf = (path: string) => path.split('/', 1)[0]!;
 async function blobSource(
   packages: FetchedPackage[],
   request: BuildIndexRequest,
-  deps: StageDeps,
+  deps: BuildIndexDeps,
   rules: LoaderRules,
 ): Promise<CatalogSource> {
   const { decodePackageBlob } = await import('../appregistry/decode.js');
@@ -246,7 +252,7 @@ async function blobSource(
   }
   return {
     load: async (sink) => ({
-      ...(await loadCatalogInParts(parts(), sink, { rules })),
+      ...(await loadCatalogInParts(parts(), sink, { rules, decoder: deps.decoder })),
       detection: [],
     }),
     decoding,
@@ -261,7 +267,7 @@ async function blobSource(
 async function manifestDirSource(
   dir: string,
   rules: LoaderRules,
-  deps: StageDeps,
+  deps: BuildIndexDeps,
 ): Promise<CatalogSource> {
   const { files, bytes } = await lazyManifestDir(dir);
   return manifestTreeSource(files, bytes, dir, rules, deps);
@@ -296,7 +302,7 @@ function manifestTreeSource(
   bytes: number,
   dir: string,
   rules: LoaderRules,
-  deps: StageDeps,
+  deps: BuildIndexDeps,
 ): CatalogSource {
   const detected = detectManifestFormats(files);
   const formats: ManifestFormats = {
@@ -307,7 +313,7 @@ function manifestTreeSource(
   deps.log.info(`found ${describeFormats(formats)} in ${dir}`, { ...formats });
   return {
     load: async (sink) => {
-      const loaded = await loadManifestDirInParts(files, sink, { rules });
+      const loaded = await loadManifestDirInParts(files, sink, { rules, decoder: deps.decoder });
       return { ...loaded, detection: loaded.warnings };
     },
     decoding: [],
