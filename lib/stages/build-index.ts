@@ -489,17 +489,24 @@ export async function buildIndex(
     if (source.manifestBytes !== undefined)
       checkMemory(request, source.manifestBytes, deps.memoryLimitMb);
 
-    const open = await pendingWriter;
-    writer = open;
+    // The writer is opened (its wasm ready, its tables made) when the first bundle reaches it:
+    // the load has by then asked for its first parts, which a decoder decodes meanwhile.
+    let opened: Promise<CatalogWriter> | undefined;
+    const openWriter = () =>
+      (opened ??= pendingWriter.then(async (w) => {
+        writer = w;
+        await w.begin();
+        return w;
+      }));
     // Part by part: a package's (or a bundle's) files are read, decoded, encoded and written,
     // then dropped; only the output and what the package walks need of each bundle stay.
-    await open.begin();
     const loaded: SourceLoad = await source.load({
       addBundle: async (b) => {
+        const open = await openWriter();
         await open.addBundle(b);
         memory.step(open.heldBytes?.());
       },
-      addPackage: (p) => open.addPackage(p),
+      addPackage: async (p) => (await openWriter()).addPackage(p),
     });
     const { formats, detection } = loaded;
     // A package left out for a decoding limit is a named warning, like an undecodable blob.
@@ -515,6 +522,7 @@ export async function buildIndex(
       );
     }
 
+    const open = await openWriter();
     memory.collect(open.heldBytes?.());
     const written = await open.finish();
     return { loaded, decoding, summary, written };
