@@ -53,6 +53,7 @@ import { anonymousKeychain, type Credential, type Keychain } from './keychain.js
 import {
   parseDiagnostics,
   RegistryAuthError,
+  type RegistryErrorDetails,
   RegistryProtocolError,
   RegistryRequestError,
   RegistryScopeError,
@@ -341,12 +342,9 @@ export class RegistryTransport {
     }
     if (cred?.registryToken) return 'credentials accepted';
     await this.authorization(registry, [scope], session);
-    const denied = this.denied.get(registry)?.get(repository);
-    const missing = actions.filter((a) => denied?.has(a));
+    const missing = this.deniedActions(registry, repository, actions);
     if (missing.length > 0)
-      throw new RegistryScopeError(
-        `${action} ${subject}: the credentials lack ${missing.join(' and ')} scope on repository ${repository} (the token server granted ${describeGranted(actions, missing)})`,
-      );
+      throw grantedFewer(`${action} ${subject}`, repository, actions, missing);
     const token = (this.tokens.get(registry) ?? []).find((t) => t.scopes.has(scope));
     return token && grantedActions(token.token) ? 'push granted' : 'credentials accepted';
   }
@@ -611,15 +609,12 @@ export class RegistryTransport {
     text: string,
     refreshed: boolean,
   ): RegistryScopeError | undefined {
+    const what = `${call.action} ${call.subject}`;
+    const details = { status: res.status, url: res.url, diagnostics: parseDiagnostics(text) };
     const asked = scopes.map(parseScope).filter((x) => x !== undefined);
-    const denied = this.denied.get(call.registry);
     for (const { repository, actions } of asked) {
-      const missing = actions.filter((a) => denied?.get(repository)?.has(a));
-      if (missing.length > 0)
-        return new RegistryScopeError(
-          `${call.action} ${call.subject}: the credentials lack ${missing.join(' and ')} scope on repository ${repository} (the token server granted ${describeGranted(actions, missing)})`,
-          { status: res.status, url: res.url, diagnostics: parseDiagnostics(text) },
-        );
+      const missing = this.deniedActions(call.registry, repository, actions);
+      if (missing.length > 0) return grantedFewer(what, repository, actions, missing, details);
     }
     if (!refreshed) return undefined;
     const challenge = pickChallenge(parseChallenges(res.headers['www-authenticate']));
@@ -628,12 +623,21 @@ export class RegistryTransport {
       if (!scope) continue;
       const mine = asked.find((a) => a.repository === scope.repository);
       if (mine && scope.actions.every((a) => mine.actions.includes(a)))
-        return new RegistryScopeError(
-          `${call.action} ${call.subject}: the credentials lack ${scope.actions.join(',')} scope on repository ${scope.repository} (refused again with a fresh token)`,
-          { status: res.status, url: res.url, diagnostics: parseDiagnostics(text) },
+        return lackingScope(
+          what,
+          scope.actions.join(','),
+          scope.repository,
+          'refused again with a fresh token',
+          details,
         );
     }
     return undefined;
+  }
+
+  /** Which of `actions` on `repository` a token server granted us less of (noteDenied). */
+  private deniedActions(registry: string, repository: string, actions: string[]): string[] {
+    const denied = this.denied.get(registry)?.get(repository);
+    return actions.filter((a) => denied?.has(a));
   }
 
   private annotate(err: RegistryRequestError, headers: HttpHeaders): RegistryRequestError {
@@ -684,9 +688,35 @@ function grantedActions(token: string): Map<string, Set<string>> | undefined {
   return out;
 }
 
-function describeGranted(asked: string[], missing: string[]): string {
+/**
+ * The one wording of a scope refusal, the push preflight's and a refused request's alike:
+ * "<what>: the credentials lack <actions> scope on repository <repository> (<how we know>)".
+ * Tests and users match on it (push-scope, real-registry, preflight).
+ */
+function lackingScope(
+  what: string,
+  lacking: string,
+  repository: string,
+  evidence: string,
+  details?: RegistryErrorDetails,
+): RegistryScopeError {
+  return new RegistryScopeError(
+    `${what}: the credentials lack ${lacking} scope on repository ${repository} (${evidence})`,
+    details,
+  );
+}
+
+/** A token server granted `asked` less `missing` (its JWT `access` claim says so). */
+function grantedFewer(
+  what: string,
+  repository: string,
+  asked: string[],
+  missing: string[],
+  details?: RegistryErrorDetails,
+): RegistryScopeError {
   const granted = asked.filter((a) => !missing.includes(a));
-  return granted.length > 0 ? `${granted.join(',')} only` : 'none of them';
+  const evidence = `the token server granted ${granted.length > 0 ? `${granted.join(',')} only` : 'none of them'}`;
+  return lackingScope(what, missing.join(' and '), repository, evidence, details);
 }
 
 function repositoryOfScopes(scopes: string[]): string | undefined {
