@@ -24,6 +24,7 @@ import {
   registryTimeoutError,
 } from './registry-errors.js';
 import {
+  formatScope,
   type PushAccess,
   type RegistryCall,
   RegistryTransport,
@@ -153,8 +154,8 @@ export function formatRef(ref: RepositoryRef): string {
   return ref.tag ? `${base}:${ref.tag}` : base;
 }
 
-const pullScope = (repository: string) => `repository:${repository}:pull`;
-const pushScope = (repository: string) => `repository:${repository}:pull,push`;
+const pullScope = (repository: string) => formatScope(repository, ['pull']);
+const pushScope = (repository: string) => formatScope(repository, ['pull', 'push']);
 
 function checkDigest(digest: string): void {
   if (!/^sha256:[a-f0-9]{64}$/.test(digest)) {

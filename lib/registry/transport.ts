@@ -281,7 +281,7 @@ export class RegistryTransport {
     if (!challenge) return undefined;
     const cred = await this.keychain.resolve(
       registry,
-      repository ?? repositoryOfScopes(scopes) ?? '',
+      repository ?? parseScope(scopes[0])?.repository ?? '',
     );
     if (challenge.scheme === 'basic') {
       return cred?.username !== undefined && cred.password !== undefined
@@ -320,7 +320,7 @@ export class RegistryTransport {
     const challenge = session.challenge;
     if (!challenge) return 'open';
     const action = 'checking push access to';
-    const scope = `repository:${repository}:${actions.join(',')}`;
+    const scope = formatScope(repository, actions);
     const cred = await this.keychain.resolve(registry, repository);
     if (challenge.scheme === 'basic') {
       if (cred?.username === undefined || cred.password === undefined)
@@ -656,9 +656,20 @@ export class RegistryTransport {
   }
 }
 
+/**
+ * `repository:ns/img:pull,push` from a repository and its actions, as token servers and
+ * challenges spell a scope; parseScope reads it back. The client's pull and push scopes and
+ * the push preflight's are built here, so a token fetched by one is found by the others.
+ */
+export function formatScope(repository: string, actions: readonly string[]): string {
+  return `repository:${repository}:${actions.join(',')}`;
+}
+
 /** `repository:ns/img:pull,push` → its repository and actions (other scope types: undefined). */
-function parseScope(scope: string): { repository: string; actions: string[] } | undefined {
-  const parts = scope.split(':');
+function parseScope(
+  scope: string | undefined,
+): { repository: string; actions: string[] } | undefined {
+  const parts = scope?.split(':') ?? [];
   if (parts.length < 3 || parts[0] !== 'repository') return undefined;
   return {
     repository: parts.slice(1, -1).join(':'),
@@ -717,11 +728,6 @@ function grantedFewer(
   const granted = asked.filter((a) => !missing.includes(a));
   const evidence = `the token server granted ${granted.length > 0 ? `${granted.join(',')} only` : 'none of them'}`;
   return lackingScope(what, missing.join(' and '), repository, evidence, details);
-}
-
-function repositoryOfScopes(scopes: string[]): string | undefined {
-  const first = scopes[0]?.split(':');
-  return first && first[0] === 'repository' ? first.slice(1, -1).join(':') : undefined;
 }
 
 function isLoopback(hostname: string): boolean {
