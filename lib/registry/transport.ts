@@ -283,11 +283,7 @@ export class RegistryTransport {
       registry,
       repository ?? parseScope(scopes[0])?.repository ?? '',
     );
-    if (challenge.scheme === 'basic') {
-      return cred?.username !== undefined && cred.password !== undefined
-        ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`
-        : undefined;
-    }
+    if (challenge.scheme === 'basic') return basicAuthorization(cred);
     if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
     const now = this.policy.now();
     const cached = (this.tokens.get(registry) ?? []).find(
@@ -323,7 +319,7 @@ export class RegistryTransport {
     const scope = formatScope(repository, actions);
     const cred = await this.keychain.resolve(registry, repository);
     if (challenge.scheme === 'basic') {
-      if (cred?.username === undefined || cred.password === undefined)
+      if (basicAuthorization(cred) === undefined)
         throw new RegistryAuthError(
           `${action} ${subject}: the registry asks for credentials and none are configured for ${registry}`,
         );
@@ -400,9 +396,8 @@ export class RegistryTransport {
     } else {
       if (service) url.searchParams.set('service', service);
       for (const s of scopes) url.searchParams.append('scope', s);
-      if (cred?.username !== undefined && cred.password !== undefined) {
-        headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
-      }
+      const basic = basicAuthorization(cred);
+      if (basic) headers.authorization = basic;
     }
     const res = await withRetry(
       this.policy,
@@ -663,6 +658,16 @@ export class RegistryTransport {
  */
 export function formatScope(repository: string, actions: readonly string[]): string {
   return `repository:${repository}:${actions.join(',')}`;
+}
+
+/**
+ * `Basic base64(user:password)` for a credential with both (the registry's Basic challenge
+ * and the token server's GET take it alike), or undefined: none to send.
+ */
+function basicAuthorization(cred: Credential | undefined): string | undefined {
+  return cred?.username !== undefined && cred.password !== undefined
+    ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`
+    : undefined;
 }
 
 /** `repository:ns/img:pull,push` → its repository and actions (other scope types: undefined). */
