@@ -6,7 +6,7 @@
 
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { registerSecret } from '../redact.js';
-import type { Credential, Keychain } from './keychain.js';
+import { type Credential, decodeUserPassword, type Keychain } from './keychain.js';
 import { RegistryAuthError } from './registry-errors.js';
 
 /** `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` → region, or undefined. */
@@ -80,14 +80,13 @@ export class EcrKeychain implements Keychain {
     }
     if (!token)
       throw new RegistryAuthError(`getting ECR authorization token for ${registry}: empty answer`);
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0)
+    const pair = decodeUserPassword(token);
+    if (!pair)
       throw new RegistryAuthError(
         `getting ECR authorization token for ${registry}: malformed token`,
       );
     registerSecret(token);
-    registerSecret(decoded.slice(colon + 1), decoded.slice(0, colon));
-    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    registerSecret(pair.password, pair.username);
+    return pair;
   }
 }

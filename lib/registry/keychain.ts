@@ -77,17 +77,23 @@ interface AuthEntry {
   registrytoken?: string;
 }
 
+/**
+ * base64 `user:password` (an auth file's `auth`, an ECR authorization token) → its two
+ * parts, or undefined when there is no `:` after a non-empty user.
+ */
+export function decodeUserPassword(
+  base64: string,
+): { username: string; password: string } | undefined {
+  const decoded = Buffer.from(base64, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
 function entryToCredential(entry: AuthEntry): Credential | undefined {
-  let username = entry.username;
-  let password = entry.password;
-  if (entry.auth) {
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) {
-      username = decoded.slice(0, colon);
-      password = decoded.slice(colon + 1);
-    }
-  }
+  const pair = entry.auth ? decodeUserPassword(entry.auth) : undefined;
+  const username = pair ? pair.username : entry.username;
+  const password = pair ? pair.password : entry.password;
   // Every credential we may send is registered with the one redactor before it is ever used.
   if (entry.auth) registerSecret(entry.auth);
   registerSecret(password, username);

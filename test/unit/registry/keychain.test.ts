@@ -9,6 +9,7 @@ import { ecrRegion } from '../../../lib/registry/ecr-keychain.js';
 import {
   AuthFileKeychain,
   authKeyCandidates,
+  decodeUserPassword,
   defaultAuthFiles,
   loadKeychain,
   normalizeAuthKey,
@@ -187,5 +188,17 @@ describe('ecrRegion', () => {
     expect(ecrRegion('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn')).toBe('cn-north-1');
     expect(ecrRegion('123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.example')).toBeUndefined();
     expect(ecrRegion('quay.io')).toBeUndefined();
+  });
+});
+
+describe('decodeUserPassword', () => {
+  it('splits at the first colon, so a password may hold colons', () => {
+    expect(decodeUserPassword(b64('AWS:pa:ss'))).toEqual({ username: 'AWS', password: 'pa:ss' });
+    expect(decodeUserPassword(b64('u:'))).toEqual({ username: 'u', password: '' });
+  });
+
+  it('refuses a value without a user before a colon (auth files skip it, ECR says malformed)', () => {
+    expect(decodeUserPassword(b64('no-colon'))).toBeUndefined();
+    expect(decodeUserPassword(b64(':only-password'))).toBeUndefined();
   });
 });
