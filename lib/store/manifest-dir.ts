@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type FileTree, type TreeFile, walkOrderGroups } from '../catalog/file-tree.js';
 import { CatalogError } from '../errors.js';
+import { mapAll } from '../http/limiter.js';
 
 export class ManifestDirError extends CatalogError {
   override name = 'ManifestDirError';
@@ -19,7 +20,7 @@ export class EmptyManifestDirError extends CatalogError {
 }
 
 /** Files read at once: enough to keep the disk busy, few enough for any open-files limit. */
-const READ_BATCH = 32;
+const READS = 32;
 
 interface FoundFile {
   abs: string;
@@ -76,12 +77,10 @@ async function readFound(found: FoundFile[], what: string): Promise<TreeFile[]> 
       });
     }
   };
-  const files: TreeFile[] = [];
-  for (let i = 0; i < found.length; i += READ_BATCH) {
-    for (const f of await Promise.all(found.slice(i, i + READ_BATCH).map(read)))
-      if (f) files.push(f);
-  }
-  return files;
+  // Every file is tried; the first failure in walk order is thrown, so the message names the
+  // same file however the reads interleave.
+  const files = await mapAll(found, READS, read);
+  return files.filter((f) => f !== undefined);
 }
 
 export async function readManifestDir(dir: string): Promise<FileTree> {
