@@ -102,17 +102,13 @@ export async function readStageRecord<T>(
   }
 }
 
-/** Records read at once: enough to hide S3 latency, few enough for any connection pool. */
-export const RECORD_READS = 32;
-
 /**
- * Reads one record per item, at most RECORD_READS at once, results in item order: a fan-out
- * stage can leave thousands of records, which must not become thousands of concurrent store
- * reads. Every read is tried; the first failure in item order is thrown.
+ * Records read at once: enough to hide S3 latency, few enough for any connection pool. A
+ * fan-out stage can leave thousands of records, which must not become thousands of concurrent
+ * store reads; the readers below read them through mapAll with this bound (results in item
+ * order, every read tried, the first failure in item order thrown).
  */
-function readBounded<I, O>(items: readonly I[], read: (item: I) => Promise<O>): Promise<O[]> {
-  return mapAll(items, RECORD_READS, (item) => read(item));
-}
+export const RECORD_READS = 32;
 
 /** Every record of a fan-out stage, in key order. */
 export async function readItemRecords<T>(
@@ -122,7 +118,7 @@ export async function readItemRecords<T>(
 ): Promise<StageRecord<T>[]> {
   const prefix = `${buildKeys(buildId).stage(stage)}`.replace(/\.json$/, '/');
   const objects = await store.list(prefix);
-  return readBounded(objects, (o) => getJson<StageRecord<T>>(store, o.key));
+  return mapAll(objects, RECORD_READS, (o) => getJson<StageRecord<T>>(store, o.key));
 }
 
 /**
@@ -139,7 +135,7 @@ export async function readFetchedPackages(
     throw new StoreNotFoundError(
       `reading the package list of build ${buildId}: list-packages has not succeeded`,
     );
-  return readBounded(listing.result.packages, async (p) => {
+  return mapAll(listing.result.packages, RECORD_READS, async (p) => {
     const rec = await readStageRecord<FetchedPackage>(store, buildId, 'fetch-package', p.name);
     if (!rec?.result)
       throw new StoreNotFoundError(
@@ -169,7 +165,7 @@ export async function readFetchedBundles(
       `reading the bundle list of build ${buildId}: list-bundles has not succeeded`,
     );
   const indexes = Array.from({ length: listing.result.count }, (_, i) => i);
-  const results = await readBounded(indexes, async (i) => {
+  const results = await mapAll(indexes, RECORD_READS, async (i) => {
     const rec = await readStageRecord<FetchBundleResult>(
       store,
       buildId,
