@@ -71,16 +71,8 @@ export class LocalDirStore implements Store {
         this.dirs.add(dir);
       }
       await write(tmp);
-      if (options?.ifNoneMatch) {
-        // link() fails with EEXIST instead of replacing: an atomic "create if absent".
-        try {
-          await link(tmp, target);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-          throw err;
-        }
-        return true;
-      }
+      // The temporary file goes either way, in the finally below.
+      if (options?.ifNoneMatch) return await linkIfAbsent(tmp, target);
       await rename(tmp, target);
       renamed = true;
       return true;
@@ -191,14 +183,7 @@ export class LocalDirStore implements Store {
         await rename(source, target);
         return true;
       }
-      // As in commit(): link() is the atomic "create if absent"; the source goes either way.
-      let written = true;
-      try {
-        await link(source, target);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        written = false;
-      }
+      const written = await linkIfAbsent(source, target);
       await unlink(source);
       return written;
     } catch (cause) {
@@ -216,6 +201,22 @@ export class LocalDirStore implements Store {
     return new StoreError(`reading ${key} from ${this.location}: ${fsCause(err)}`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * Gives `source` the second name `target` only if `target` is absent, and says whether it did:
+ * link() fails with EEXIST where rename() would replace, so it is an atomic "create if absent"
+ * (a put or move with ifNoneMatch). `source` stays: the caller removes it either way, as it is
+ * then a second name of the object or the loser of the race.
+ */
+async function linkIfAbsent(source: string, target: string): Promise<boolean> {
+  try {
+    await link(source, target);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
 }
 
