@@ -299,7 +299,7 @@ export async function buildCommand(
     failure.message = redactText(failure.message);
   }
 
-  await decoder.close();
+  await decoder.close(); // already closed after build-index, unless the build failed before it
   const reported = await report(
     { buildId: request.buildId, outcome, ...(failure ? { failure } : {}) },
     deps,
