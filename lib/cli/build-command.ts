@@ -16,7 +16,7 @@ import { FBC_OUTPUT_CONFIGS } from '../index/fbc-image.js';
 import { redactText, registerSecret, registerUrlSecrets } from '../redact.js';
 import { buildIndex, describeFormats } from '../stages/build-index.js';
 import { newBuildId } from '../stages/build-request.js';
-import { WorkerDocumentDecoder } from '../stages/document-decoder.js';
+import { secondCpuAvailable, WorkerDocumentDecoder } from '../stages/document-decoder.js';
 import type { BundlePulls } from '../stages/fetch-bundle.js';
 import { report } from '../stages/report.js';
 import { runRecorded } from '../stages/stage-results.js';
@@ -160,11 +160,17 @@ export async function buildCommand(
   let indexed: BuildIndexResult | undefined;
   let fetched: FetchedPackage[] = [];
   let pulls: BundlePulls | undefined;
-  // Package manifests are decoded on a second thread while the main one loads and writes; bundle
-  // images are decoded as they are pulled, on the main thread.
+  // Package manifests are decoded on a second thread while the main one loads and writes, where
+  // there is a second CPU; bundle images are decoded as they are pulled, on the main thread.
   const decoder = new WorkerDocumentDecoder({ warn: (m) => cli.log.warn(m) });
-  if (request.bundles) await decoder.close();
-  else decoder.start();
+  const decoding = !request.bundles && secondCpuAvailable();
+  if (decoding) decoder.start();
+  else await decoder.close();
+  cli.log.debug(
+    decoding
+      ? 'decoding manifests on a second thread'
+      : `decoding manifests on the main thread (${request.bundles ? 'bundle images' : 'one CPU available'})`,
+  );
   try {
     await putJson(store, keys.request, request);
     if (request.to && request.from) {
@@ -258,7 +264,7 @@ export async function buildCommand(
         },
         pulls && request.bundles
           ? { ...deps, pullingBundles: { refs: request.bundles, each: pulls.each } }
-          : { ...deps, decoder },
+          : { ...deps, ...(decoding ? { decoder } : {}) },
       ),
     ).finally(() => decoder.close());
     if (pulls) await pulls.all;

@@ -9,9 +9,14 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * `wrapper`: a command that runs node, e.g. `['taskset', '-c', '0']` (one CPU). Not a test file
+ * itself.
+ */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined> = {},
+  wrapper: string[] = [],
 ): Promise<CliRun> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, CATALOG_BUILD_DEBUG: '' };
   delete childEnv.SOURCE_DATE_EPOCH;
@@ -20,9 +25,10 @@ export function runCli(
     else childEnv[k] = v;
   }
   return new Promise((resolve) => {
+    const [command, ...commandArgs] = [...wrapper, process.execPath];
     execFile(
-      process.execPath,
-      ['--import', 'tsx', 'functions/local/main.ts', ...args],
+      command!,
+      [...commandArgs, '--import', 'tsx', 'functions/local/main.ts', ...args],
       { cwd: REPO_ROOT, env: childEnv, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;

@@ -1,6 +1,7 @@
 // `catalog-build` as a user runs it (a child process, from source) for offline DB builds:
 // the sample manifests give a 2-package DB and a summary on stderr; bad directories exit 1
-// with the reason; usage errors exit 2; SOURCE_DATE_EPOCH makes the DB reproducible.
+// with the reason; usage errors exit 2; SOURCE_DATE_EPOCH makes the DB reproducible, whether
+// the manifests were decoded on a second thread or (one CPU) on the main one.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,7 @@ const build = (
   name: string,
   extra: string[] = [],
   env: Record<string, string | undefined> = {},
+  wrapper: string[] = [],
 ): Promise<CliRun> =>
   runCli(
     [
@@ -42,6 +44,7 @@ const build = (
       ...extra,
     ],
     env,
+    wrapper,
   );
 
 describe('catalog-build --manifest-dir --to-db', () => {
@@ -78,6 +81,24 @@ describe('catalog-build --manifest-dir --to-db', () => {
     expect(
       await query(path.join(tmp, 'epoch-a', 'x.db'), 'SELECT timestamp FROM schema_migrations'),
     ).toEqual([['1970-01-01 00:00:00']]);
+  });
+
+  it('decodes on the main thread when only one CPU is there (taskset -c 0), to the same DB', async () => {
+    const one = await build('one-cpu', ['-v'], { SOURCE_DATE_EPOCH: '0' }, ['taskset', '-c', '0']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toContain(
+      'debug: decoding manifests on the main thread (one CPU available)',
+    );
+    const any = await build('any-cpus', ['-v'], { SOURCE_DATE_EPOCH: '0' });
+    expect(any.code, any.stderr).toBe(0);
+    expect(any.stderr).toContain(
+      os.availableParallelism() > 1
+        ? 'debug: decoding manifests on a second thread'
+        : 'debug: decoding manifests on the main thread (one CPU available)',
+    );
+    expect(await readFile(path.join(tmp, 'one-cpu', 'x.db'))).toEqual(
+      await readFile(path.join(tmp, 'any-cpus', 'x.db')),
+    );
   });
 
   it('exits 1 naming a missing manifests directory', async () => {
