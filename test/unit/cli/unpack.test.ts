@@ -4,7 +4,6 @@
 // the later one's copy whichever finishes first, a file/directory clash is a
 // ManifestUnpackError naming both in either order, and any failure leaves neither DIR nor the
 // staging directory behind.
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,10 +14,9 @@ import {
   UNPACK_CONCURRENCY,
   unpackPackages,
 } from '../../../lib/cli/unpack.js';
-import type { FetchedPackage } from '../../../lib/stages/types.js';
 import { blobKey } from '../../../lib/store/keys.js';
 import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
-import { flattenedBlob } from '../../fixtures/appregistry/blobs.js';
+import { flattenedBlob, storedPackage } from '../../fixtures/appregistry/blobs.js';
 
 const enc = (t: string) => new TextEncoder().encode(t);
 
@@ -40,18 +38,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-async function stored(name: string, blob: Uint8Array): Promise<FetchedPackage> {
-  const digest = createHash('sha256').update(blob).digest('hex');
-  await store.put(blobKey(digest), blob);
-  return {
-    name,
-    release: '1.0.0',
-    digest,
-    key: blobKey(digest),
-    size: blob.length,
-    downloaded: true,
-  };
-}
+const stored = (name: string, blob: Uint8Array) => storedPackage(store, name, blob);
 
 const flat = (pkg: string, channel: string) =>
   flattenedBlob(

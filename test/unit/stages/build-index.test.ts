@@ -1,7 +1,6 @@
 // The build-index stage on package blobs in a store: decode limits reach the decoder, and a
 // build whose packages all fail to decode stops with NoManifestsError instead of shipping an
 // empty catalog (oc failed the same way, "no manifests downloaded").
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,10 +15,10 @@ import {
   NoManifestsError,
 } from '../../../lib/stages/build-index.js';
 import { type FetchedPackage, silentLogger } from '../../../lib/stages/types.js';
-import { blobKey } from '../../../lib/store/keys.js';
 import { LocalDirStore } from '../../../lib/store/local-dir-store.js';
 import { readManifestDir } from '../../../lib/store/manifest-dir.js';
 import { getJson } from '../../../lib/store/store.js';
+import { storedPackage } from '../../fixtures/appregistry/blobs.js';
 
 let dir: string;
 let store: LocalDirStore;
@@ -30,18 +29,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-async function storeBlob(name: string, bytes: Uint8Array): Promise<FetchedPackage> {
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  await store.put(blobKey(digest), bytes);
-  return {
-    name,
-    release: '1.0.0',
-    digest,
-    key: blobKey(digest),
-    size: bytes.length,
-    downloaded: true,
-  };
-}
+const storeBlob = (name: string, bytes: Uint8Array) => storedPackage(store, name, bytes);
 
 describe('buildIndex on fetched package blobs', () => {
   it('fails with NoManifestsError when no package gives a manifest', async () => {
