@@ -90,7 +90,7 @@ export class S3Store implements Store {
       );
       return true;
     } catch (err) {
-      if (options?.ifNoneMatch && PRECONDITION_CODES.has(errorCode(err))) return false;
+      if (options?.ifNoneMatch && PRECONDITION_CODES.has(sdkErrorCode(err))) return false;
       throw this.mapError('writing', key, err);
     }
   }
@@ -115,7 +115,7 @@ export class S3Store implements Store {
       await upload.done();
       return true;
     } catch (err) {
-      if (options?.ifNoneMatch && PRECONDITION_CODES.has(errorCode(err))) return false;
+      if (options?.ifNoneMatch && PRECONDITION_CODES.has(sdkErrorCode(err))) return false;
       throw this.mapError('writing', key, err);
     }
   }
@@ -152,7 +152,7 @@ export class S3Store implements Store {
       return { key, size: out.ContentLength ?? 0 };
     } catch (err) {
       // A HEAD has no body: a missing key or bucket shows up as a bare 404.
-      if (NOT_FOUND_CODES.has(errorCode(err)) || httpStatus(err) === 404) return undefined;
+      if (NOT_FOUND_CODES.has(sdkErrorCode(err)) || httpStatus(err) === 404) return undefined;
       throw this.mapError('checking', key, err);
     }
   }
@@ -186,7 +186,7 @@ export class S3Store implements Store {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
     } catch (err) {
-      if (NOT_FOUND_CODES.has(errorCode(err))) return;
+      if (NOT_FOUND_CODES.has(sdkErrorCode(err))) return;
       throw this.mapError('deleting', key, err);
     }
   }
@@ -226,7 +226,7 @@ export class S3Store implements Store {
    */
   private mapError(verb: string, key: string, err: unknown): StoreError {
     if (err instanceof StoreError) return err;
-    const code = errorCode(err);
+    const code = sdkErrorCode(err);
     const status = httpStatus(err);
     const where = `${verb} ${key} ${verb === 'writing' ? 'to' : 'in'} ${this.location}`;
     const cause = `${code || 'error'}${status ? ` (HTTP ${status})` : ''}: ${(err as Error)?.message ?? String(err)}`;
@@ -246,7 +246,11 @@ export class S3Store implements Store {
   }
 }
 
-function errorCode(err: unknown): string {
+/**
+ * The AWS SDK's name for an S3 failure (`NoSuchKey`, `PreconditionFailed`, …), else a network
+ * code: not lib/http's errorCode, which looks for node's and undici's codes along `cause`.
+ */
+function sdkErrorCode(err: unknown): string {
   const e = err as { name?: string; Code?: string; code?: string };
   return e?.Code ?? e?.code ?? e?.name ?? '';
 }
